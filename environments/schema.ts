@@ -1,0 +1,173 @@
+/**
+ * The one schema every environment file is validated against.
+ *
+ * Defaults depend on the tier: `dev` is cheap and disposable, `test` is like prod but small, `prod` is
+ * redundant and protected. `environmentSchema(tier)` builds the schema with that tier's defaults baked in,
+ * so an environment file only holds what differs from its tier.
+ *
+ * Each domain keeps its part of the schema in `environments/sections/<domain>.ts` (a function of the tier,
+ * like `environmentSchema`); this file composes them.
+ */
+import { z } from "zod";
+import { TIERS, type Tier, byTier } from "./tier";
+
+export { TIERS, type Tier } from "./tier";
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9]{1,9}$/;
+const PROJECT_NAME = /^[a-z][a-z0-9-]{1,14}[a-z0-9]$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** An IPv4 CIDR block such as `10.20.0.0/16`, with octets and prefix length in range. */
+export const cidrBlock = z
+  .string()
+  .regex(CIDR, "must be an IPv4 CIDR block such as 10.0.0.0/16")
+  .refine((value) => {
+    const [, a, b, c, d, prefix] = CIDR.exec(value)!;
+    return [a, b, c, d].every((octet) => Number(octet) <= 255) && Number(prefix) <= 32;
+  }, "must be an IPv4 CIDR block with octets 0-255 and a prefix length 0-32");
+
+/** A CloudWatch Logs retention period. */
+export const logRetentionDays = z
+  .number()
+  .int()
+  .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+    message: `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
+  });
+
+/** The schema of one environment file, with the defaults of `tier`. */
+export function environmentSchema(tier: Tier) {
+  const t = byTier(tier);
+  return z
+    .strictObject({
+      /** Short environment name; must equal the file name (`staging.yaml` → `staging`). */
+      name: z.string().regex(ENVIRONMENT_NAME, "must be 2-10 lowercase letters or digits, starting with a letter"),
+      /** Which defaults apply: dev is cheap and disposable, test is like prod but small, prod is protected. */
+      tier: z.enum(TIERS),
+      /** Prefix of every resource name. */
+      project: z
+        .string()
+        .regex(PROJECT_NAME, "must be 3-16 lowercase letters, digits or hyphens, starting with a letter")
+        .default("mlops"),
+      aws: z.strictObject({
+        /** The only account this environment may touch (the provider's allowed_account_ids). */
+        accountId: z
+          .string({ error: 'must be a 12-digit AWS account id in quotes, such as "123456789012"' })
+          .regex(/^\d{12}$/, 'must be a 12-digit AWS account id in quotes, such as "123456789012"'),
+        region: z.string().regex(REGION, "must be an AWS region such as eu-west-1"),
+        /** Explicit, so that no data source has to ask AWS at plan time. */
+        availabilityZones: z
+          .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as eu-west-1a"))
+          .min(1)
+          .max(6),
+        /** Role the provider assumes (for example a deploy role in the target account). */
+        assumeRoleArn: z.string().regex(ROLE_ARN, "must be an IAM role ARN").optional(),
+      }),
+      /** Tags every resource carries through the provider's default_tags. */
+      tags: z.strictObject({
+        owner: z.string().min(1),
+        costCenter: z.string().min(1),
+        /** Where the infrastructure code lives, so a resource can be traced to its source. */
+        repository: z.string().min(1).default("mlops-platform"),
+      }),
+      /** Remote state: an S3 bucket per environment (created by the bootstrap stack). */
+      state: z
+        .strictObject({
+          /** @default `<project>-<name>-tfstate-<accountId>` */
+          bucket: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
+            .optional(),
+          /** @default the environment's region */
+          region: z.string().regex(REGION, "must be an AWS region such as eu-west-1").optional(),
+        })
+        .prefault({}),
+      /** Safety rails against losing data. */
+      protection: z
+        .strictObject({
+          /** Terraform `lifecycle.prevent_destroy` on every stateful resource. */
+          preventDestroy: z.boolean().default(t({ dev: false, test: true, prod: true })),
+          /** Let `cdktf destroy` empty buckets and registries. Allowed in dev only. */
+          forceDestroy: z.boolean().default(false),
+          /** Days a scheduled KMS key deletion waits, during which it can be cancelled. */
+          keyDeletionWindowDays: z
+            .number()
+            .int()
+            .min(7)
+            .max(30)
+            .default(t({ dev: 7, test: 30, prod: 30 })),
+        })
+        .prefault({}),
+      network: z
+        .strictObject({
+          vpcCidr: cidrBlock.default("10.0.0.0/16"),
+          /** One NAT gateway for the whole VPC (cheap) or one per availability zone (no cross-zone outage). */
+          natGateways: z.enum(["single", "per-az"]).default(t({ dev: "single", test: "single", prod: "per-az" })),
+        })
+        .prefault({}),
+      logs: z
+        .strictObject({
+          /** Retention of every CloudWatch log group. */
+          retentionDays: logRetentionDays.default(t({ dev: 30, test: 90, prod: 365 })),
+        })
+        .prefault({}),
+    })
+    .superRefine((env, ctx) => {
+      if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["aws", "availabilityZones"],
+          message: "prod needs at least 2 availability zones",
+        });
+      }
+      env.aws.availabilityZones.forEach((zone, index) => {
+        if (!zone.startsWith(env.aws.region)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["aws", "availabilityZones", index],
+            message: `must be in the environment's region ${env.aws.region}`,
+          });
+        }
+      });
+      if (new Set(env.aws.availabilityZones).size !== env.aws.availabilityZones.length) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["aws", "availabilityZones"],
+          message: "must not list a zone twice",
+        });
+      }
+      if (env.protection.forceDestroy && env.tier !== "dev") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["protection", "forceDestroy"],
+          message: `is allowed in dev only; a ${env.tier} environment must never force-destroy data`,
+        });
+      }
+      if (env.protection.forceDestroy && env.protection.preventDestroy) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["protection", "forceDestroy"],
+          message: "contradicts protection.preventDestroy (true); turn one of them off",
+        });
+      }
+    })
+    .transform((env) => ({
+      ...env,
+      state: {
+        bucket: env.state.bucket ?? `${env.project}-${env.name}-tfstate-${env.aws.accountId}`,
+        region: env.state.region ?? env.aws.region,
+      },
+    }));
+}
+
+/** An environment file as written (before defaults). */
+export type EnvironmentInput = z.input<ReturnType<typeof environmentSchema>>;
+
+/** A validated environment with every default filled in. */
+export type EnvironmentConfig = z.output<ReturnType<typeof environmentSchema>>;

@@ -1,0 +1,33 @@
+/**
+ * The cdktf app: loads every environment file, builds each environment's stacks and synthesizes them.
+ *
+ * Environment variables (read here only; constructs and stacks never read the environment):
+ * - `MLOPS_OFFLINE=1`: local backends and a provider that needs no AWS account (see README, "Offline").
+ * - `MLOPS_ENVIRONMENTS=dev,test`: synthesize only these environments (all are still validated).
+ * - `MLOPS_ENVIRONMENTS_DIR`: where the environment files are (default `environments`).
+ * - `CDKTF_OUTDIR`: where to write (set by the cdktf CLI; default `cdktf.out`).
+ */
+import { EnvironmentConfigError, loadEnvironments } from "./environments/load";
+import { buildApp } from "./stacks/app";
+
+function main(): void {
+  const only = (process.env.MLOPS_ENVIRONMENTS ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  let environments;
+  try {
+    environments = loadEnvironments(process.env.MLOPS_ENVIRONMENTS_DIR ?? "environments", only);
+  } catch (error) {
+    if (error instanceof EnvironmentConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const offline = ["1", "true", "yes"].includes((process.env.MLOPS_OFFLINE ?? "").toLowerCase());
+  const { app } = buildApp({ environments, offline, outdir: process.env.CDKTF_OUTDIR });
+  app.synth();
+}
+
+main();

@@ -1,0 +1,49 @@
+import { App } from "cdktf";
+import type { EnvironmentConfig } from "../environments/schema";
+import { BootstrapStack } from "./bootstrap-stack";
+import { DataStack } from "./data-stack";
+import type { MlopsStack, SynthOptions } from "./mlops-stack";
+import { PlatformStack } from "./platform-stack";
+
+/** The stacks of one environment, in the order they deploy. */
+export interface EnvironmentStacks {
+  readonly bootstrap: BootstrapStack;
+  readonly data: DataStack;
+  readonly platform: PlatformStack;
+}
+
+/**
+ * Adds one environment's stacks to `app`. Dependencies are declared explicitly (no resource crosses a
+ * stack boundary), so `cdktf deploy 'mlops-dev-*'` deploys them in order.
+ */
+export function addEnvironment(app: App, config: EnvironmentConfig, options: SynthOptions = {}): EnvironmentStacks {
+  const bootstrap = new BootstrapStack(app, config, options);
+  const data = new DataStack(app, config, options);
+  const platform = new PlatformStack(app, config, options);
+  data.addDependency(bootstrap);
+  platform.addDependency(data);
+  return { bootstrap, data, platform };
+}
+
+/** Properties of {@link buildApp}. */
+export interface BuildAppProps extends SynthOptions {
+  readonly environments: readonly EnvironmentConfig[];
+  /** @default "cdktf.out" */
+  readonly outdir?: string;
+}
+
+/** The cdktf app with the stacks of every environment given. */
+export function buildApp(props: BuildAppProps): { app: App; stacks: Map<string, EnvironmentStacks> } {
+  // skipValidation stays off: construct validations (the policy pack among them) run on every synth.
+  const app = new App({ outdir: props.outdir ?? "cdktf.out", skipBackendValidation: false });
+  const stacks = new Map<string, EnvironmentStacks>();
+  for (const config of props.environments) {
+    stacks.set(config.name, addEnvironment(app, config, { offline: props.offline }));
+  }
+  return { app, stacks };
+}
+
+/** Every stack of an environment, flattened (for tests and tools). */
+export function allStacks(stacks: EnvironmentStacks): MlopsStack[] {
+  return Object.values(stacks) as MlopsStack[];
+}

@@ -1,0 +1,97 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { Naming } from "../constructs/core/naming";
+import type { EnvironmentConfig } from "../environments/schema";
+
+/** How stacks are synthesized, decided once by `main.ts`. */
+export interface SynthOptions {
+  /**
+   * Offline mode: a local backend with a relative path, no `allowed_account_ids` (mock credentials cannot
+   * tell the account) and a provider that does not ask AWS who it is. For plans without an AWS account.
+   * @default false
+   */
+  readonly offline?: boolean;
+}
+
+/** Properties of an {@link MlopsStack}. */
+export interface MlopsStackProps extends SynthOptions {
+  readonly config: EnvironmentConfig;
+  /** The stack's part of the platform: `data`, `platform`, `cluster`, `bootstrap`... */
+  readonly part: string;
+  /**
+   * Keep this stack's state in a local file even online (the bootstrap stack, whose state bucket it
+   * creates itself).
+   * @default false
+   */
+  readonly localState?: boolean;
+}
+
+/** The stack name of an environment's part: `mlops-<env>-<part>`. */
+export function stackName(config: EnvironmentConfig, part: string): string {
+  return `${config.project}-${config.name}-${part}`;
+}
+
+/**
+ * A stack of one environment: named `<project>-<env>-<part>`, with its own state (S3 backend with native
+ * locking, or a local file offline) and an AWS provider pinned to the environment's account and region and
+ * tagging every resource.
+ */
+export class MlopsStack extends TerraformStack {
+  readonly config: EnvironmentConfig;
+  readonly naming: Naming;
+  readonly offline: boolean;
+  readonly awsProvider: AwsProvider;
+
+  constructor(scope: Construct, props: MlopsStackProps) {
+    const name = stackName(props.config, props.part);
+    super(scope, name);
+    const { config } = props;
+    this.config = config;
+    this.offline = props.offline ?? false;
+    this.naming = new Naming({ project: config.project, environment: config.name });
+
+    if (this.offline || props.localState) {
+      // Relative to cdktf.out/stacks/<stack>: the state file sits at the project root, outside cdktf.out,
+      // and the path is the same on every machine.
+      new LocalBackend(this, { path: `../../../terraform.${name}.tfstate` });
+    } else {
+      const backend = new S3Backend(this, {
+        bucket: config.state.bucket,
+        key: `${config.name}/${name}.tfstate`,
+        region: config.state.region,
+        encrypt: true,
+        ...(config.aws.assumeRoleArn ? { assumeRole: { roleArn: config.aws.assumeRoleArn } } : {}),
+      });
+      // S3-native locking (Terraform >= 1.10); cdktf 0.21's backend config predates the option.
+      backend.addOverride("use_lockfile", true);
+    }
+
+    this.awsProvider = new AwsProvider(this, "aws", {
+      region: config.aws.region,
+      ...(this.offline
+        ? { skipCredentialsValidation: true, skipRequestingAccountId: true, skipMetadataApiCheck: "true" }
+        : { allowedAccountIds: [config.aws.accountId] }),
+      ...(config.aws.assumeRoleArn && !this.offline
+        ? { assumeRole: [{ roleArn: config.aws.assumeRoleArn, sessionName: name }] }
+        : {}),
+      defaultTags: [
+        {
+          tags: {
+            Project: config.project,
+            Environment: config.name,
+            ManagedBy: "cdktf",
+            Repository: config.tags.repository,
+            Owner: config.tags.owner,
+            CostCenter: config.tags.costCenter,
+          },
+        },
+      ],
+    });
+  }
+
+  /** Where this environment's resources live, for building ARNs without asking AWS. */
+  get location(): { accountId: string; region: string } {
+    return { accountId: this.config.aws.accountId, region: this.config.aws.region };
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * Running Terraform on synthesized stacks, online or offline.
+ *
+ * Offline means: the hashicorp/aws provider comes from a filesystem mirror on disk (never the network),
+ * credentials are mocks, and plans skip refresh. That is enough for `terraform validate` and for
+ * `terraform plan -refresh=false` of every stack that needs no other stack's state.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The AWS provider version that `@cdktf/provider-aws` 20.1.0 was generated from. */
+export const AWS_PROVIDER_VERSION = "5.100.0";
+
+const PROVIDER_PATH = `registry.terraform.io/hashicorp/aws/${AWS_PROVIDER_VERSION}`;
+
+/** The platform directory Terraform uses for provider binaries (`linux_amd64`, `darwin_arm64`...). */
+function platformDir(): string {
+  const os = process.platform === "win32" ? "windows" : process.platform;
+  const arch = { x64: "amd64", arm64: "arm64", ia32: "386" }[process.arch as string] ?? process.arch;
+  return `${os}_${arch}`;
+}
+
+/**
+ * The filesystem mirror that holds hashicorp/aws 5.100.0 for this platform: `$MLOPS_TF_PROVIDER_MIRROR`,
+ * else the usual places (`/opt/tf-plugins`, the user's and the system's Terraform plugin folders).
+ */
+export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = [
+    env.MLOPS_TF_PROVIDER_MIRROR,
+    "/opt/tf-plugins",
+    join(homedir(), ".terraform.d", "plugins"),
+    join(homedir(), ".local", "share", "terraform", "plugins"),
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+  ].filter((dir): dir is string => Boolean(dir));
+  return candidates.find((dir) => existsSync(join(dir, PROVIDER_PATH, platformDir())));
+}
+
+/** Terraform's version (`1.11.4`), or undefined when it is not on PATH. */
+export async function terraformVersion(): Promise<string | undefined> {
+  try {
+    const result = await run("terraform", ["version", "-json"], { cwd: process.cwd() });
+    if (result.code !== 0) return undefined;
+    return (JSON.parse(result.stdout) as { terraform_version: string }).terraform_version;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why offline Terraform cannot run here, or undefined when it can. */
+export async function offlineUnavailableReason(): Promise<string | undefined> {
+  const version = await terraformVersion();
+  if (!version) return "terraform is not on PATH";
+  const [major, minor] = version.split(".").map(Number);
+  if (major < 1 || (major === 1 && minor < 10)) return `terraform ${version} is older than 1.10`;
+  if (!findProviderMirror()) {
+    return `no filesystem mirror of hashicorp/aws ${AWS_PROVIDER_VERSION} for ${platformDir()} (set MLOPS_TF_PROVIDER_MIRROR)`;
+  }
+  return undefined;
+}
+
+/**
+ * Writes a Terraform CLI configuration that installs hashicorp/aws from the mirror only, with a shared
+ * plugin cache, and returns the environment that offline commands run with (mock credentials included).
+ */
+export function offlineTerraformEnv(workDir: string, mirror = findProviderMirror()): NodeJS.ProcessEnv {
+  if (!mirror) throw new Error(`no filesystem mirror of hashicorp/aws ${AWS_PROVIDER_VERSION} found`);
+  const cacheDir = resolve(workDir, "plugin-cache");
+  mkdirSync(cacheDir, { recursive: true });
+  const configFile = resolve(workDir, "offline.tfrc");
+  writeFileSync(
+    configFile,
+    [
+      "provider_installation {",
+      "  filesystem_mirror {",
+      `    path    = ${JSON.stringify(resolve(mirror))}`,
+      '    include = ["registry.terraform.io/hashicorp/aws"]',
+      "  }",
+      "}",
+      `plugin_cache_dir = ${JSON.stringify(cacheDir)}`,
+      "plugin_cache_may_break_dependency_lock_file = true",
+      "",
+    ].join("\n"),
+  );
+  return {
+    ...process.env,
+    TF_CLI_CONFIG_FILE: configFile,
+    TF_IN_AUTOMATION: "1",
+    TF_INPUT: "0",
+    CHECKPOINT_DISABLE: "1",
+    AWS_ACCESS_KEY_ID: "AKIAMOCKMOCKMOCKMOCK",
+    AWS_SECRET_ACCESS_KEY: "mock-secret-access-key-for-offline-plans",
+    AWS_SESSION_TOKEN: "",
+    AWS_PROFILE: "",
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+}
+
+/** The result of one command. */
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command and collects its output; never throws for a non-zero exit. */
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<CommandResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+/** What a plan would do. */
+export interface PlanCounts {
+  readonly add: number;
+  readonly change: number;
+  readonly destroy: number;
+  readonly replace: number;
+}
+
+/** Counts the actions of `terraform show -json <plan>` output (a replacement counts as add and destroy). */
+export function countPlanActions(planJson: string): PlanCounts {
+  const plan = JSON.parse(planJson) as { resource_changes?: { change: { actions: string[] } }[] };
+  let add = 0;
+  let change = 0;
+  let destroy = 0;
+  let replace = 0;
+  for (const { change: c } of plan.resource_changes ?? []) {
+    const actions = c.actions;
+    if (actions.includes("create") && actions.includes("delete")) {
+      replace++;
+      add++;
+      destroy++;
+    } else if (actions.includes("create")) add++;
+    else if (actions.includes("delete")) destroy++;
+    else if (actions.includes("update")) change++;
+  }
+  return { add, change, destroy, replace };
+}
+
+/** A synthesized stack as the cdktf manifest describes it. */
+export interface SynthesizedStack {
+  readonly name: string;
+  /** Absolute path of the stack's working directory. */
+  readonly dir: string;
+  readonly dependencies: readonly string[];
+  /** Provider names the stack configures (`aws`, `kubernetes`, `helm`...). */
+  readonly providers: readonly string[];
+  /** True when the stack reads another stack's state (terraform_remote_state). */
+  readonly readsRemoteState: boolean;
+}
+
+/** The stacks of a cdktf output folder, in dependency order. */
+export function readSynthesizedStacks(outdir: string): SynthesizedStack[] {
+  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as {
+    stacks: Record<string, { name: string; dependencies: string[]; workingDirectory: string; synthesizedStackPath: string }>;
+  };
+  const stacks = Object.values(manifest.stacks).map((entry) => {
+    const json = JSON.parse(readFileSync(join(outdir, entry.synthesizedStackPath), "utf8")) as {
+      provider?: Record<string, unknown>;
+      data?: Record<string, unknown>;
+    };
+    return {
+      name: entry.name,
+      dir: resolve(outdir, entry.workingDirectory),
+      dependencies: entry.dependencies,
+      providers: Object.keys(json.provider ?? {}).sort(),
+      readsRemoteState: Object.keys(json.data ?? {}).some((type) => type === "terraform_remote_state"),
+    };
+  });
+  return dependencyOrder(stacks);
+}
+
+function dependencyOrder(stacks: SynthesizedStack[]): SynthesizedStack[] {
+  const byName = new Map(stacks.map((stack) => [stack.name, stack]));
+  const ordered: SynthesizedStack[] = [];
+  const seen = new Set<string>();
+  const visit = (stack: SynthesizedStack) => {
+    if (seen.has(stack.name)) return;
+    seen.add(stack.name);
+    for (const dependency of stack.dependencies) {
+      const upstream = byName.get(dependency);
+      if (upstream) visit(upstream);
+    }
+    ordered.push(stack);
+  };
+  [...stacks].sort((a, b) => a.name.localeCompare(b.name)).forEach(visit);
+  return ordered;
+}
+
+/** True for stacks that use the AWS provider only, the ones offline Terraform can check. */
+export function isAwsOnly(stack: SynthesizedStack): boolean {
+  return stack.providers.length > 0 && stack.providers.every((provider) => provider === "aws");
+}
+
+/** Runs `items` through `worker`, at most `limit` at a time, keeping the input order in the result. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, worker: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await worker(items[index]);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+/** The outcome of checking one stack offline. */
+export interface StackCheck {
+  readonly stack: string;
+  readonly init: CommandResult;
+  readonly validate?: CommandResult;
+  readonly plan?: CommandResult;
+  readonly counts?: PlanCounts;
+  /** `terraform show -json` of the plan. */
+  readonly planJson?: string;
+}
+
+/** What {@link checkStackOffline} runs after `init`. */
+export interface CheckSteps {
+  /** `terraform validate` (a plan validates too, so a caller that plans may leave it out). */
+  readonly validate: boolean;
+  /** `terraform plan -refresh=false` and `show -json` of it. */
+  readonly plan: boolean;
+}
+
+/**
+ * `terraform init` from the mirror, then `validate` and/or `plan -refresh=false` with mock credentials, in
+ * the stack's own folder.
+ */
+export async function checkStackOffline(stack: SynthesizedStack, env: NodeJS.ProcessEnv, steps: CheckSteps): Promise<StackCheck> {
+  const tf = (args: string[]) => run("terraform", args, { cwd: stack.dir, env });
+  const init = await tf(["init", "-input=false", "-no-color", "-backend=true"]);
+  if (init.code !== 0) return { stack: stack.name, init };
+  const validate = steps.validate ? await tf(["validate", "-no-color"]) : undefined;
+  const plan = steps.plan;
+  if ((validate && validate.code !== 0) || !plan) return { stack: stack.name, init, validate };
+  const planResult = await tf(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=offline.tfplan"]);
+  if (planResult.code !== 0) return { stack: stack.name, init, validate, plan: planResult };
+  const show = await tf(["show", "-json", "offline.tfplan"]);
+  return { stack: stack.name, init, validate, plan: planResult, counts: countPlanActions(show.stdout), planJson: show.stdout };
+}
