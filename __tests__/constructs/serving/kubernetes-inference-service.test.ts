@@ -1,0 +1,270 @@
+import { TerraformStack, Testing } from "cdktf";
+import { Naming } from "../../../constructs/core/naming";
+import {
+  KubernetesInferenceService,
+  type KubernetesInferenceServiceProps,
+} from "../../../constructs/serving/kubernetes-inference-service";
+import { onlyResource, resourcesOf, type StackJson } from "../../helpers/synth";
+
+const IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-inference:v1.4.2";
+
+function synth(overrides: Partial<KubernetesInferenceServiceProps> = {}): StackJson {
+  const stack = new TerraformStack(Testing.app(), "test");
+  new KubernetesInferenceService(stack, "Churn", { name: "churn", image: IMAGE, ...overrides });
+  return JSON.parse(Testing.synth(stack)) as StackJson;
+}
+
+type PodSpec = Record<string, unknown> & { container: Record<string, unknown>[] };
+
+function podSpec(json: StackJson): PodSpec {
+  const deployment = onlyResource(json, "kubernetes_deployment_v1") as {
+    spec: { template: { spec: PodSpec } };
+  };
+  return deployment.spec.template.spec;
+}
+
+describe("KubernetesInferenceService (defaults, CPU)", () => {
+  let json: StackJson;
+  let deployment: Record<string, unknown> & { spec: Record<string, unknown> };
+  let pod: PodSpec;
+  let container: Record<string, unknown>;
+  beforeAll(() => {
+    json = synth();
+    deployment = onlyResource(json, "kubernetes_deployment_v1") as typeof deployment;
+    pod = podSpec(json);
+    container = pod.container[0];
+  });
+
+  test("every object lives in the serving namespace under the service's name", () => {
+    for (const type of [
+      "kubernetes_deployment_v1",
+      "kubernetes_service_v1",
+      "kubernetes_service_account_v1",
+      "kubernetes_horizontal_pod_autoscaler_v2",
+      "kubernetes_pod_disruption_budget_v1",
+    ]) {
+      expect(onlyResource(json, type).metadata).toMatchObject({ name: "churn", namespace: "serving" });
+    }
+  });
+
+  test("the pod runs as a non-root user with the RuntimeDefault seccomp profile", () => {
+    expect(pod.security_context).toEqual({
+      run_as_non_root: true,
+      run_as_user: "10001",
+      run_as_group: "10001",
+      fs_group: "10001",
+      seccomp_profile: { type: "RuntimeDefault" },
+    });
+  });
+
+  test("the container has a read-only root filesystem, no capabilities and no privilege escalation", () => {
+    expect(container.security_context).toEqual({
+      run_as_non_root: true,
+      run_as_user: "10001",
+      read_only_root_filesystem: true,
+      allow_privilege_escalation: false,
+      privileged: false,
+      capabilities: { drop: ["ALL"] },
+      seccomp_profile: { type: "RuntimeDefault" },
+    });
+  });
+
+  test("writable space is emptyDir volumes for /tmp and the model cache", () => {
+    expect(container.volume_mount).toEqual([
+      { name: "tmp", mount_path: "/tmp" },
+      { name: "model-cache", mount_path: "/models" },
+    ]);
+    expect(pod.volume).toEqual([
+      { name: "tmp", empty_dir: { size_limit: "1Gi" } },
+      { name: "model-cache", empty_dir: { size_limit: "20Gi" } },
+    ]);
+  });
+
+  test("liveness, readiness and startup probes check the model server over HTTP", () => {
+    expect(container.liveness_probe).toMatchObject({
+      http_get: { path: "/health", port: "http" },
+      period_seconds: 10,
+    });
+    expect(container.readiness_probe).toMatchObject({
+      http_get: { path: "/ready", port: "http" },
+      period_seconds: 5,
+    });
+    expect(container.startup_probe).toMatchObject({
+      http_get: { path: "/health", port: "http" },
+      period_seconds: 10,
+      failure_threshold: 60,
+    });
+  });
+
+  test("the image is the pinned one", () => {
+    expect(container.image).toBe(IMAGE);
+  });
+
+  test("requests equal limits and no GPU is asked for", () => {
+    expect(container.resources).toEqual({
+      requests: { cpu: "1", memory: "4Gi" },
+      limits: { cpu: "1", memory: "4Gi" },
+    });
+    expect(pod.toleration).toBeUndefined();
+    expect(pod.affinity).toBeUndefined();
+  });
+
+  test("rolling updates never take a replica away before its replacement is ready", () => {
+    expect(deployment.spec.strategy).toEqual({
+      type: "RollingUpdate",
+      rolling_update: { max_unavailable: "0", max_surge: "1" },
+    });
+  });
+
+  test("the service account token is not mounted", () => {
+    expect(pod.automount_service_account_token).toBe(false);
+    expect(onlyResource(json, "kubernetes_service_account_v1").automount_service_account_token).toBe(false);
+  });
+
+  test("the autoscaler owns the replica count between 2 and 4", () => {
+    expect(onlyResource(json, "kubernetes_horizontal_pod_autoscaler_v2").spec).toMatchObject({
+      min_replicas: 2,
+      max_replicas: 4,
+    });
+    expect(deployment.lifecycle).toEqual({ ignore_changes: ["spec[0].replicas"] });
+  });
+
+  test("a disruption budget lets one replica go at a time", () => {
+    expect(onlyResource(json, "kubernetes_pod_disruption_budget_v1").spec).toEqual({
+      max_unavailable: "1",
+      selector: { match_labels: { "app.kubernetes.io/name": "churn" } },
+    });
+  });
+
+  test("the service is internal to the cluster", () => {
+    expect(onlyResource(json, "kubernetes_service_v1").spec).toMatchObject({ type: "ClusterIP" });
+    expect(resourcesOf(json, "kubernetes_ingress_v1")).toEqual({});
+  });
+
+  test("replicas are not spread across zones unless asked", () => {
+    const keys = (pod.topology_spread_constraint as { topology_key: string }[]).map((c) => c.topology_key);
+    expect(keys).toEqual(["kubernetes.io/hostname"]);
+  });
+});
+
+describe("KubernetesInferenceService with GPUs, zone spread and ingress", () => {
+  let json: StackJson;
+  let pod: PodSpec;
+  beforeAll(() => {
+    json = synth({ gpus: 1, spreadAcrossZones: true, ingress: { host: "churn.internal.example.com" } });
+    pod = podSpec(json);
+  });
+
+  test("GPUs are requested and limited alike", () => {
+    const resources = pod.container[0].resources as Record<string, Record<string, string>>;
+    expect(resources.requests["nvidia.com/gpu"]).toBe("1");
+    expect(resources.limits["nvidia.com/gpu"]).toBe("1");
+  });
+
+  test("the pod tolerates the GPU taint and requires GPU nodes", () => {
+    expect(pod.toleration).toEqual([
+      { key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" },
+    ]);
+    expect(pod.affinity).toEqual({
+      node_affinity: {
+        required_during_scheduling_ignored_during_execution: {
+          node_selector_term: [
+            { match_expressions: [{ key: "nvidia.com/gpu.present", operator: "In", values: ["true"] }] },
+          ],
+        },
+      },
+    });
+  });
+
+  test("replicas are spread across zones", () => {
+    expect(pod.topology_spread_constraint).toContainEqual(
+      expect.objectContaining({
+        topology_key: "topology.kubernetes.io/zone",
+        when_unsatisfiable: "DoNotSchedule",
+        max_skew: 1,
+      }),
+    );
+  });
+
+  test("the ingress is internal", () => {
+    const ingress = onlyResource(json, "kubernetes_ingress_v1") as {
+      metadata: { annotations: Record<string, string> };
+      spec: Record<string, unknown>;
+    };
+    expect(ingress.metadata.annotations["alb.ingress.kubernetes.io/scheme"]).toBe("internal");
+    expect(ingress.spec).toMatchObject({
+      ingress_class_name: "alb",
+      rule: [{ host: "churn.internal.example.com" }],
+    });
+  });
+});
+
+describe("KubernetesInferenceService rejects", () => {
+  test.each([
+    ["the latest tag", { image: "repo/x:latest" }, /tag "latest" moves/],
+    ["an image without a tag", { image: "111111111111.dkr.ecr.eu-west-1.amazonaws.com/x" }, /has no tag/],
+    ["a registry port mistaken for a tag", { image: "registry:5000/x" }, /has no tag/],
+    ["max below min", { minReplicas: 3, maxReplicas: 2 }, /at least minReplicas \(3\)/],
+    ["a privileged port", { port: 80 }, /non-root process/],
+    ["a bad quantity", { memory: "4 GB" }, /Kubernetes quantity/],
+    ["a root user", { runAsUser: 0 }, /non-root user id/],
+  ] as [string, Partial<KubernetesInferenceServiceProps>, RegExp][])("%s", (_case, overrides, message) => {
+    expect(() => synth(overrides)).toThrow(message);
+  });
+
+  test("accepts an image pinned by digest", () => {
+    const image = `${IMAGE.split(":")[0]}@sha256:${"b".repeat(64)}`;
+    expect(podSpec(synth({ image })).container[0].image).toBe(image);
+  });
+});
+
+describe("KubernetesInferenceService.createPodIdentityRole", () => {
+  let json: StackJson;
+  beforeAll(() => {
+    const stack = new TerraformStack(Testing.app(), "platform");
+    KubernetesInferenceService.createPodIdentityRole(stack, "ChurnServingRole", {
+      name: "churn",
+      naming: new Naming({ project: "mlops", environment: "dev" }),
+      location: { accountId: "111111111111", region: "eu-west-1" },
+      modelArtifacts: {
+        bucketName: "mlops-dev-model-artifacts",
+        prefix: "churn/v12",
+        key: { aliasName: "mlops-dev-data" },
+      },
+      clusterName: "mlops-dev",
+    });
+    json = JSON.parse(Testing.synth(stack)) as StackJson;
+  });
+
+  test("the role is trusted by EKS Pod Identity of this account", () => {
+    const role = onlyResource(json, "aws_iam_role");
+    expect(role.name).toBe("mlops-dev-serving-churn");
+    expect(JSON.parse(role.assume_role_policy as string).Statement[0]).toMatchObject({
+      Principal: { Service: "pods.eks.amazonaws.com" },
+      Action: ["sts:AssumeRole", "sts:TagSession"],
+    });
+  });
+
+  test("the role reads the model's prefix only", () => {
+    const statements = JSON.parse(onlyResource(json, "aws_iam_role_policy").policy as string).Statement as {
+      Sid: string;
+      Resource: unknown;
+    }[];
+    expect(statements.find((s) => s.Sid === "ReadModelArtifacts")!.Resource).toBe(
+      "arn:aws:s3:::mlops-dev-model-artifacts/churn/v12/*",
+    );
+    expect(statements.map((s) => s.Sid)).toEqual([
+      "ReadModelArtifacts",
+      "ListModelArtifacts",
+      "DecryptModelArtifacts",
+    ]);
+  });
+
+  test("the role is associated with the service's account in the serving namespace", () => {
+    expect(onlyResource(json, "aws_eks_pod_identity_association")).toMatchObject({
+      cluster_name: "mlops-dev",
+      namespace: "serving",
+      service_account: "churn",
+    });
+  });
+});
