@@ -89,7 +89,9 @@ describe("a broken environment file", () => {
     const lines = result.stderr.trim().split("\n");
     expect(lines).toEqual([
       expect.stringMatching(/prod\.yaml:6:17 protection\.forceDestroy: is allowed in dev only/),
-      expect.stringMatching(/prod\.yaml:6:17 protection\.forceDestroy: contradicts protection\.preventDestroy/),
+      expect.stringMatching(
+        /prod\.yaml:6:17 protection\.forceDestroy: contradicts protection\.preventDestroy/,
+      ),
     ]);
     expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/);
     expect(existsSync(outdir)).toBe(false);
