@@ -1,0 +1,173 @@
+import { configFor } from "../../helpers/synth";
+
+const ENDPOINT = {
+  image: { repository: "inference", tag: "v2.0.0" },
+  modelDataPrefix: "fraud/v3",
+  instanceType: "ml.m5.large",
+};
+const SERVICE = { image: { repository: "inference", tag: "v2.0.0" }, modelDataPrefix: "fraud/v3" };
+
+function withEndpoint(env: string, endpoint: Record<string, unknown>) {
+  return configFor(env, { serving: { sagemakerEndpoints: { fraud: endpoint } } });
+}
+
+function withService(env: string, service: Record<string, unknown>) {
+  return configFor(env, { serving: { kubernetesServices: { fraud: service } } });
+}
+
+describe("serving section: tier defaults", () => {
+  test("dev endpoints start with one instance, capture everything, deploy all at once, without monitoring", () => {
+    const endpoint = withEndpoint("dev", ENDPOINT).serving.sagemakerEndpoints.fraud;
+    expect(endpoint).toMatchObject({
+      minInstances: 1,
+      dataCaptureSamplingPercentage: 100,
+      deployment: { strategy: "all-at-once", terminationWaitSeconds: 60 },
+      monitoring: { enabled: false },
+      networkIsolation: true,
+      modelArtifact: "model.tar.gz",
+    });
+  });
+
+  test("test endpoints capture half the traffic", () => {
+    expect(
+      withEndpoint("test", ENDPOINT).serving.sagemakerEndpoints.fraud.dataCaptureSamplingPercentage,
+    ).toBe(50);
+  });
+
+  test("prod endpoints keep 2 instances, deploy by canary with a 10-minute bake and are monitored", () => {
+    const endpoint = withEndpoint("prod", ENDPOINT).serving.sagemakerEndpoints.fraud;
+    expect(endpoint).toMatchObject({
+      minInstances: 2,
+      dataCaptureSamplingPercentage: 10,
+      deployment: { strategy: "canary", terminationWaitSeconds: 600 },
+      monitoring: { enabled: true, scheduleExpression: "cron(0 * ? * * *)" },
+    });
+  });
+
+  test("dev services run one CPU replica without zone spread", () => {
+    expect(withService("dev", SERVICE).serving.kubernetesServices.fraud).toMatchObject({
+      minReplicas: 1,
+      gpus: 0,
+      spreadAcrossZones: false,
+      probes: { liveness: "/health", readiness: "/ready", startupTimeoutSeconds: 600 },
+    });
+  });
+
+  test("prod services run 2 replicas spread across zones", () => {
+    expect(withService("prod", SERVICE).serving.kubernetesServices.fraud).toMatchObject({
+      minReplicas: 2,
+      spreadAcrossZones: true,
+    });
+  });
+
+  test("captured data goes to the raw bucket by default", () => {
+    expect(configFor("dev").serving.dataCaptureBucket).toBe("raw");
+  });
+
+  test("a model prefix is stored without surrounding slashes", () => {
+    expect(
+      withEndpoint("dev", { ...ENDPOINT, modelDataPrefix: "/fraud/v3/" }).serving.sagemakerEndpoints.fraud
+        .modelDataPrefix,
+    ).toBe("fraud/v3");
+  });
+});
+
+describe("serving section: environment files", () => {
+  test("dev declares a serverless endpoint and a GPU inference service", () => {
+    const { serving } = configFor("dev");
+    expect(serving.sagemakerEndpoints.churn.serverless).toEqual({ memoryMb: 2048, maxConcurrency: 5 });
+    expect(serving.kubernetesServices["churn-gpu"].gpus).toBe(1);
+  });
+
+  test("prod declares an instance endpoint with at least 2 instances and autoscaling room", () => {
+    const churn = configFor("prod").serving.sagemakerEndpoints.churn;
+    expect(churn).toMatchObject({ instanceType: "ml.m5.large", minInstances: 2, maxInstances: 6 });
+  });
+});
+
+describe("serving section rejects", () => {
+  test.each([
+    [
+      "prod",
+      "fewer than 2 instances in prod",
+      { ...ENDPOINT, minInstances: 1 },
+      /minInstances: must be at least 2 in prod/,
+    ],
+    [
+      "prod",
+      "serverless in prod",
+      { ...ENDPOINT, instanceType: undefined, serverless: { memoryMb: 2048, maxConcurrency: 2 } },
+      /serverless: is not allowed in prod/,
+    ],
+    [
+      "dev",
+      "the latest tag",
+      { ...ENDPOINT, image: { repository: "inference", tag: "latest" } },
+      /image.tag: must not be latest/,
+    ],
+    [
+      "dev",
+      "an unpinned image",
+      { ...ENDPOINT, image: { repository: "inference" } },
+      /image.tag: give exactly one of tag and digest/,
+    ],
+    [
+      "dev",
+      "both capacities",
+      { ...ENDPOINT, serverless: { memoryMb: 1024, maxConcurrency: 1 } },
+      /instanceType: give exactly one/,
+    ],
+    ["dev", "no capacity", { ...ENDPOINT, instanceType: undefined }, /instanceType: give exactly one/],
+    [
+      "dev",
+      "max below min",
+      { ...ENDPOINT, minInstances: 3, maxInstances: 2 },
+      /maxInstances: must be at least minInstances \(3\)/,
+    ],
+    [
+      "dev",
+      "network access without a reason",
+      { ...ENDPOINT, networkIsolation: false },
+      /networkAccessReason: is required/,
+    ],
+    [
+      "test",
+      "a canary on one instance",
+      { ...ENDPOINT, deployment: { strategy: "canary" } },
+      /deployment.strategy: canary needs at least 2 instances/,
+    ],
+    [
+      "dev",
+      "a serverless memory off the 1 GB steps",
+      { ...ENDPOINT, instanceType: undefined, serverless: { memoryMb: 1500, maxConcurrency: 1 } },
+      /serverless.memoryMb/,
+    ],
+    [
+      "dev",
+      "a wildcard prefix",
+      { ...ENDPOINT, modelDataPrefix: "fraud/*" },
+      /modelDataPrefix: must be a folder/,
+    ],
+    ["dev", "an unknown setting", { ...ENDPOINT, instanceCount: 2 }, /instanceCount: is not a known setting/],
+  ] as [string, string, Record<string, unknown>, RegExp][])("%s: %s", (env, _case, endpoint, message) => {
+    expect(() => withEndpoint(env, endpoint)).toThrow(message);
+  });
+
+  test("an endpoint name with capitals", () => {
+    expect(() => configFor("dev", { serving: { sagemakerEndpoints: { Fraud: ENDPOINT } } })).toThrow(
+      /not a valid name/,
+    );
+  });
+
+  test("prod services with one replica", () => {
+    expect(() => withService("prod", { ...SERVICE, minReplicas: 1 })).toThrow(
+      /minReplicas: must be at least 2 in prod/,
+    );
+  });
+
+  test("services with max replicas below min", () => {
+    expect(() => withService("dev", { ...SERVICE, minReplicas: 2, maxReplicas: 1 })).toThrow(
+      /maxReplicas: must be at least minReplicas/,
+    );
+  });
+});
