@@ -1,0 +1,173 @@
+import { TerraformStack, Testing } from "cdktf";
+import { Naming } from "../../constructs/core/naming";
+import type { EnvironmentConfig } from "../../environments/schema";
+import {
+  addInferenceServiceRoles,
+  addInferenceServices,
+  dataNames,
+  pascalCase,
+  SageMakerEndpoints,
+} from "../../stacks/serving";
+import { configFor, onlyResource, resourcesOf, type StackJson } from "../helpers/synth";
+
+function synthServing(config: EnvironmentConfig): { platform: StackJson; cluster: StackJson } {
+  const app = Testing.app();
+  const naming = new Naming({ project: config.project, environment: config.name });
+  const location = { accountId: config.aws.accountId, region: config.aws.region };
+  const names = dataNames(naming, location);
+  const platform = new TerraformStack(app, "platform");
+  new SageMakerEndpoints(platform, "SageMaker", {
+    config,
+    naming,
+    location,
+    names,
+    vpcId: "vpc-1",
+    privateSubnetIds: ["subnet-a", "subnet-b"],
+    encryptionKeyArn: "arn:aws:kms:eu-west-1:333333333333:key/platform",
+  });
+  addInferenceServiceRoles(platform, {
+    config,
+    naming,
+    location,
+    names,
+    clusterName: `${naming.prefix}-eks`,
+  });
+  const cluster = new TerraformStack(app, "cluster");
+  addInferenceServices(cluster, {
+    config,
+    location,
+    names,
+    namespace: "serving",
+    priorityClassName: "serving",
+  });
+  return {
+    platform: JSON.parse(Testing.synth(platform)) as StackJson,
+    cluster: JSON.parse(Testing.synth(cluster)) as StackJson,
+  };
+}
+
+describe("serving wiring for dev", () => {
+  let platform: StackJson;
+  let cluster: StackJson;
+  beforeAll(() => ({ platform, cluster } = synthServing(configFor("dev"))));
+
+  test("the dev endpoint is serverless, without a security group", () => {
+    const config = onlyResource(platform, "aws_sagemaker_endpoint_configuration");
+    expect((config.production_variants as Record<string, unknown>[])[0].serverless_config).toEqual({
+      memory_size_in_mb: 2048,
+      max_concurrency: 5,
+    });
+    expect(resourcesOf(platform, "aws_security_group")).toEqual({});
+  });
+
+  test("the model comes from the environment's ECR repository and model-artifacts bucket", () => {
+    expect(onlyResource(platform, "aws_sagemaker_model").primary_container).toMatchObject({
+      image: "111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-inference:v1.0.0",
+      model_data_url: "s3://mlops-dev-model-artifacts-111111111111/churn/v1/model.tar.gz",
+    });
+  });
+
+  test("the inference service runs the pinned image with one GPU in the serving namespace", () => {
+    const deployment = onlyResource(cluster, "kubernetes_deployment_v1") as {
+      metadata: Record<string, unknown>;
+      spec: { template: { spec: { container: Record<string, unknown>[]; priority_class_name: string } } };
+    };
+    expect(deployment.metadata).toMatchObject({ name: "churn-gpu", namespace: "serving" });
+    const container = deployment.spec.template.spec.container[0];
+    expect(container.image).toBe("111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-inference:v1.0.0");
+    expect((container.resources as Record<string, Record<string, string>>).limits["nvidia.com/gpu"]).toBe(
+      "1",
+    );
+    expect(deployment.spec.template.spec.priority_class_name).toBe("serving");
+  });
+
+  test("the inference service's role reads its model prefix and is bound to its service account", () => {
+    const role = Object.values(resourcesOf(platform, "aws_iam_role")).find(
+      (r) => r.name === "mlops-dev-serving-churn-gpu",
+    );
+    expect(role).toBeDefined();
+    expect(onlyResource(platform, "aws_eks_pod_identity_association")).toMatchObject({
+      cluster_name: "mlops-dev-eks",
+      namespace: "serving",
+      service_account: "churn-gpu",
+    });
+  });
+});
+
+describe("serving wiring for prod", () => {
+  let platform: StackJson;
+  let cluster: StackJson;
+  beforeAll(() => ({ platform, cluster } = synthServing(configFor("prod"))));
+
+  test("the endpoint runs at least 2 instances in the private subnets and autoscales to 6", () => {
+    const config = onlyResource(platform, "aws_sagemaker_endpoint_configuration");
+    expect((config.production_variants as Record<string, unknown>[])[0]).toMatchObject({
+      instance_type: "ml.m5.large",
+      initial_instance_count: 2,
+    });
+    expect(onlyResource(platform, "aws_appautoscaling_target")).toMatchObject({
+      min_capacity: 2,
+      max_capacity: 6,
+    });
+    expect(onlyResource(platform, "aws_sagemaker_model").vpc_config).toMatchObject({
+      subnets: ["subnet-a", "subnet-b"],
+    });
+  });
+
+  test("the endpoint deploys by canary and rolls back on its alarms", () => {
+    const deployment = onlyResource(platform, "aws_sagemaker_endpoint").deployment_config as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(deployment.blue_green_update_policy).toMatchObject({
+      traffic_routing_configuration: { type: "CANARY", canary_size: { type: "CAPACITY_PERCENT", value: 10 } },
+      termination_wait_in_seconds: 600,
+    });
+    expect((deployment.auto_rollback_configuration.alarms as unknown[]).length).toBe(2);
+  });
+
+  test("the endpoint and its logs are protected from destruction", () => {
+    expect(onlyResource(platform, "aws_sagemaker_endpoint").lifecycle).toEqual({ prevent_destroy: true });
+    expect(onlyResource(platform, "aws_cloudwatch_log_group")).toMatchObject({
+      retention_in_days: 365,
+      lifecycle: { prevent_destroy: true },
+    });
+  });
+
+  test("captures 10 % of traffic to the raw bucket and monitors it", () => {
+    expect(onlyResource(platform, "aws_sagemaker_endpoint_configuration").data_capture_config).toMatchObject({
+      initial_sampling_percentage: 10,
+      destination_s3_uri: "s3://mlops-prod-raw-333333333333/data-capture/mlops-prod-churn",
+    });
+    expect(Object.keys(resourcesOf(platform, "aws_sagemaker_monitoring_schedule"))).toHaveLength(1);
+  });
+
+  test("the security group allows no inbound traffic and HTTPS out only", () => {
+    expect(onlyResource(platform, "aws_security_group").ingress).toBeUndefined();
+    expect(onlyResource(platform, "aws_vpc_security_group_egress_rule")).toMatchObject({
+      from_port: 443,
+      to_port: 443,
+      ip_protocol: "tcp",
+    });
+  });
+
+  test("the inference service keeps 2 replicas spread across zones", () => {
+    expect(onlyResource(cluster, "kubernetes_horizontal_pod_autoscaler_v2").spec).toMatchObject({
+      min_replicas: 2,
+      max_replicas: 4,
+    });
+    const spec = (
+      onlyResource(cluster, "kubernetes_deployment_v1") as {
+        spec: { template: { spec: Record<string, unknown> } };
+      }
+    ).spec.template.spec;
+    expect(spec.topology_spread_constraint).toContainEqual(
+      expect.objectContaining({ topology_key: "topology.kubernetes.io/zone" }),
+    );
+  });
+});
+
+test("construct IDs are the environment file's names in PascalCase", () => {
+  expect(pascalCase("churn-gpu")).toBe("ChurnGpu");
+  expect(pascalCase("fraud")).toBe("Fraud");
+});
