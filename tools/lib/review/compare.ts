@@ -217,8 +217,8 @@ function reviewDeleted(resource: SynthResource, stack: SynthStack | undefined): 
   return review(resource, "delete", stateful(resource) || reasons.length > 0 ? "high" : "low", reasons);
 }
 
-function reviewMove(pair: Pair): ResourceReview {
-  const raw = diffValues(pair.from.body, pair.to.body);
+function reviewMove(pair: Pair, renames: ReadonlyMap<string, string> = new Map()): ResourceReview {
+  const raw = diffValues(rewriteReferences(pair.from.body, renames), pair.to.body);
   if (pair.recognised) {
     const changed = reviewChanged(pair.from, pair.to, raw, pair.from.address);
     return { ...changed, reasons: [`moved block from ${pair.from.address}`, ...changed.reasons] };
@@ -281,7 +281,7 @@ function compareStack(name: string, base: SynthStack | undefined, head: SynthSta
     created.delete(pair.to.address);
   }
 
-  const resources: ResourceReview[] = pairs.map(reviewMove);
+  const resources: ResourceReview[] = pairs.map((pair) => reviewMove(pair, renames));
   for (const [address, after] of headResources) {
     const before = baseResources.get(address);
     if (!before) continue;

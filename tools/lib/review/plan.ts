@@ -89,8 +89,8 @@ function attributeChanges(change: PlanResourceChange["change"], action: Action):
   const changes: AttributeChange[] = [];
   for (const { segments, before, after } of raw) {
     const unknown = marked(change.after_unknown, segments);
-    // A create or replace lists every computed attribute as unknown: noise unless it was set before.
-    if (unknown && (before === undefined || before === null) && action !== "update") continue;
+    // A replacement makes every computed attribute (id, arn...) unknown again: noise, not a change.
+    if (unknown && action !== "update") continue;
     const beforeSensitive = marked(change.before_sensitive, segments);
     const afterSensitive = marked(change.after_sensitive, segments);
     changes.push({
