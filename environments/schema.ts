@@ -9,6 +9,7 @@
  * like `environmentSchema`); this file composes them.
  */
 import { z } from "zod";
+import { ciSection } from "./sections/ci";
 import { TIERS, type Tier, byTier } from "./tier";
 
 export { TIERS, type Tier } from "./tier";
@@ -111,6 +112,7 @@ export function environmentSchema(tier: Tier) {
           natGateways: z.enum(["single", "per-az"]).default(t({ dev: "single", test: "single", prod: "per-az" })),
         })
         .prefault({}),
+      ci: ciSection(tier),
       logs: z
         .strictObject({
           /** Retention of every CloudWatch log group. */
