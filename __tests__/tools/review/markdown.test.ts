@@ -136,3 +136,13 @@ describe("renderMarkdown", () => {
     });
   });
 });
+
+describe("renderMarkdown of a plan with an unchanged stack", () => {
+  test("lists the stack in the summary but opens no empty details section for it", () => {
+    const text = renderMarkdown(
+      review([{ stack: "mlops-dev-data", environment: "dev", resources: [] }], "plan"),
+    );
+    expect(text).toContain("| `mlops-dev-data` | 0 | 0 | 0 | 0 | 0 | 0 | 0 |");
+    expect(text).not.toContain("<details>");
+  });
+});

@@ -268,7 +268,7 @@ export function renderMarkdown(review: Review, options: MarkdownOptions = {}): s
 
   if (review.stacks.length) out += "\n#### Details\n\n";
   let omitted = 0;
-  for (const stack of review.stacks) {
+  for (const stack of review.stacks.filter((s) => s.resources.length > 0 || (s.drift ?? []).length > 0)) {
     const section = omitted ? undefined : stackDetails(stack, room());
     if (section) out += section;
     else omitted++;
