@@ -69,8 +69,8 @@ export async function checkout(root: string, commit: string, workDir: string): P
     dir,
     async dispose() {
       await run("git", ["worktree", "remove", "--force", dir], { cwd: root });
+      // `worktree remove` drops this checkout's entry only; a global `worktree prune` could touch others'.
       rmSync(dir, { recursive: true, force: true });
-      await run("git", ["worktree", "prune"], { cwd: root });
     },
   };
 }
