@@ -93,4 +93,33 @@ describe("policy findings in the review", () => {
       },
     ]);
   });
+
+  test("the policy pack's report per environment is understood, its blocking flag deciding the severity", () => {
+    const finding = (rule: string, blocking: boolean, result = "fail") => ({
+      rule,
+      severity: "high",
+      blocking,
+      stack: "mlops-prod-data",
+      address: "aws_s3_bucket.A",
+      path: "mlops-prod-data/A",
+      title: rule,
+      result,
+    });
+    const report = {
+      environments: [
+        {
+          environment: "prod",
+          findings: [
+            finding("MLOPS-S3-001", true),
+            finding("MLOPS-S3-002", false),
+            finding("MLOPS-S3-003", false, "suppressed"),
+          ],
+        },
+      ],
+    };
+    expect(parseFindings(report).map((f) => [f.ruleId, f.severity])).toEqual([
+      ["MLOPS-S3-001", "error"],
+      ["MLOPS-S3-002", "warning"],
+    ]);
+  });
 });

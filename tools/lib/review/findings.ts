@@ -6,9 +6,10 @@
  * 1. `policy-report.json` in the synthesized output folder (`cdktf.out/policy-report.json`), when the
  *    synth writes one: `{ "findings": [ { "ruleId", "severity", "stack", "address" | "constructPath",
  *    "message" } ] }` (a bare array is accepted too).
- * 2. The tree's `npm run policy -- --format json`, when its `package.json` has a `policy` script; its
- *    output may be a list of findings or an object with `findings` or `results` (entries whose `result` or
- *    `status` is `pass` are ignored).
+ * 2. The tree's `npm run policy -- --format json --outdir <synth output> --no-synth`, when its
+ *    `package.json` has a `policy` script; its output may be a list of findings or an object with
+ *    `findings`, `results` or `environments[].findings` (entries whose `result` or `status` is `pass` or
+ *    `suppressed` are ignored; a `blocking` flag decides the severity when present).
  * A side without a source has no findings, and a delta is only computed when both sides have a source,
  * so a base that predates the policy pack does not make every head finding look new.
  */
@@ -55,14 +56,19 @@ function pick(entry: Record<string, unknown>, ...keys: string[]): string | undef
 
 /** Normalises the findings of a report in any of the accepted shapes. */
 export function parseFindings(json: unknown): PolicyFinding[] {
-  const object = json as { findings?: unknown; results?: unknown } | undefined;
+  const object = json as
+    { findings?: unknown; results?: unknown; environments?: { findings?: unknown }[] } | undefined;
   const list = Array.isArray(json)
     ? json
     : Array.isArray(object?.findings)
       ? object.findings
       : Array.isArray(object?.results)
         ? object.results
-        : [];
+        : Array.isArray(object?.environments)
+          ? object.environments.flatMap((environment) =>
+              Array.isArray(environment.findings) ? environment.findings : [],
+            )
+          : [];
   const findings: PolicyFinding[] = [];
   for (const raw of list as Record<string, unknown>[]) {
     if (!raw || typeof raw !== "object") continue;
@@ -72,7 +78,13 @@ export function parseFindings(json: unknown): PolicyFinding[] {
     if (!ruleId) continue;
     findings.push({
       ruleId,
-      severity: pick(raw, "severity", "level") ?? "warning",
+      // A report that says whether a failure blocks is believed over its severity label.
+      severity:
+        typeof raw.blocking === "boolean"
+          ? raw.blocking
+            ? "error"
+            : "warning"
+          : (pick(raw, "severity", "level") ?? "warning"),
       stack: pick(raw, "stack", "stackName") ?? "",
       address: pick(raw, "address", "resource"),
       constructPath: pick(raw, "constructPath", "path"),
@@ -101,10 +113,19 @@ export const policyScriptSource: FindingsSource = {
     const scripts =
       (JSON.parse(readFileSync(manifest, "utf8")) as { scripts?: Record<string, string> }).scripts ?? {};
     if (!scripts.policy) return undefined;
-    const result = await run("npm", ["run", "--silent", "policy", "--", "--format", "json"], {
-      cwd: side.treeDir,
-      env: { ...process.env, MLOPS_OFFLINE: "1", CDKTF_OUTDIR: join(side.outdir, "..", "policy.out") },
-    });
+    // The side is already synthesized: the policy tool evaluates that output instead of synthesizing again.
+    const args = [
+      "run",
+      "--silent",
+      "policy",
+      "--",
+      "--format",
+      "json",
+      "--outdir",
+      side.outdir,
+      "--no-synth",
+    ];
+    const result = await run("npm", args, { cwd: side.treeDir, env: { ...process.env, MLOPS_OFFLINE: "1" } });
     try {
       return parseFindings(JSON.parse(result.stdout));
     } catch {
