@@ -16,7 +16,11 @@ export interface EnvironmentStacks {
  * Adds one environment's stacks to `app`. Dependencies are declared explicitly (no resource crosses a
  * stack boundary), so `cdktf deploy 'mlops-dev-*'` deploys them in order.
  */
-export function addEnvironment(app: App, config: EnvironmentConfig, options: SynthOptions = {}): EnvironmentStacks {
+export function addEnvironment(
+  app: App,
+  config: EnvironmentConfig,
+  options: SynthOptions = {},
+): EnvironmentStacks {
   const bootstrap = new BootstrapStack(app, config, options);
   const data = new DataStack(app, config, options);
   const platform = new PlatformStack(app, config, options);
@@ -38,7 +42,7 @@ export function buildApp(props: BuildAppProps): { app: App; stacks: Map<string, 
   const app = new App({ outdir: props.outdir ?? "cdktf.out", skipBackendValidation: false });
   const stacks = new Map<string, EnvironmentStacks>();
   for (const config of props.environments) {
-    stacks.set(config.name, addEnvironment(app, config, { offline: props.offline }));
+    stacks.set(config.name, addEnvironment(app, config, { offline: props.offline, policy: props.policy }));
   }
   return { app, stacks };
 }
