@@ -40,7 +40,9 @@ function describeCounts(counts: PlanCounts): string {
 
 /** `+ aws_s3_bucket.Raw_Resource_1A2B3C` lines for each resource the plan touches. */
 function describeChanges(planJson: string): string[] {
-  const plan = JSON.parse(planJson) as { resource_changes?: { address: string; change: { actions: string[] } }[] };
+  const plan = JSON.parse(planJson) as {
+    resource_changes?: { address: string; change: { actions: string[] } }[];
+  };
   const symbol = (actions: string[]) =>
     actions.includes("create") && actions.includes("delete")
       ? "-/+"
@@ -76,7 +78,11 @@ async function synthesize(environment: string, offline: boolean, outdir: string)
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { offline: { type: "boolean", default: false }, outdir: { type: "string" }, help: { type: "boolean" } },
+    options: {
+      offline: { type: "boolean", default: false },
+      outdir: { type: "string" },
+      help: { type: "boolean" },
+    },
   });
   if (values.help || positionals.length > 1) {
     console.log(USAGE);
@@ -127,7 +133,9 @@ async function main(): Promise<void> {
       continue;
     }
     if (offline && stack.readsRemoteState) {
-      console.log(`- ${stack.name}: validate only (reads another stack's state, which does not exist offline)`);
+      console.log(
+        `- ${stack.name}: validate only (reads another stack's state, which does not exist offline)`,
+      );
     } else {
       console.log(`- ${stack.name}: planning...`);
     }
@@ -141,7 +149,10 @@ async function main(): Promise<void> {
       const init = await run("terraform", ["init", "-input=false", "-no-color"], { cwd: stack.dir, env });
       const plan =
         init.code === 0
-          ? await run("terraform", ["plan", "-input=false", "-no-color", "-out=plan.tfplan"], { cwd: stack.dir, env })
+          ? await run("terraform", ["plan", "-input=false", "-no-color", "-out=plan.tfplan"], {
+              cwd: stack.dir,
+              env,
+            })
           : undefined;
       steps = [init, plan];
       if (plan?.code === 0) {
@@ -165,7 +176,9 @@ async function main(): Promise<void> {
   console.log(`\nSummary (${offline ? "offline plan" : "plan"} of ${environment}):`);
   for (const row of summary) console.log(`  ${row.stack.padEnd(width)}  ${row.result}`);
   if (offline) {
-    console.log(`\nManifest: ${join(outdir, "manifest.json")}; provider mirror CLI config: ${env.TF_CLI_CONFIG_FILE}`);
+    console.log(
+      `\nManifest: ${join(outdir, "manifest.json")}; provider mirror CLI config: ${env.TF_CLI_CONFIG_FILE}`,
+    );
   }
   if (failed) process.exit(1);
 }
