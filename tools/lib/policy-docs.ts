@@ -14,7 +14,11 @@ export function rulesTable(): string {
       `| ${rule.id} | ${escape(rule.title)} | ${rule.severity} | ${(rule.tiers ?? ["dev", "test", "prod"]).join(", ")} | ` +
       `${rule.resourceTypes.map((t) => `\`${t}\``).join(", ")} | ${escape(rule.fix)} |`,
   );
-  return ["| Rule | What must hold | Severity | Tiers | Checks | Fix |", "|---|---|---|---|---|---|", ...rows].join("\n");
+  return [
+    "| Rule | What must hold | Severity | Tiers | Checks | Fix |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
 }
 
 /** `markdown` with the generated table between the markers, formatted with the project's Prettier settings. */
