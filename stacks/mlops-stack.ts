@@ -2,6 +2,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { Naming } from "../constructs/core/naming";
+import { recordPackageVersion } from "../constructs/core/package-info";
 import { PolicyPack } from "../constructs/policy/policy-pack";
 import type { EnvironmentConfig } from "../environments/schema";
 
@@ -59,6 +60,7 @@ export class MlopsStack extends TerraformStack {
     this.config = config;
     this.offline = props.offline ?? false;
     this.naming = new Naming({ project: config.project, environment: config.name });
+    recordPackageVersion(this);
 
     if (this.offline || props.localState) {
       // Relative to cdktf.out/stacks/<stack>: the state file sits at the project root, outside cdktf.out,

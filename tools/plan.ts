@@ -12,12 +12,11 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  checkStackOffline,
+  checkStacksOffline,
   isAwsOnly,
   offlineTerraformEnv,
   offlineUnavailableReason,
   readSynthesizedStacks,
-  mapLimit,
   run,
   countPlanActions,
   type CommandResult,
@@ -116,16 +115,15 @@ async function main(): Promise<void> {
 
   // Offline checks are independent of each other, so they run two at a time; results print in order.
   const offlineChecks = offline
-    ? mapLimit(stacks, 2, (stack) =>
-        isAwsOnly(stack)
-          ? checkStackOffline(stack, env, { validate: stack.readsRemoteState, plan: !stack.readsRemoteState })
-          : Promise.resolve(undefined),
-      )
+    ? checkStacksOffline(stacks.filter(isAwsOnly), env, (stack) => ({
+        validate: stack.readsRemoteState,
+        plan: !stack.readsRemoteState,
+      })).then((checks) => new Map(checks.map((check) => [check.stack, check])))
     : undefined;
 
   const summary: { stack: string; result: string }[] = [];
   let failed = false;
-  for (const [index, stack] of stacks.entries()) {
+  for (const stack of stacks) {
     if (!isAwsOnly(stack)) {
       const why = `uses the ${stack.providers.filter((p) => p !== "aws").join(" and ")} provider(s); plan it once the cluster exists`;
       console.log(`- ${stack.name}: skipped (${why})`);
@@ -142,7 +140,7 @@ async function main(): Promise<void> {
     let steps: (CommandResult | undefined)[];
     let planJson: string | undefined;
     if (offlineChecks) {
-      const check = (await offlineChecks)[index]!;
+      const check = (await offlineChecks).get(stack.name)!;
       steps = [check.init, check.validate, check.plan];
       planJson = check.planJson;
     } else {

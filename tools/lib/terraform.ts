@@ -23,8 +23,8 @@ function platformDir(): string {
 }
 
 /**
- * The filesystem mirror that holds hashicorp/aws 5.100.0 for this platform: `$MLOPS_TF_PROVIDER_MIRROR`,
- * else the usual places (`/opt/tf-plugins`, the user's and the system's Terraform plugin folders).
+ * The filesystem mirror (unpacked, or packed as `terraform providers mirror` writes it) that holds
+ * hashicorp/aws 5.100.0 for this platform: `$MLOPS_TF_PROVIDER_MIRROR`, else the usual places (`/opt/tf-plugins`, the user's and the system's Terraform plugin folders).
  */
 export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const candidates = [
@@ -35,7 +35,15 @@ export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string
     "/usr/local/share/terraform/plugins",
     "/usr/share/terraform/plugins",
   ].filter((dir): dir is string => Boolean(dir));
-  return candidates.find((dir) => existsSync(join(dir, PROVIDER_PATH, platformDir())));
+  return candidates.find((dir) => {
+    const unpacked = join(dir, PROVIDER_PATH, platformDir());
+    const packed = join(
+      dir,
+      "registry.terraform.io/hashicorp/aws",
+      `terraform-provider-aws_${AWS_PROVIDER_VERSION}_${platformDir()}.zip`,
+    );
+    return existsSync(unpacked) || existsSync(packed);
+  });
 }
 
 /** Terraform's version (`1.11.4`), or undefined when it is not on PATH. */
@@ -241,8 +249,13 @@ export interface StackCheck {
 export interface CheckSteps {
   /** `terraform validate` (a plan validates too, so a caller that plans may leave it out). */
   readonly validate: boolean;
-  /** `terraform plan -refresh=false` and `show -json` of it. */
+  /** `terraform plan -refresh=false`. */
   readonly plan: boolean;
+  /**
+   * `terraform show -json` of the plan, for counts and the resources it touches (another provider start).
+   * @default true
+   */
+  readonly show?: boolean;
 }
 
 /**
@@ -268,7 +281,8 @@ export async function checkStackOffline(
     "-no-color",
     "-out=offline.tfplan",
   ]);
-  if (planResult.code !== 0) return { stack: stack.name, init, validate, plan: planResult };
+  if (planResult.code !== 0 || steps.show === false)
+    return { stack: stack.name, init, validate, plan: planResult };
   const show = await tf(["show", "-json", "offline.tfplan"]);
   return {
     stack: stack.name,
@@ -278,4 +292,21 @@ export async function checkStackOffline(
     counts: countPlanActions(show.stdout),
     planJson: show.stdout,
   };
+}
+
+/**
+ * Checks `stacks` offline, `limit` at a time. The first runs alone: it fills the shared plugin cache, which
+ * concurrent first `init`s would otherwise race to create.
+ */
+export async function checkStacksOffline(
+  stacks: readonly SynthesizedStack[],
+  env: NodeJS.ProcessEnv,
+  stepsFor: (stack: SynthesizedStack) => CheckSteps,
+  limit = 2,
+): Promise<StackCheck[]> {
+  if (stacks.length === 0) return [];
+  const [first, ...rest] = stacks;
+  const head = await checkStackOffline(first, env, stepsFor(first));
+  const tail = await mapLimit(rest, limit, (stack) => checkStackOffline(stack, env, stepsFor(stack)));
+  return [head, ...tail];
 }
