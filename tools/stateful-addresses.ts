@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { format, resolveConfig } from "prettier";
 import { join } from "node:path";
 import {
   compareInventory,
@@ -39,7 +40,11 @@ async function main(): Promise<void> {
       ? JSON.parse(readFileSync(INVENTORY_FILE, "utf8"))
       : {};
     const changes = describeDifferences(compareInventory(previous, stacks));
-    writeFileSync(INVENTORY_FILE, `${JSON.stringify(inventoryOf(stacks), null, 2)}\n`);
+    const json = JSON.stringify(inventoryOf(stacks), null, 2);
+    writeFileSync(
+      INVENTORY_FILE,
+      await format(json, { ...(await resolveConfig(INVENTORY_FILE)), filepath: INVENTORY_FILE }),
+    );
     process.stdout.write(
       changes
         ? `Compared with the previous inventory:\n${changes}\n\nRecorded in ${INVENTORY_FILE}.\n`

@@ -215,7 +215,7 @@ describe("environment files, fuzzed", () => {
           ),
         ).toBe(true);
       }),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
   });
 });

@@ -2,7 +2,7 @@
  * IAM-style policy documents (identity policies, trust policies, bucket, key and repository policies) as the
  * rules see them: a list of normalized statements, whatever the document was written as.
  */
-import { blocks, isToken, strings, type PolicyResource, type RuleContext } from "./engine";
+import { blocks, strings, type PolicyResource, type RuleContext } from "./engine";
 
 /** A principal of a statement: `{ type: "AWS", values: [...] }`; `"*"` is `{ type: "*", values: ["*"] }`. */
 export interface Principal {
@@ -163,9 +163,4 @@ export function actionMatches(pattern: string, action: string): boolean {
     "i",
   );
   return regex.test(action);
-}
-
-/** True when a value names a resource of this stack or is computed: it cannot be read here. */
-export function isComputed(value: string): boolean {
-  return isToken(value);
 }
