@@ -21,10 +21,7 @@ function main(): void {
     environments = loadEnvironments(process.env.MLOPS_ENVIRONMENTS_DIR ?? "environments", only);
   } catch (error) {
     if (error instanceof EnvironmentConfigError) {
-      const hint = "Fix them, or suppress a rule on its construct with a reason (see docs/policy.md).";
-      process.stderr.write(
-        `${error.message.replace(/\n\nIf you wish to ignore these validations[\s\S]*$/, "")}\n\n${hint}\n`,
-      );
+      process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }
     throw error;

@@ -1,4 +1,10 @@
-import { Annotations, Aspects, TerraformResource, type IAspect, type TerraformStack } from "cdktf";
+import {
+  AnnotationMetadataEntryType,
+  Aspects,
+  TerraformResource,
+  type IAspect,
+  type TerraformStack,
+} from "cdktf";
 import type { IConstruct, IValidation } from "constructs";
 import type { Tier } from "../../environments/tier";
 import {
@@ -88,15 +94,27 @@ export class PolicyPack implements IValidation {
     const errors: string[] = [];
     for (const finding of this.findings()) {
       if (finding.result === "suppressed") {
-        Annotations.of(at(finding.path)).addInfo(`${finding.rule} suppressed: ${finding.reason}`);
+        note(
+          at(finding.path),
+          AnnotationMetadataEntryType.INFO,
+          `${finding.rule} suppressed: ${finding.reason}`,
+        );
       } else if (finding.blocking && this.mode === "enforce") {
         errors.push(formatFinding(finding));
       } else if (finding.result === "fail") {
-        Annotations.of(at(finding.path)).addWarning(formatFinding(finding));
+        note(at(finding.path), AnnotationMetadataEntryType.WARN, formatFinding(finding));
       }
     }
     return errors;
   }
+}
+
+/**
+ * An annotation without the JavaScript stack trace cdktf would attach: it would put absolute paths of this
+ * machine into manifest.json, and synthesis must be byte-identical everywhere.
+ */
+function note(construct: IConstruct, level: AnnotationMetadataEntryType, message: string): void {
+  construct.node.addMetadata(level, message, { stackTrace: false });
 }
 
 /** Writes each resource's suppressions into its `//` metadata, where the engine and the tools read them. */
