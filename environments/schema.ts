@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { ciSection } from "./sections/ci";
+import { policySection } from "./sections/policy";
 import { TIERS, type Tier, byTier } from "./tier";
 
 export { TIERS, type Tier } from "./tier";
@@ -127,6 +128,7 @@ export function environmentSchema(tier: Tier) {
           retentionDays: logRetentionDays.default(t({ dev: 30, test: 90, prod: 365 })),
         })
         .prefault({}),
+      policy: policySection(tier),
     })
     .superRefine((env, ctx) => {
       if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {
