@@ -9,6 +9,8 @@
  * like `environmentSchema`); this file composes them.
  */
 import { z } from "zod";
+import { ciSection } from "./sections/ci";
+import { policySection } from "./sections/policy";
 import { servingSection } from "./sections/serving";
 import { TIERS, type Tier, byTier } from "./tier";
 
@@ -120,12 +122,14 @@ export function environmentSchema(tier: Tier) {
             .default(t({ dev: "single", test: "single", prod: "per-az" })),
         })
         .prefault({}),
+      ci: ciSection(tier),
       logs: z
         .strictObject({
           /** Retention of every CloudWatch log group. */
           retentionDays: logRetentionDays.default(t({ dev: 30, test: 90, prod: 365 })),
         })
         .prefault({}),
+      policy: policySection(tier),
       serving: servingSection(tier),
     })
     .superRefine((env, ctx) => {
