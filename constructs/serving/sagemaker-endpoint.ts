@@ -17,6 +17,7 @@ import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { arn, bucketArn, roleArn, type AwsLocation } from "../core/arn";
 import { shorten, type Naming } from "../core/naming";
+import { PolicySuppressions } from "../policy/policy-suppressions";
 import {
   ecrPullStatements,
   ecrRepositoryUrl,
@@ -448,6 +449,13 @@ export class SageMakerEndpoint extends Construct {
       dependsOn: [executionPolicy, this.executionRole],
       lifecycle: { createBeforeDestroy: true },
     });
+    if (serverless) {
+      const reason = "AWS does not support VPC configuration or network isolation for serverless endpoints";
+      PolicySuppressions.add(this.model, "MLOPS-SM-002", reason);
+      PolicySuppressions.add(this.model, "MLOPS-SM-003", reason);
+    } else if (!networkIsolation) {
+      PolicySuppressions.add(this.model, "MLOPS-SM-002", props.networkAccessReason!.trim());
+    }
 
     const variant: SagemakerEndpointConfigurationProductionVariants =
       capacity.kind === "serverless"
@@ -810,9 +818,9 @@ function checkNetwork(props: SageMakerEndpointProps, serverless: boolean, where:
     );
   }
   const isolation = props.networkIsolation ?? true;
-  if (!isolation && !props.networkAccessReason?.trim()) {
+  if (!isolation && (props.networkAccessReason?.trim().length ?? 0) < 10) {
     throw new Error(
-      `${where}: networkIsolation is off; say why the model needs the network in networkAccessReason.`,
+      `${where}: networkIsolation is off; say in networkAccessReason (10 characters at least) why the model needs the network.`,
     );
   }
   return isolation;

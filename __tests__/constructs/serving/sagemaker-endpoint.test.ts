@@ -5,6 +5,8 @@ import {
   SageMakerEndpoint,
   type SageMakerEndpointProps,
 } from "../../../constructs/serving/sagemaker-endpoint";
+import type { Suppression } from "../../../constructs/policy/engine";
+import { PolicySuppressions } from "../../../constructs/policy/policy-suppressions";
 import { onlyResource, resourcesOf, type StackJson } from "../../helpers/synth";
 
 const naming = new Naming({ project: "mlops", environment: "dev" });
@@ -485,6 +487,11 @@ describe("SageMakerEndpoint rejects", () => {
     ["an instance endpoint without a VPC", { vpc: undefined }, /private subnets/],
     ["network isolation off without a reason", { networkIsolation: false }, /networkAccessReason/],
     [
+      "network isolation off with a too short reason",
+      { networkIsolation: false, networkAccessReason: "needs it" },
+      /10 characters/,
+    ],
+    [
       "max below min",
       { instances: { instanceType: "ml.m5.large", minInstanceCount: 3, maxInstanceCount: 2 } },
       /at least minInstanceCount \(3\)/,
@@ -542,4 +549,30 @@ describe("SageMakerEndpoint rejects", () => {
       ).toThrow(message);
     },
   );
+});
+
+describe("SageMakerEndpoint policy suppressions", () => {
+  function suppressions(overrides: Partial<SageMakerEndpointProps>): Suppression[] {
+    const stack = new TerraformStack(Testing.app(), "test");
+    return PolicySuppressions.of(new SageMakerEndpoint(stack, "Churn", props(overrides)).model);
+  }
+
+  test("an isolated model in the VPC suppresses nothing", () => {
+    expect(suppressions({})).toEqual([]);
+  });
+
+  test("a model that needs the network suppresses the isolation rule with its reason", () => {
+    expect(suppressions({ networkIsolation: false, networkAccessReason: "calls the feature store" })).toEqual(
+      [{ rule: "MLOPS-SM-002", reason: "calls the feature store" }],
+    );
+  });
+
+  test("a serverless model suppresses the isolation and VPC rules, which AWS cannot meet", () => {
+    const serverless = { instances: undefined, vpc: undefined, dataCapture: undefined };
+    expect(
+      suppressions({ ...serverless, serverless: { memorySizeInMb: 1024, maxConcurrency: 1 } }).map(
+        (s) => s.rule,
+      ),
+    ).toEqual(["MLOPS-SM-002", "MLOPS-SM-003"]);
+  });
 });
