@@ -5,7 +5,7 @@ import { Lazy } from "cdktf";
 import { Construct } from "constructs";
 
 /** One statement of an IAM policy. */
-export interface PolicyStatement {
+export interface RolePolicyStatement {
   readonly Sid?: string;
   readonly Effect?: "Allow" | "Deny";
   readonly Action: string | string[];
@@ -54,7 +54,7 @@ export class PodIdentityRole extends Construct {
   /** The role's name. */
   readonly roleName: string;
 
-  private readonly statements: PolicyStatement[] = [];
+  private readonly statements: RolePolicyStatement[] = [];
   private policy?: IamRolePolicy;
 
   constructor(scope: Construct, id: string, props: PodIdentityRoleProps) {
@@ -90,7 +90,7 @@ export class PodIdentityRole extends Construct {
   }
 
   /** Adds a statement to the role's inline policy (created on first use). */
-  addToPolicy(statement: PolicyStatement): void {
+  addToPolicy(statement: RolePolicyStatement): void {
     this.statements.push({ Effect: "Allow", ...statement });
     if (!this.policy) {
       this.policy = new IamRolePolicy(this, "Policy", {
