@@ -120,10 +120,10 @@ export function clusterSection(tier: Tier) {
       /** IAM roles that get cluster-admin through EKS access entries. */
       adminRoleArns: z.array(roleArn).default([]),
       /**
-       * Whether whoever creates the cluster becomes its admin. Off in test and prod: only adminRoleArns get
-       * in. Changing it replaces the cluster.
+       * Whether whoever creates the cluster becomes its admin. Changing it replaces the cluster.
+       * @default true when adminRoleArns is empty (someone must be able to use the cluster), false otherwise
        */
-      creatorAdmin: z.boolean().default(t({ dev: true, test: false, prod: false })),
+      creatorAdmin: z.boolean().optional(),
       endpoint: z
         .strictObject({
           /** CIDRs allowed to reach a public API endpoint. Empty means a private endpoint; dev only. */
@@ -267,7 +267,7 @@ export function clusterSection(tier: Tier) {
           `must be empty in a ${tier} environment: its API endpoint is private (reach it from inside the VPC)`,
         );
       }
-      if (!cluster.creatorAdmin && cluster.adminRoleArns.length === 0) {
+      if (cluster.creatorAdmin === false && cluster.adminRoleArns.length === 0) {
         issue(
           ["adminRoleArns"],
           "must list at least one role when creatorAdmin is false, or no one could use the cluster",
@@ -335,7 +335,11 @@ export function clusterSection(tier: Tier) {
           );
         }
       }
-    });
+    })
+    .transform((cluster) => ({
+      ...cluster,
+      creatorAdmin: cluster.creatorAdmin ?? cluster.adminRoleArns.length === 0,
+    }));
 }
 
 type Issue = (path: PropertyKey[], message: string) => void;

@@ -54,6 +54,15 @@ export function networkSection(tier: Tier) {
     })
     .prefault({})
     .superRefine((network, ctx) => {
+      if (new Set(network.interfaceEndpoints).size !== network.interfaceEndpoints.length) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["interfaceEndpoints"],
+          message: "must not list a service twice",
+        });
+      }
+      // An invalid CIDR has its own message already.
+      if (!cidrBlock.safeParse(network.vpcCidr).success) return;
       const [address, prefixText] = network.vpcCidr.split("/");
       const prefix = Number(prefixText);
       if (prefix < VPC_PREFIX_RANGE.min || prefix > VPC_PREFIX_RANGE.max) {
@@ -73,13 +82,6 @@ export function networkSection(tier: Tier) {
           code: "custom",
           path: ["vpcCidr"],
           message: `must start at a network boundary: did you mean ${dotted}/${prefix}?`,
-        });
-      }
-      if (new Set(network.interfaceEndpoints).size !== network.interfaceEndpoints.length) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["interfaceEndpoints"],
-          message: "must not list a service twice",
         });
       }
     });

@@ -53,6 +53,11 @@ describe("cluster section defaults", () => {
     });
   });
 
+  it("makes the creator admin only when the file lists no admin role", () => {
+    expect(configFor("prod", { cluster: { adminRoleArns: [] } }).cluster.creatorAdmin).toBe(true);
+    expect(prod.adminRoleArns).toHaveLength(1);
+  });
+
   it("fills the defaults of a GPU node group the file declares", () => {
     const groups = configFor("prod", {
       cluster: { gpuNodeGroups: { a100: { instanceTypes: ["p4d.24xlarge"] } } },
@@ -129,8 +134,8 @@ describe("cluster section errors", () => {
     );
   });
 
-  it("refuses a test or prod cluster no one could administer", () => {
-    expect(problemsOf("prod", { cluster: { adminRoleArns: [] } })).toMatch(
+  it("refuses a cluster no one could administer", () => {
+    expect(problemsOf("prod", { cluster: { adminRoleArns: [], creatorAdmin: false } })).toMatch(
       /cluster.adminRoleArns: must list at least one role/,
     );
   });
