@@ -11,6 +11,7 @@
 import { z } from "zod";
 import { checkClusterAgainstEnvironment, clusterSection } from "./sections/cluster";
 import { networkSection } from "./sections/network";
+import { ciSection } from "./sections/ci";
 import { TIERS, type Tier, byTier } from "./tier";
 
 export { TIERS, type Tier } from "./tier";
@@ -114,6 +115,7 @@ export function environmentSchema(tier: Tier) {
         .prefault({}),
       network: networkSection(tier),
       cluster: clusterSection(tier),
+      ci: ciSection(tier),
       logs: z
         .strictObject({
           /** Retention of every CloudWatch log group. */

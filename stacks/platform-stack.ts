@@ -4,6 +4,7 @@ import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { accountRootArn, arn, bucketArn, partitionOf } from "../constructs/core/arn";
 import { MlopsNetwork } from "../constructs/network/mlops-network";
+import { GithubOidcRoles } from "../constructs/security/github-oidc-roles";
 import { GpuTrainingCluster } from "../constructs/training/gpu-training-cluster";
 import { PodIdentityRole } from "../constructs/training/pod-identity-role";
 import type { EnvironmentConfig } from "../environments/schema";
@@ -29,12 +30,34 @@ export class PlatformStack extends MlopsStack {
   readonly clusterAutoscalerRole: PodIdentityRole;
   /** The role of training jobs (Pod Identity, training/training): reads the data buckets. */
   readonly trainingRole: PodIdentityRole;
+  /** The roles GitHub Actions plans and deploys with (when `ci.github.repository` is set). */
+  readonly ciRoles?: GithubOidcRoles;
 
   constructor(scope: Construct, config: EnvironmentConfig, options: SynthOptions = {}) {
     super(scope, { ...options, config, part: "platform" });
     const location = this.location;
     const preventDestroy = config.protection.preventDestroy;
     const clusterName = clusterNameOf(this.naming);
+
+    const github = config.ci.github;
+    if (github.repository) {
+      this.ciRoles = new GithubOidcRoles(this, "GithubCi", {
+        location: this.location,
+        repository: github.repository,
+        planRoleName: this.naming.name("iamRole", "github-plan"),
+        deployRoleName: this.naming.name("iamRole", "github-deploy"),
+        stateBucket: config.state.bucket,
+        stateKeyPrefix: `${config.name}/`,
+        stateKeyAlias: `alias/${this.naming.name("kmsAlias", "tfstate")}`,
+        iamNamePrefix: `${this.naming.prefix}-`,
+        planBranches: github.planBranches,
+        planPullRequests: github.planPullRequests,
+        deployEnvironments: github.deployEnvironments ?? [config.name],
+        createOidcProvider: github.createOidcProvider,
+        maxSessionSeconds: github.maxSessionSeconds,
+        preventDestroy: config.protection.preventDestroy,
+      });
+    }
 
     this.platformKey = new KmsKey(this, "PlatformKey", {
       description: `Encrypts the log groups and Kubernetes secrets of ${this.naming.prefix}`,
