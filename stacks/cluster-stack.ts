@@ -11,11 +11,13 @@ import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account
 import { StorageClassV1 } from "@cdktf/provider-kubernetes/lib/storage-class-v1";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
+import type { KubernetesInferenceService } from "../constructs/serving/kubernetes-inference-service";
 import { DEVICE_PLUGIN_LABEL, GPU_TAINT } from "../constructs/training/gpu-node-group";
 import type { EnvironmentConfig } from "../environments/schema";
 import { CLUSTER_NAMESPACES } from "../environments/sections/cluster";
 import { CLUSTER_AUTOSCALER_IDENTITY, clusterNameOf, TRAINING_IDENTITY } from "./cluster-contract";
 import { MlopsStack, type SynthOptions } from "./mlops-stack";
+import { addInferenceServices, dataNames } from "./serving";
 
 /** Where the pinned Helm charts come from. */
 export const CHART_REPOSITORIES = {
@@ -51,6 +53,8 @@ export class ClusterStack extends MlopsStack {
   readonly helmProvider: HelmProvider;
   /** The cluster's name. */
   readonly clusterName: string;
+  /** The inference services of `serving.kubernetesServices`, by name. */
+  readonly inferenceServices: Record<string, KubernetesInferenceService>;
 
   constructor(scope: Construct, config: EnvironmentConfig, options: SynthOptions = {}) {
     super(scope, { ...options, config, part: "cluster" });
@@ -122,12 +126,19 @@ export class ClusterStack extends MlopsStack {
       preemptionPolicy: "PreemptLowerPriority",
       description: "Training jobs: may be preempted by serving, never preempt it",
     });
-    new PriorityClassV1(this, "ServingPriorityClass", {
+    const servingPriority = new PriorityClassV1(this, "ServingPriorityClass", {
       metadata: { name: "serving" },
       value: 100000,
       globalDefault: false,
       preemptionPolicy: "PreemptLowerPriority",
       description: "Inference services: scheduled before training",
+    });
+    this.inferenceServices = addInferenceServices(this, {
+      config,
+      location: this.location,
+      names: dataNames(this.naming, this.location),
+      namespace: namespaces.serving.metadata.name,
+      priorityClassName: servingPriority.metadata.name,
     });
 
     new StorageClassV1(this, "Gp3StorageClass", {

@@ -1,11 +1,12 @@
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { TerraformOutput } from "cdktf";
-import type { Construct } from "constructs";
+import { Construct } from "constructs";
 import { accountRootArn, arn, bucketArn, partitionOf } from "../constructs/core/arn";
 import { MlopsNetwork } from "../constructs/network/mlops-network";
 import { GithubOidcRoles } from "../constructs/security/github-oidc-roles";
 import { GpuTrainingCluster } from "../constructs/training/gpu-training-cluster";
+import type { InferenceServiceIdentity } from "../constructs/serving/kubernetes-inference-service";
 import { PodIdentityRole } from "../constructs/training/pod-identity-role";
 import type { EnvironmentConfig } from "../environments/schema";
 import {
@@ -15,6 +16,7 @@ import {
   TRAINING_IDENTITY,
 } from "./cluster-contract";
 import { MlopsStack, type SynthOptions } from "./mlops-stack";
+import { addInferenceServiceRoles, dataNames, SageMakerEndpoints } from "./serving";
 
 /**
  * `<project>-<env>-platform`: compute and operations on AWS (network, EKS and its GPU node groups, the
@@ -30,6 +32,10 @@ export class PlatformStack extends MlopsStack {
   readonly clusterAutoscalerRole: PodIdentityRole;
   /** The role of training jobs (Pod Identity, training/training): reads the data buckets. */
   readonly trainingRole: PodIdentityRole;
+  /** The SageMaker endpoints of `serving.sagemakerEndpoints`. */
+  readonly sagemakerEndpoints: SageMakerEndpoints;
+  /** The Pod Identity roles of `serving.kubernetesServices`, by service name. */
+  readonly inferenceServiceRoles: Record<string, InferenceServiceIdentity>;
   /** The roles GitHub Actions plans and deploys with (when `ci.github.repository` is set). */
   readonly ciRoles?: GithubOidcRoles;
 
@@ -202,6 +208,27 @@ export class PlatformStack extends MlopsStack {
       },
     });
     this.cluster.grantServiceAccount(TRAINING_IDENTITY.namespace, TRAINING_IDENTITY.name, this.trainingRole);
+
+    // Models are served from the private subnets, with volumes and logs encrypted by this stack's key; the
+    // data stack's buckets, key and repositories are known by name.
+    const names = dataNames(this.naming, location);
+    this.sagemakerEndpoints = new SageMakerEndpoints(this, "SageMakerEndpoints", {
+      config,
+      naming: this.naming,
+      location,
+      names,
+      vpcId: this.network.vpcId,
+      privateSubnetIds: this.network.privateSubnetIds,
+      encryptionKeyArn: this.platformKey.arn,
+      logKmsKeyArn: this.platformKey.arn,
+    });
+    this.inferenceServiceRoles = addInferenceServiceRoles(new Construct(this, "InferenceServiceRoles"), {
+      config,
+      naming: this.naming,
+      location,
+      names,
+      cluster: this.cluster,
+    });
 
     new TerraformOutput(this, "cluster_name", {
       value: clusterName,

@@ -150,7 +150,10 @@ export class SageMakerEndpoints extends Construct {
   }
 }
 
-/** The Pod Identity roles of an environment's inference services (platform stack). */
+/**
+ * The Pod Identity roles of an environment's inference services (platform stack), each bound to its service
+ * account in the serving namespace by `cluster`.
+ */
 export function addInferenceServiceRoles(
   scope: Construct,
   props: {
@@ -158,7 +161,13 @@ export function addInferenceServiceRoles(
     naming: Naming;
     location: AwsLocation;
     names: DataNames;
-    clusterName: string;
+    cluster: {
+      grantServiceAccount(
+        namespace: string,
+        serviceAccount: string,
+        role: { readonly roleArn: string },
+      ): unknown;
+    };
   },
 ): Record<string, InferenceServiceIdentity> {
   const identities: Record<string, InferenceServiceIdentity> = {};
@@ -175,10 +184,9 @@ export function addInferenceServiceRoles(
           prefix: service.modelDataPrefix,
           key: props.names.dataKey,
         },
-        clusterName: props.clusterName,
-        namespace: SERVING_NAMESPACE,
       },
     );
+    props.cluster.grantServiceAccount(SERVING_NAMESPACE, name, { roleArn: identities[name].role.arn });
   }
   return identities;
 }

@@ -1,3 +1,4 @@
+import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-identity-association";
 import { TerraformStack, Testing } from "cdktf";
 import { Naming } from "../../constructs/core/naming";
 import type { EnvironmentConfig } from "../../environments/schema";
@@ -25,15 +26,18 @@ function synthServing(config: EnvironmentConfig): { platform: StackJson; cluster
     privateSubnetIds: ["subnet-a", "subnet-b"],
     encryptionKeyArn: "arn:aws:kms:eu-west-1:333333333333:key/platform",
   });
-  addInferenceServiceRoles(platform, {
-    config,
-    naming,
-    location,
-    names,
-    clusterName: `${naming.prefix}-eks`,
-  });
-  const cluster = new TerraformStack(app, "cluster");
-  addInferenceServices(cluster, {
+  const cluster = {
+    grantServiceAccount: (namespace: string, serviceAccount: string, role: { roleArn: string }) =>
+      new EksPodIdentityAssociation(platform, `PodIdentity-${namespace}-${serviceAccount}`, {
+        clusterName: `${naming.prefix}-eks`,
+        namespace,
+        serviceAccount,
+        roleArn: role.roleArn,
+      }),
+  };
+  addInferenceServiceRoles(platform, { config, naming, location, names, cluster });
+  const clusterStack = new TerraformStack(app, "cluster");
+  addInferenceServices(clusterStack, {
     config,
     location,
     names,
@@ -42,7 +46,7 @@ function synthServing(config: EnvironmentConfig): { platform: StackJson; cluster
   });
   return {
     platform: JSON.parse(Testing.synth(platform)) as StackJson,
-    cluster: JSON.parse(Testing.synth(cluster)) as StackJson,
+    cluster: JSON.parse(Testing.synth(clusterStack)) as StackJson,
   };
 }
 
