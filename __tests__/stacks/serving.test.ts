@@ -9,7 +9,7 @@ import {
   pascalCase,
   SageMakerEndpoints,
 } from "../../stacks/serving";
-import { configFor, onlyResource, resourcesOf, type StackJson } from "../helpers/synth";
+import { configFor, onlyResource, resourcesOf, synthEnvironment, type StackJson } from "../helpers/synth";
 
 function synthServing(config: EnvironmentConfig): { platform: StackJson; cluster: StackJson } {
   const app = Testing.app();
@@ -174,4 +174,68 @@ describe("serving wiring for prod", () => {
 test("construct IDs are the environment file's names in PascalCase", () => {
   expect(pascalCase("churn-gpu")).toBe("ChurnGpu");
   expect(pascalCase("fraud")).toBe("Fraud");
+});
+
+describe("serving in the environment's stacks", () => {
+  let dev: ReturnType<typeof synthEnvironment>["json"];
+  let prod: ReturnType<typeof synthEnvironment>["json"];
+  beforeAll(() => {
+    dev = synthEnvironment(configFor("dev"), { offline: true }).json;
+    prod = synthEnvironment(configFor("prod"), { offline: true }).json;
+  });
+
+  test("dev's platform stack serves one serverless endpoint", () => {
+    const configs = Object.values(resourcesOf(dev.platform, "aws_sagemaker_endpoint_configuration"));
+    expect(configs).toHaveLength(1);
+    expect((configs[0].production_variants as Record<string, unknown>[])[0].serverless_config).toBeDefined();
+  });
+
+  test("prod's endpoint runs in the network's private subnets, encrypted with the platform key", () => {
+    const model = onlyResource(prod.platform, "aws_sagemaker_model") as { vpc_config: { subnets: string[] } };
+    const privateSubnets = Object.keys(resourcesOf(prod.platform, "aws_subnet")).filter((id) =>
+      id.includes("Private"),
+    );
+    expect(model.vpc_config.subnets).toEqual(privateSubnets.map((id) => `\${aws_subnet.${id}.id}`));
+    const keyId = Object.keys(resourcesOf(prod.platform, "aws_kms_key"))[0];
+    expect(onlyResource(prod.platform, "aws_sagemaker_endpoint_configuration").kms_key_arn).toBe(
+      `\${aws_kms_key.${keyId}.arn}`,
+    );
+  });
+
+  test("prod's endpoint scales from 2 instances and rolls back on its alarms", () => {
+    expect(onlyResource(prod.platform, "aws_appautoscaling_target")).toMatchObject({ min_capacity: 2 });
+    expect(
+      (
+        onlyResource(prod.platform, "aws_sagemaker_endpoint").deployment_config as Record<
+          string,
+          Record<string, unknown>
+        >
+      ).auto_rollback_configuration,
+    ).toBeDefined();
+  });
+
+  test("the cluster stack runs the inference service in the serving namespace with the serving priority", () => {
+    const deployment = onlyResource(prod.cluster, "kubernetes_deployment_v1") as {
+      metadata: { namespace: string };
+      spec: { template: { spec: { priority_class_name: string } } };
+    };
+    const namespaceId = Object.entries(resourcesOf(prod.cluster, "kubernetes_namespace_v1")).find(
+      ([, ns]) => (ns.metadata as { name: string }).name === "serving",
+    )![0];
+    expect(deployment.metadata.namespace).toBe(`\${kubernetes_namespace_v1.${namespaceId}.metadata[0].name}`);
+    expect(deployment.spec.template.spec.priority_class_name).toMatch(
+      /^\$\{kubernetes_priority_class_v1\..*\.metadata\[0\]\.name\}$/,
+    );
+  });
+
+  test("the service's role in the platform stack is bound to the service account the cluster stack creates", () => {
+    const association = Object.values(resourcesOf(prod.platform, "aws_eks_pod_identity_association")).find(
+      (a) => a.namespace === "serving",
+    );
+    expect(association).toMatchObject({ service_account: "churn-gpu" });
+    const accounts = Object.values(resourcesOf(prod.cluster, "kubernetes_service_account_v1")).map(
+      (a) => a.metadata as { name: string; namespace: string },
+    );
+    expect(accounts).toContainEqual(expect.objectContaining({ name: "churn-gpu" }));
+  });
 });
