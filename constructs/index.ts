@@ -8,3 +8,6 @@ export * from "./training/gpu-node-group";
 export * from "./training/gpu-training-cluster";
 export * from "./training/node-launch-template";
 export * from "./training/pod-identity-role";
+export * from "./serving/kubernetes-inference-service";
+export * from "./serving/model-access";
+export * from "./serving/sagemaker-endpoint";

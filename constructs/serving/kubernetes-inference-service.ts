@@ -17,8 +17,8 @@ import type { Naming } from "../core/naming";
 import {
   checkPinnedImage,
   modelArtifactReadStatements,
-  normalizePrefix,
-  policyDocument,
+  normalizeModelPrefix,
+  policyJson,
   type ModelArtifactsLocation,
 } from "./model-access";
 
@@ -233,7 +233,7 @@ export class KubernetesInferenceService extends Construct {
   ): InferenceServiceIdentity {
     const where = `KubernetesInferenceService.createPodIdentityRole ${scope.node.path}/${id}`;
     checkName(props.name, where);
-    const prefix = normalizePrefix(props.modelArtifacts.prefix, where);
+    const prefix = normalizeModelPrefix(props.modelArtifacts.prefix, where);
     const role = new IamRole(scope, id, {
       name: KubernetesInferenceService.podIdentityRoleName(props.naming, props.name),
       description: `Pod Identity role of inference service ${props.name}: reads ${prefix} only`,
@@ -252,9 +252,7 @@ export class KubernetesInferenceService extends Construct {
     const policy = new IamRolePolicy(scope, `${id}Policy`, {
       name: "read-model-artifacts",
       role: role.name,
-      policy: policyDocument(
-        modelArtifactReadStatements(props.location, { ...props.modelArtifacts, prefix }),
-      ),
+      policy: policyJson(modelArtifactReadStatements(props.location, { ...props.modelArtifacts, prefix })),
     });
     const association = props.clusterName
       ? new EksPodIdentityAssociation(scope, `${id}Association`, {

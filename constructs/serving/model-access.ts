@@ -84,7 +84,7 @@ export interface ModelArtifactsLocation {
 }
 
 /** `churn/v12` from `/churn/v12/`: no leading or trailing slash, so statements are built one way. */
-export function normalizePrefix(prefix: string, where: string): string {
+export function normalizeModelPrefix(prefix: string, where: string): string {
   const trimmed = prefix.replace(/^\/+|\/+$/g, "");
   if (trimmed === "" || trimmed.includes("*") || trimmed.includes("..")) {
     throw new Error(
@@ -119,7 +119,7 @@ export function modelArtifactReadStatements(
 }
 
 /** A policy document from statements. */
-export function policyDocument(statements: PolicyStatement[]): string {
+export function policyJson(statements: PolicyStatement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 

@@ -24,9 +24,9 @@ import {
   keyIdentifier,
   keyStatement,
   modelArtifactReadStatements,
-  normalizePrefix,
+  normalizeModelPrefix,
   pinnedVersion,
-  policyDocument,
+  policyJson,
   type KeyReference,
   type PolicyStatement,
 } from "./model-access";
@@ -352,7 +352,7 @@ export class SageMakerEndpoint extends Construct {
     const imageUri =
       (props.image.repositoryUrl ?? ecrRepositoryUrl(location, props.image.repositoryName)) +
       pinnedVersion(props.image, `${where} image`);
-    const prefix = normalizePrefix(props.modelData.prefix, `${where} modelData`);
+    const prefix = normalizeModelPrefix(props.modelData.prefix, `${where} modelData`);
     const artifact = (props.modelData.artifact ?? "model.tar.gz").replace(/^\/+/, "");
     const modelDataUrl = `s3://${props.modelData.bucketName}/${prefix}/${artifact}`;
     const logGroupName = `/aws/sagemaker/Endpoints/${this.endpointName}`;
@@ -419,7 +419,7 @@ export class SageMakerEndpoint extends Construct {
     const executionPolicy = new IamRolePolicy(this, "ExecutionPolicy", {
       name: "serve-model",
       role: this.executionRole.name,
-      policy: policyDocument(statements),
+      policy: policyJson(statements),
     });
 
     // A model cannot be changed in place. Its name carries a hash of everything that replaces it, so a new
@@ -676,7 +676,7 @@ export class SageMakerEndpoint extends Construct {
     const policy = new IamRolePolicy(this, "MonitoringPolicy", {
       name: "monitor-data-quality",
       role: role.name,
-      policy: policyDocument(statements),
+      policy: policyJson(statements),
     });
 
     const imageUri =
