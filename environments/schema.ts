@@ -9,6 +9,8 @@
  * like `environmentSchema`); this file composes them.
  */
 import { z } from "zod";
+import { dataSection } from "./sections/data";
+import { registrySection } from "./sections/registry";
 import { TIERS, type Tier, byTier } from "./tier";
 
 export { TIERS, type Tier } from "./tier";
@@ -117,6 +119,8 @@ export function environmentSchema(tier: Tier) {
           retentionDays: logRetentionDays.default(t({ dev: 30, test: 90, prod: 365 })),
         })
         .prefault({}),
+      data: dataSection(tier),
+      registry: registrySection(tier),
     })
     .superRefine((env, ctx) => {
       if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {

@@ -1,0 +1,10 @@
+/** The public API of the package: constructs and the helpers they are used with. Re-exports only. */
+export * from "./core/arn";
+export * from "./core/iam";
+export * from "./core/naming";
+export * from "./data/access-log-bucket";
+export * from "./data/bucket-policies";
+export * from "./data/data-bucket-reference";
+export * from "./data/versioned-data-bucket";
+export * from "./registry/container-registry";
+export * from "./security/encryption-key";
