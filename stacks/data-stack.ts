@@ -59,7 +59,9 @@ export class DataStack extends MlopsStack {
     });
 
     const buckets: Record<string, VersionedDataBucket> = {};
-    for (const [purpose, bucket] of Object.entries(config.data.buckets).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [purpose, bucket] of Object.entries(config.data.buckets).sort(([a], [b]) =>
+      a.localeCompare(b),
+    )) {
       buckets[purpose] = new VersionedDataBucket(this, `${pascalCase(purpose)}Bucket`, {
         naming,
         location,
@@ -85,8 +87,12 @@ export class DataStack extends MlopsStack {
       location,
       encryptionKey: this.registryKey,
       repositories: registry.repositories,
-      pushPrincipalArnPatterns: registry.pushRoles.map((role) => roleArn(location, `${naming.prefix}-${role}`)),
-      pullPrincipalArnPatterns: registry.pullRoles.map((role) => roleArn(location, `${naming.prefix}-${role}`)),
+      pushPrincipalArnPatterns: registry.pushRoles.map((role) =>
+        roleArn(location, `${naming.prefix}-${role}`),
+      ),
+      pullPrincipalArnPatterns: registry.pullRoles.map((role) =>
+        roleArn(location, `${naming.prefix}-${role}`),
+      ),
       enhancedScanning: registry.enhancedScanning,
       pullThroughCache: registry.pullThroughCache,
       replicationRegions: registry.replicationRegions,

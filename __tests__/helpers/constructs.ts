@@ -36,11 +36,19 @@ const list = (value: string | string[] | boolean | undefined): string[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
 
 function glob(pattern: string, value: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${regex}$`).test(value);
 }
 
-function conditionHolds(operator: string, key: string, expected: string[], context: Record<string, string>): boolean {
+function conditionHolds(
+  operator: string,
+  key: string,
+  expected: string[],
+  context: Record<string, string>,
+): boolean {
   const actual = context[key];
   if (actual === undefined) return false;
   switch (operator) {
@@ -73,7 +81,9 @@ export function allows(
       list(s.Action).some((pattern) => glob(pattern, action)) &&
       list(s.Resource).some((pattern) => glob(pattern, resource)) &&
       Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
-        Object.entries(keys).every(([key, expected]) => conditionHolds(operator, key, list(expected), context)),
+        Object.entries(keys).every(([key, expected]) =>
+          conditionHolds(operator, key, list(expected), context),
+        ),
       ),
   );
 }

@@ -66,10 +66,17 @@ export function roleArnFor(scope: IConstruct, role: IamRole, location: AwsLocati
  * Attaches `statements` to `role` as an inline policy created in the role's own stack, so the grant never
  * references the granting stack. The policy name is derived from `name` within IAM's limit.
  */
-export function attachInlinePolicy(role: IamRole, id: string, name: string, statements: PolicyStatement[]): IamRolePolicy {
+export function attachInlinePolicy(
+  role: IamRole,
+  id: string,
+  name: string,
+  statements: PolicyStatement[],
+): IamRolePolicy {
   const existing = role.node.tryFindChild(id);
   if (existing) {
-    throw new Error(`${role.node.path}: already has a grant with id ${id}; each grant of a resource to a role must be unique`);
+    throw new Error(
+      `${role.node.path}: already has a grant with id ${id}; each grant of a resource to a role must be unique`,
+    );
   }
   return new IamRolePolicy(role, id, {
     role: role.name,

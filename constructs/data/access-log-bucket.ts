@@ -77,7 +77,9 @@ export class AccessLogBucket extends Construct {
       ["noncurrentVersionExpirationDays", noncurrentDays],
     ] as const) {
       if (!Number.isInteger(value) || value < 1) {
-        throw new Error(`${this.node.path}: ${name} is ${value}; it must be a whole number of days, at least 1`);
+        throw new Error(
+          `${this.node.path}: ${name} is ${value}; it must be a whole number of days, at least 1`,
+        );
       }
     }
     const preventDestroy = props.preventDestroy ?? true;
@@ -104,7 +106,10 @@ export class AccessLogBucket extends Construct {
       bucket,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
     });
-    new S3BucketOwnershipControls(this, "Ownership", { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } });
+    new S3BucketOwnershipControls(this, "Ownership", {
+      bucket,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
     new S3BucketPublicAccessBlock(this, "PublicAccessBlock", {
       bucket,
       blockPublicAcls: true,

@@ -1,7 +1,13 @@
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import type { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { type AwsLocation, bucketArn } from "../core/arn";
-import { type PolicyStatement, attachInlinePolicy, grantId, policyDocument, type PolicyDocument } from "../core/iam";
+import {
+  type PolicyStatement,
+  attachInlinePolicy,
+  grantId,
+  policyDocument,
+  type PolicyDocument,
+} from "../core/iam";
 import type { Naming } from "../core/naming";
 import { EncryptionKey, viaServiceName } from "../security/encryption-key";
 
@@ -110,13 +116,20 @@ export class DataBucketReference {
         Action: "s3:ListBucket",
         Resource: this.bucketArn,
         // Only `<prefix>/`, never `<prefix>` alone, which would also list `<prefix>-other/...`.
-        ...(normalized ? { Condition: { StringLike: { "s3:prefix": [`${normalized}/`, `${normalized}/*`] } } } : {}),
+        ...(normalized
+          ? { Condition: { StringLike: { "s3:prefix": [`${normalized}/`, `${normalized}/*`] } } }
+          : {}),
       },
       { Sid: "LocateBucket", Effect: "Allow", Action: "s3:GetBucketLocation", Resource: this.bucketArn },
       { Sid: "ReadObjects", Effect: "Allow", Action: OBJECT_READ_ACTIONS, Resource: objects },
     ];
     if (access === "readWrite") {
-      statements.push({ Sid: "WriteObjects", Effect: "Allow", Action: OBJECT_WRITE_ACTIONS, Resource: objects });
+      statements.push({
+        Sid: "WriteObjects",
+        Effect: "Allow",
+        Action: OBJECT_WRITE_ACTIONS,
+        Resource: objects,
+      });
     }
     // Reading needs Decrypt; writing also GenerateDataKey (and Decrypt again for multipart uploads).
     const keyActions = access === "read" ? ["kms:Decrypt"] : ["kms:Decrypt", "kms:GenerateDataKey"];

@@ -180,13 +180,19 @@ export class VersionedDataBucket extends Construct {
       bucket,
       rule: [
         {
-          applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: props.encryptionKey.keyArn },
+          applyServerSideEncryptionByDefault: {
+            sseAlgorithm: "aws:kms",
+            kmsMasterKeyId: props.encryptionKey.keyArn,
+          },
           // One data key per bucket instead of one KMS call per object: cheaper and faster.
           bucketKeyEnabled: true,
         },
       ],
     });
-    new S3BucketOwnershipControls(this, "Ownership", { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } });
+    new S3BucketOwnershipControls(this, "Ownership", {
+      bucket,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
     const publicAccessBlock = new S3BucketPublicAccessBlock(this, "PublicAccessBlock", {
       bucket,
       blockPublicAcls: true,
@@ -198,7 +204,9 @@ export class VersionedDataBucket extends Construct {
       bucket,
       policy: Lazy.stringValue({
         produce: () =>
-          JSON.stringify(policyDocument([denyInsecureTransport(this.bucketArn), ...this.extraPolicyStatements])),
+          JSON.stringify(
+            policyDocument([denyInsecureTransport(this.bucketArn), ...this.extraPolicyStatements]),
+          ),
       }),
       // S3 rejects a policy change while the public access block is being created.
       dependsOn: [publicAccessBlock],
@@ -321,10 +329,14 @@ export class VersionedDataBucket extends Construct {
       throw new Error(`${where}: forceDestroy contradicts preventDestroy; turn one of them off`);
     }
     if (props.objectLock && (!Number.isInteger(props.objectLock.days) || props.objectLock.days < 1)) {
-      throw new Error(`${where}: objectLock.days is ${props.objectLock.days}; it must be a whole number of days, at least 1`);
+      throw new Error(
+        `${where}: objectLock.days is ${props.objectLock.days}; it must be a whole number of days, at least 1`,
+      );
     }
     if (props.replication) {
-      if (!/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(props.replication.destinationBucketArn)) {
+      if (
+        !/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(props.replication.destinationBucketArn)
+      ) {
         throw new Error(
           `${where}: replication.destinationBucketArn "${props.replication.destinationBucketArn}" must be a bucket ARN such as arn:aws:s3:::mlops-prod-raw-dr`,
         );
@@ -373,7 +385,11 @@ export class VersionedDataBucket extends Construct {
     return rules;
   }
 
-  private addReplication(naming: Naming, replication: ReplicationSettings, versioning: S3BucketVersioningA): IamRole {
+  private addReplication(
+    naming: Naming,
+    replication: ReplicationSettings,
+    versioning: S3BucketVersioningA,
+  ): IamRole {
     const destinationRegion = KMS_KEY_ARN.exec(replication.destinationKeyArn)![1];
     const role = new IamRole(this, "ReplicationRole", {
       name: naming.name("iamRole", this.purpose, "replication"),
@@ -404,7 +420,11 @@ export class VersionedDataBucket extends Construct {
           {
             Sid: "ReadSourceVersions",
             Effect: "Allow",
-            Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+            Action: [
+              "s3:GetObjectVersionForReplication",
+              "s3:GetObjectVersionAcl",
+              "s3:GetObjectVersionTagging",
+            ],
             Resource: objects,
           },
           {

@@ -204,7 +204,9 @@ export class ContainerRegistry extends Construct {
       new EcrRepositoryPolicy(this, `${constructId}RepositoryPolicy`, {
         repository: repository.name,
         // Rendered at synth, so grants added after construction still reach the policy.
-        policy: Lazy.stringValue({ produce: () => JSON.stringify(policyDocument(this.repositoryPolicyStatements())) }),
+        policy: Lazy.stringValue({
+          produce: () => JSON.stringify(policyDocument(this.repositoryPolicyStatements())),
+        }),
       });
       if (props.outputs ?? true) {
         new TerraformOutput(this, `${constructId}RepositoryUrlOutput`, {
@@ -361,7 +363,12 @@ export class ContainerRegistry extends Construct {
           Sid: "DenyPushExceptAllowedPushers",
           Effect: "Deny",
           Principal: "*",
-          Action: ["ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"],
+          Action: [
+            "ecr:CompleteLayerUpload",
+            "ecr:InitiateLayerUpload",
+            "ecr:PutImage",
+            "ecr:UploadLayerPart",
+          ],
           Condition: { ArnNotLike: { "aws:PrincipalArn": push } },
         },
       );
@@ -394,27 +401,41 @@ export function lifecyclePolicy(settings: ContainerRepositorySettings, where: st
   const keep = settings.keepReleaseImages ?? 30;
   const prefixes = settings.releaseTagPrefixes ?? ["v"];
   if (!Number.isInteger(untaggedDays) || untaggedDays < 1) {
-    throw new Error(`${where}: untaggedImageExpiryDays is ${untaggedDays}; it must be a whole number of days, at least 1`);
+    throw new Error(
+      `${where}: untaggedImageExpiryDays is ${untaggedDays}; it must be a whole number of days, at least 1`,
+    );
   }
   if (!Number.isInteger(keep) || keep < 1) {
     throw new Error(`${where}: keepReleaseImages is ${keep}; it must be a whole number, at least 1`);
   }
   if (prefixes.length === 0 || prefixes.some((prefix) => !/^[A-Za-z0-9._-]+$/.test(prefix))) {
-    throw new Error(`${where}: releaseTagPrefixes must list at least one tag prefix such as "v" (letters, digits, . _ -)`);
+    throw new Error(
+      `${where}: releaseTagPrefixes must list at least one tag prefix such as "v" (letters, digits, . _ -)`,
+    );
   }
   return {
     rules: [
       {
         rulePriority: 1,
         description: `Expire untagged images after ${untaggedDays} days`,
-        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedDays },
+        selection: {
+          tagStatus: "untagged",
+          countType: "sinceImagePushed",
+          countUnit: "days",
+          countNumber: untaggedDays,
+        },
         action: { type: "expire" },
       },
       // One rule per prefix: a rule with several prefixes only matches images carrying all of them.
       ...prefixes.map((prefix, index) => ({
         rulePriority: 2 + index,
         description: `Keep the last ${keep} release images tagged ${prefix}*`,
-        selection: { tagStatus: "tagged", tagPrefixList: [prefix], countType: "imageCountMoreThan", countNumber: keep },
+        selection: {
+          tagStatus: "tagged",
+          tagPrefixList: [prefix],
+          countType: "imageCountMoreThan",
+          countNumber: keep,
+        },
         action: { type: "expire" },
       })),
     ],

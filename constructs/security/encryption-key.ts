@@ -4,7 +4,14 @@ import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { type AwsLocation, accountRootArn, arn, dnsSuffix } from "../core/arn";
-import { type PolicyStatement, attachInlinePolicy, grantId, policyDocument, roleArnFor, sameStack } from "../core/iam";
+import {
+  type PolicyStatement,
+  attachInlinePolicy,
+  grantId,
+  policyDocument,
+  roleArnFor,
+  sameStack,
+} from "../core/iam";
 import type { Naming } from "../core/naming";
 
 /** Properties of an {@link EncryptionKey}. */
@@ -205,7 +212,9 @@ export class EncryptionKey extends Construct {
   /** Lets principals of this account use the key through `service` (such as `s3`) in this region. */
   allowViaService(service: string): void {
     if (!SERVICE_NAME.test(service)) {
-      throw new Error(`${this.node.path}: "${service}" is not a service name; use the endpoint prefix, such as s3 or ecr`);
+      throw new Error(
+        `${this.node.path}: "${service}" is not a service name; use the endpoint prefix, such as s3 or ecr`,
+      );
     }
     this.viaServices.add(service);
   }
@@ -229,8 +238,12 @@ export class EncryptionKey extends Construct {
     this.allowPrincipalArnPattern(roleArnFor(this, role, this.location, this.node.path));
     const statement: PolicyStatement = sameStack(this, role)
       ? { Sid: "UseKey", Effect: "Allow", Action: KEY_USAGE_ACTIONS, Resource: this.key.arn }
-      : EncryptionKey.usageStatementByAlias(this.location, this.aliasName, KEY_USAGE_ACTIONS, { sid: "UseKey" });
-    attachInlinePolicy(role, grantId("KmsEncryptDecrypt", this.purpose), `${this.aliasName.slice(6)}-use`, [statement]);
+      : EncryptionKey.usageStatementByAlias(this.location, this.aliasName, KEY_USAGE_ACTIONS, {
+          sid: "UseKey",
+        });
+    attachInlinePolicy(role, grantId("KmsEncryptDecrypt", this.purpose), `${this.aliasName.slice(6)}-use`, [
+      statement,
+    ]);
   }
 
   /** The key policy's statements, in a stable order. */
@@ -259,7 +272,9 @@ export class EncryptionKey extends Construct {
     }
     const via = [...this.viaServices].sort().map((service) => viaServiceName(service, this.location.region));
     if (via.length > 0) {
-      const condition = { StringEquals: { "kms:ViaService": via, "kms:CallerAccount": this.location.accountId } };
+      const condition = {
+        StringEquals: { "kms:ViaService": via, "kms:CallerAccount": this.location.accountId },
+      };
       statements.push(
         {
           Sid: "AllowUseThroughServices",

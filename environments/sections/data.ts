@@ -23,7 +23,11 @@ function bucketSchema(tier: Tier) {
         .min(2)
         .default(t({ dev: 120, test: 180, prod: 365 })),
       /** Days after which a noncurrent version moves to Standard-IA (S3 requires at least 30). */
-      noncurrentVersionInfrequentAccessDays: z.number().int().min(30, "must be at least 30 (an S3 rule)").default(30),
+      noncurrentVersionInfrequentAccessDays: z
+        .number()
+        .int()
+        .min(30, "must be at least 30 (an S3 rule)")
+        .default(30),
       /** Days after which a noncurrent version moves to Glacier Flexible Retrieval. */
       noncurrentVersionGlacierDays: z.number().int().min(31).default(90),
       /** Days after which an unfinished multipart upload is aborted. */
@@ -42,12 +46,25 @@ function bucketSchema(tier: Tier) {
       /** Cross-region replication of every object to a bucket (and key) in another region. */
       replication: z
         .strictObject({
-          destinationBucketArn: z.string().regex(BUCKET_ARN, "must be an S3 bucket ARN such as arn:aws:s3:::mlops-prod-raw-dr"),
+          destinationBucketArn: z
+            .string()
+            .regex(BUCKET_ARN, "must be an S3 bucket ARN such as arn:aws:s3:::mlops-prod-raw-dr"),
           destinationKeyArn: z
             .string()
-            .regex(KMS_KEY_ARN, "must be a KMS key ARN such as arn:aws:kms:eu-central-1:333333333333:key/<id>"),
+            .regex(
+              KMS_KEY_ARN,
+              "must be a KMS key ARN such as arn:aws:kms:eu-central-1:333333333333:key/<id>",
+            ),
           storageClass: z
-            .enum(["STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"])
+            .enum([
+              "STANDARD",
+              "STANDARD_IA",
+              "ONEZONE_IA",
+              "INTELLIGENT_TIERING",
+              "GLACIER_IR",
+              "GLACIER",
+              "DEEP_ARCHIVE",
+            ])
             .default("STANDARD"),
         })
         .optional(),
@@ -85,8 +102,16 @@ export function dataSection(tier: Tier) {
        */
       buckets: z
         .record(
-          z.string().regex(PURPOSE, "must be 2-20 lowercase letters, digits or hyphens, starting with a letter"),
+          z
+            .string()
+            .regex(PURPOSE, "must be 2-20 lowercase letters, digits or hyphens, starting with a letter"),
           bucket.nullable(),
+          {
+            error: (issue) =>
+              issue.code === "invalid_key"
+                ? "is not a valid bucket purpose: use 2-20 lowercase letters, digits or hyphens, starting with a letter"
+                : undefined,
+          },
         )
         .default({})
         .transform((declared) => {

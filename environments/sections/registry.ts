@@ -43,7 +43,14 @@ export function registrySection(tier: Tier) {
   const t = byTier(tier);
   const repository = repositorySchema(tier);
   const rolePatterns = z
-    .array(z.string().regex(ROLE_NAME_PATTERN, "must be an IAM role name pattern such as ci-* (letters, digits, +=,.@-_ and *)"))
+    .array(
+      z
+        .string()
+        .regex(
+          ROLE_NAME_PATTERN,
+          "must be an IAM role name pattern such as ci-* (letters, digits, +=,.@-_ and *)",
+        ),
+    )
     .min(1);
   return z
     .strictObject({
@@ -53,8 +60,16 @@ export function registrySection(tier: Tier) {
        */
       repositories: z
         .record(
-          z.string().regex(REPOSITORY, "must be 2-42 lowercase letters, digits or hyphens, starting with a letter"),
+          z
+            .string()
+            .regex(REPOSITORY, "must be 2-42 lowercase letters, digits or hyphens, starting with a letter"),
           repository.nullable(),
+          {
+            error: (issue) =>
+              issue.code === "invalid_key"
+                ? "is not a valid repository name: use 2-42 lowercase letters, digits or hyphens, starting with a letter"
+                : undefined,
+          },
         )
         .default({})
         .transform((declared) => {
@@ -71,7 +86,9 @@ export function registrySection(tier: Tier) {
       /** Public registries cached through ECR so clusters never pull from the internet at run time. */
       pullThroughCache: z.array(z.enum(["ecr-public", "k8s", "quay"])).default(["ecr-public", "k8s", "quay"]),
       /** Other regions (same account) the repositories are replicated to. */
-      replicationRegions: z.array(z.string().regex(REGION, "must be an AWS region such as eu-central-1")).default([]),
+      replicationRegions: z
+        .array(z.string().regex(REGION, "must be an AWS region such as eu-central-1"))
+        .default([]),
       /** Role name patterns, after the `<project>-<env>-` prefix, that may push images (the CI roles). */
       pushRoles: rolePatterns.default(["ci-*"]),
       /** Role name patterns, after the `<project>-<env>-` prefix, that may pull images. */

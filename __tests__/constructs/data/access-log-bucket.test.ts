@@ -1,5 +1,14 @@
 import { AccessLogBucket } from "../../../constructs/data/access-log-bucket";
-import { LOCATION, NAMING, type StackJson, onlyResourceOf, policyOf, statement, synthStack, testStack } from "../../helpers/constructs";
+import {
+  LOCATION,
+  NAMING,
+  type StackJson,
+  onlyResourceOf,
+  policyOf,
+  statement,
+  synthStack,
+  testStack,
+} from "../../helpers/constructs";
 
 const NAME = "mlops-dev-access-logs-111111111111";
 
@@ -16,7 +25,9 @@ describe("AccessLogBucket defaults", () => {
   });
 
   test("is versioned", () => {
-    expect(onlyResourceOf(json, "aws_s3_bucket_versioning").versioning_configuration).toEqual({ status: "Enabled" });
+    expect(onlyResourceOf(json, "aws_s3_bucket_versioning").versioning_configuration).toEqual({
+      status: "Enabled",
+    });
   });
 
   test("is encrypted with SSE-S3, which server access logging supports as a target", () => {
@@ -40,7 +51,10 @@ describe("AccessLogBucket defaults", () => {
   });
 
   test("lets only the S3 logging service write, for this account's environment buckets", () => {
-    const allow = statement(policyOf(onlyResourceOf(json, "aws_s3_bucket_policy")), "AllowServerAccessLogDelivery");
+    const allow = statement(
+      policyOf(onlyResourceOf(json, "aws_s3_bucket_policy")),
+      "AllowServerAccessLogDelivery",
+    );
     expect(allow).toEqual({
       Sid: "AllowServerAccessLogDelivery",
       Effect: "Allow",
@@ -60,7 +74,10 @@ describe("AccessLogBucket defaults", () => {
   });
 
   test("expires logs after the retention (365 days by default)", () => {
-    const [rule] = onlyResourceOf(json, "aws_s3_bucket_lifecycle_configuration").rule as Record<string, unknown>[];
+    const [rule] = onlyResourceOf(json, "aws_s3_bucket_lifecycle_configuration").rule as Record<
+      string,
+      unknown
+    >[];
     expect(rule).toMatchObject({
       status: "Enabled",
       expiration: [{ days: 365 }],
@@ -87,9 +104,9 @@ describe("AccessLogBucket options and errors", () => {
   });
 
   test("refuses a retention of 0 days", () => {
-    expect(() => new AccessLogBucket(testStack(), "L", { naming: NAMING, location: LOCATION, retentionDays: 0 })).toThrow(
-      /retentionDays is 0/,
-    );
+    expect(
+      () => new AccessLogBucket(testStack(), "L", { naming: NAMING, location: LOCATION, retentionDays: 0 }),
+    ).toThrow(/retentionDays is 0/);
   });
 
   test("refuses forceDestroy with preventDestroy", () => {

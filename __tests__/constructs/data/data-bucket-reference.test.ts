@@ -1,11 +1,22 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import type { PolicyDocument } from "../../../constructs/core/iam";
 import { DataBucketReference, dataBucketName } from "../../../constructs/data/data-bucket-reference";
-import { LOCATION, NAMING, allows, onlyResourceOf, policyOf, synthStack, testStack } from "../../helpers/constructs";
+import {
+  LOCATION,
+  NAMING,
+  allows,
+  onlyResourceOf,
+  policyOf,
+  synthStack,
+  testStack,
+} from "../../helpers/constructs";
 
 const raw = DataBucketReference.fromPurpose({ naming: NAMING, location: LOCATION, purpose: "raw" });
 const BUCKET_ARN = "arn:aws:s3:::mlops-dev-raw-111111111111";
-const VIA_S3 = { "kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:ResourceAliases": "alias/mlops-dev-data" };
+const VIA_S3 = {
+  "kms:ViaService": "s3.eu-west-1.amazonaws.com",
+  "kms:ResourceAliases": "alias/mlops-dev-data",
+};
 const KEY = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 describe("DataBucketReference naming", () => {
@@ -44,7 +55,9 @@ describe("grantRead on a prefix", () => {
 
   test("lists under the prefix", () => {
     expect(allows(policy, "s3:ListBucket", BUCKET_ARN, { "s3:prefix": "datasets/imagenet/" })).toBe(true);
-    expect(allows(policy, "s3:ListBucket", BUCKET_ARN, { "s3:prefix": "datasets/imagenet/train/" })).toBe(true);
+    expect(allows(policy, "s3:ListBucket", BUCKET_ARN, { "s3:prefix": "datasets/imagenet/train/" })).toBe(
+      true,
+    );
   });
 
   test.each(["", "datasets/", "datasets/imagenet", "datasets/imagenet-private/"])(
@@ -67,7 +80,9 @@ describe("grantRead on a prefix", () => {
   test("decrypts with the data key only through S3", () => {
     expect(allows(policy, "kms:Decrypt", KEY, VIA_S3)).toBe(true);
     expect(allows(policy, "kms:Decrypt", KEY, { "kms:ResourceAliases": "alias/mlops-dev-data" })).toBe(false);
-    expect(allows(policy, "kms:Decrypt", KEY, { ...VIA_S3, "kms:ResourceAliases": "alias/mlops-dev-other" })).toBe(false);
+    expect(
+      allows(policy, "kms:Decrypt", KEY, { ...VIA_S3, "kms:ResourceAliases": "alias/mlops-dev-other" }),
+    ).toBe(false);
   });
 
   test("cannot generate data keys (no writes)", () => {
@@ -121,7 +136,9 @@ describe("grants on the whole bucket", () => {
 
 describe("grant errors and resources", () => {
   test.each(["datasets/*", "../raw", "a/./b", "what?"])("refuses the prefix %j", (prefix) => {
-    expect(() => raw.policyStatements("read", prefix)).toThrow(/must be a plain folder such as datasets\/imagenet/);
+    expect(() => raw.policyStatements("read", prefix)).toThrow(
+      /must be a plain folder such as datasets\/imagenet/,
+    );
   });
 
   test("attaches an inline policy to the role in the role's stack", () => {

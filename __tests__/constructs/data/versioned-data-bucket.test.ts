@@ -1,6 +1,9 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Testing } from "cdktf";
-import { VersionedDataBucket, type VersionedDataBucketProps } from "../../../constructs/data/versioned-data-bucket";
+import {
+  VersionedDataBucket,
+  type VersionedDataBucketProps,
+} from "../../../constructs/data/versioned-data-bucket";
 import { EncryptionKey } from "../../../constructs/security/encryption-key";
 import type { TerraformStack } from "cdktf";
 import {
@@ -51,7 +54,9 @@ describe("VersionedDataBucket defaults", () => {
   });
 
   test("enables versioning", () => {
-    expect(onlyResourceOf(json, "aws_s3_bucket_versioning").versioning_configuration).toEqual({ status: "Enabled" });
+    expect(onlyResourceOf(json, "aws_s3_bucket_versioning").versioning_configuration).toEqual({
+      status: "Enabled",
+    });
   });
 
   test("encrypts with the data key (SSE-KMS) and S3 Bucket Keys", () => {
@@ -82,7 +87,9 @@ describe("VersionedDataBucket defaults", () => {
   });
 
   test("denies requests without TLS on the bucket and its objects", () => {
-    expect(statement(policyOf(onlyResourceOf(json, "aws_s3_bucket_policy")), "DenyInsecureTransport")).toEqual({
+    expect(
+      statement(policyOf(onlyResourceOf(json, "aws_s3_bucket_policy")), "DenyInsecureTransport"),
+    ).toEqual({
       Sid: "DenyInsecureTransport",
       Effect: "Deny",
       Principal: "*",
@@ -93,7 +100,10 @@ describe("VersionedDataBucket defaults", () => {
   });
 
   test("aborts incomplete multipart uploads on the whole bucket", () => {
-    const rules = onlyResourceOf(json, "aws_s3_bucket_lifecycle_configuration").rule as Record<string, unknown>[];
+    const rules = onlyResourceOf(json, "aws_s3_bucket_lifecycle_configuration").rule as Record<
+      string,
+      unknown
+    >[];
     const abort = rules.find((rule) => rule.abort_incomplete_multipart_upload);
     expect(abort).toMatchObject({
       status: "Enabled",
@@ -103,7 +113,10 @@ describe("VersionedDataBucket defaults", () => {
   });
 
   test("moves noncurrent versions to Standard-IA, then Glacier, then expires them", () => {
-    const rules = onlyResourceOf(json, "aws_s3_bucket_lifecycle_configuration").rule as Record<string, unknown>[];
+    const rules = onlyResourceOf(json, "aws_s3_bucket_lifecycle_configuration").rule as Record<
+      string,
+      unknown
+    >[];
     const noncurrent = rules.find((rule) => rule.id === "noncurrent-versions");
     expect(noncurrent).toMatchObject({
       status: "Enabled",
@@ -116,7 +129,10 @@ describe("VersionedDataBucket defaults", () => {
   });
 
   test("does not move current objects to Intelligent-Tiering unless asked", () => {
-    const rules = onlyResourceOf(json, "aws_s3_bucket_lifecycle_configuration").rule as Record<string, unknown>[];
+    const rules = onlyResourceOf(json, "aws_s3_bucket_lifecycle_configuration").rule as Record<
+      string,
+      unknown
+    >[];
     expect(rules.map((rule) => rule.id)).not.toContain("intelligent-tiering");
   });
 
@@ -165,8 +181,10 @@ describe("VersionedDataBucket options", () => {
   });
 
   test("Intelligent-Tiering moves current objects as soon as they are written", () => {
-    const rules = onlyResourceOf(synthBucket({ intelligentTiering: true }), "aws_s3_bucket_lifecycle_configuration")
-      .rule as Record<string, unknown>[];
+    const rules = onlyResourceOf(
+      synthBucket({ intelligentTiering: true }),
+      "aws_s3_bucket_lifecycle_configuration",
+    ).rule as Record<string, unknown>[];
     expect(rules.find((rule) => rule.id === "intelligent-tiering")).toMatchObject({
       transition: [{ days: 0, storage_class: "INTELLIGENT_TIERING" }],
     });
@@ -174,7 +192,10 @@ describe("VersionedDataBucket options", () => {
 
   test("takes noncurrent version days from props", () => {
     const json = synthBucket({ noncurrentVersionExpirationDays: 120, noncurrentVersionGlacierDays: 60 });
-    const rules = onlyResourceOf(json, "aws_s3_bucket_lifecycle_configuration").rule as Record<string, unknown>[];
+    const rules = onlyResourceOf(json, "aws_s3_bucket_lifecycle_configuration").rule as Record<
+      string,
+      unknown
+    >[];
     expect(rules.find((rule) => rule.id === "noncurrent-versions")).toMatchObject({
       noncurrent_version_transition: [{ noncurrent_days: 30 }, { noncurrent_days: 60 }],
       noncurrent_version_expiration: [{ noncurrent_days: 120 }],
@@ -182,7 +203,10 @@ describe("VersionedDataBucket options", () => {
   });
 
   test("force_destroy and no prevent_destroy when a disposable environment asks", () => {
-    const resource = onlyResourceOf(synthBucket({ preventDestroy: false, forceDestroy: true }), "aws_s3_bucket");
+    const resource = onlyResourceOf(
+      synthBucket({ preventDestroy: false, forceDestroy: true }),
+      "aws_s3_bucket",
+    );
     expect(resource.force_destroy).toBe(true);
     expect(resource.lifecycle).toEqual({ prevent_destroy: false });
   });
@@ -194,7 +218,13 @@ describe("VersionedDataBucket options", () => {
   test("addToResourcePolicy appends after the TLS-only deny", () => {
     const stack = testStack();
     const bucket = bucketIn(stack);
-    bucket.addToResourcePolicy({ Sid: "Extra", Effect: "Deny", Principal: "*", Action: "s3:DeleteBucket", Resource: bucket.bucketArn });
+    bucket.addToResourcePolicy({
+      Sid: "Extra",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:DeleteBucket",
+      Resource: bucket.bucketArn,
+    });
     const policy = policyOf(onlyResourceOf(synthStack(stack), "aws_s3_bucket_policy"));
     expect(policy.Statement.map((s) => s.Sid)).toEqual(["DenyInsecureTransport", "Extra"]);
   });
@@ -205,11 +235,16 @@ describe("VersionedDataBucket replication", () => {
   const destination = "arn:aws:s3:::mlops-prod-raw-dr";
   const destinationKey = "arn:aws:kms:eu-central-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
   beforeAll(() => {
-    json = synthBucket({ replication: { destinationBucketArn: destination, destinationKeyArn: destinationKey } });
+    json = synthBucket({
+      replication: { destinationBucketArn: destination, destinationKeyArn: destinationKey },
+    });
   });
 
   test("replicates every KMS-encrypted object to the destination, re-encrypted with its key", () => {
-    const [rule] = onlyResourceOf(json, "aws_s3_bucket_replication_configuration").rule as Record<string, unknown>[];
+    const [rule] = onlyResourceOf(json, "aws_s3_bucket_replication_configuration").rule as Record<
+      string,
+      unknown
+    >[];
     expect(rule).toMatchObject({
       status: "Enabled",
       filter: {},
@@ -269,9 +304,14 @@ describe("VersionedDataBucket grants", () => {
   test("grantRead in the same stack names the data key by ARN", () => {
     const stack = testStack();
     const bucket = bucketIn(stack);
-    bucket.grantRead(new IamRole(stack, "Role", { name: "mlops-dev-training", assumeRolePolicy: "{}" }), "datasets");
+    bucket.grantRead(
+      new IamRole(stack, "Role", { name: "mlops-dev-training", assumeRolePolicy: "{}" }),
+      "datasets",
+    );
     const policy = policyOf(onlyResourceOf(synthStack(stack), "aws_iam_role_policy"));
-    expect(statement(policy, "UseBucketKeyThroughS3").Resource).toMatch(/^\$\{aws_kms_key\.DataKey_[0-9A-F]+\.arn\}$/);
+    expect(statement(policy, "UseBucketKeyThroughS3").Resource).toMatch(
+      /^\$\{aws_kms_key\.DataKey_[0-9A-F]+\.arn\}$/,
+    );
   });
 
   test("grantReadWrite on a role in another stack makes no cross-stack reference", () => {

@@ -46,7 +46,14 @@ describe("EncryptionKey defaults", () => {
 
   test("does not let the account root (or IAM alone) encrypt or decrypt", () => {
     const actions = policyOf(key).Statement.flatMap((s) => s.Action);
-    for (const usage of ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:*", "*"]) {
+    for (const usage of [
+      "kms:Decrypt",
+      "kms:Encrypt",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+      "kms:*",
+      "*",
+    ]) {
       expect(actions).not.toContain(usage);
     }
   });
@@ -100,20 +107,36 @@ describe("EncryptionKey usage statements", () => {
 describe("EncryptionKey options and errors", () => {
   test("takes the deletion window from props (7 days in dev)", () => {
     const stack = testStack();
-    new EncryptionKey(stack, "Key", { naming: NAMING, location: LOCATION, purpose: "data", deletionWindowDays: 7 });
+    new EncryptionKey(stack, "Key", {
+      naming: NAMING,
+      location: LOCATION,
+      purpose: "data",
+      deletionWindowDays: 7,
+    });
     expect(onlyResourceOf(synthStack(stack), "aws_kms_key").deletion_window_in_days).toBe(7);
   });
 
   test("drops prevent_destroy when asked", () => {
     const stack = testStack();
-    new EncryptionKey(stack, "Key", { naming: NAMING, location: LOCATION, purpose: "data", preventDestroy: false });
+    new EncryptionKey(stack, "Key", {
+      naming: NAMING,
+      location: LOCATION,
+      purpose: "data",
+      preventDestroy: false,
+    });
     expect(onlyResourceOf(synthStack(stack), "aws_kms_key").lifecycle).toEqual({ prevent_destroy: false });
   });
 
   test.each([6, 31, 10.5])("refuses a deletion window of %s days", (days) => {
     const stack = testStack();
     expect(
-      () => new EncryptionKey(stack, "Key", { naming: NAMING, location: LOCATION, purpose: "data", deletionWindowDays: days }),
+      () =>
+        new EncryptionKey(stack, "Key", {
+          naming: NAMING,
+          location: LOCATION,
+          purpose: "data",
+          deletionWindowDays: days,
+        }),
     ).toThrow(/deletionWindowDays is .*7 to 30/);
   });
 
@@ -181,12 +204,18 @@ describe("EncryptionKey.grantEncryptDecrypt", () => {
     expect(JSON.stringify(platform)).not.toContain("terraform_remote_state");
     const use = statement(policyOf(onlyResourceOf(platform, "aws_iam_role_policy")), "UseKey");
     expect(use.Resource).toBe("arn:aws:kms:eu-west-1:111111111111:key/*");
-    expect(use.Condition).toEqual({ "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/mlops-dev-data" } });
+    expect(use.Condition).toEqual({
+      "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/mlops-dev-data" },
+    });
   });
 
   test("across stacks: refuses a role without a literal name", () => {
     const app = Testing.app();
-    const key = new EncryptionKey(testStack("data", app), "Key", { naming: NAMING, location: LOCATION, purpose: "data" });
+    const key = new EncryptionKey(testStack("data", app), "Key", {
+      naming: NAMING,
+      location: LOCATION,
+      purpose: "data",
+    });
     const role = new IamRole(testStack("platform", app), "Role", { assumeRolePolicy: "{}" });
     expect(() => key.grantEncryptDecrypt(role)).toThrow(/has no literal name/);
   });
