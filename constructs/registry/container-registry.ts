@@ -329,12 +329,16 @@ export class ContainerRegistry extends Construct {
   private repositoryPolicyStatements(): PolicyStatement[] {
     const statements: PolicyStatement[] = [
       {
-        // Environments live in separate accounts; no other account reads or writes these images.
+        // Environments live in separate accounts; no other account reads or writes these images. AWS
+        // services acting with their own principal (which has no account) are left to the statements below.
         Sid: "DenyOtherAccounts",
         Effect: "Deny",
         Principal: "*",
         Action: "ecr:*",
-        Condition: { StringNotEqualsIfExists: { "aws:PrincipalAccount": this.location.accountId } },
+        Condition: {
+          StringNotEquals: { "aws:PrincipalAccount": this.location.accountId },
+          Bool: { "aws:PrincipalIsAWSService": "false" },
+        },
       },
     ];
     const root = { AWS: arn(this.location, "iam", "root", { global: true }) };

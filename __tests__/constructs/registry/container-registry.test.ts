@@ -109,7 +109,10 @@ describe("ContainerRegistry defaults", () => {
         Effect: "Deny",
         Principal: "*",
         Action: "ecr:*",
-        Condition: { StringNotEqualsIfExists: { "aws:PrincipalAccount": "111111111111" } },
+        Condition: {
+          StringNotEquals: { "aws:PrincipalAccount": "111111111111" },
+          Bool: { "aws:PrincipalIsAWSService": "false" },
+        },
       });
     }
   });
