@@ -9,6 +9,7 @@
  * like `environmentSchema`); this file composes them.
  */
 import { z } from "zod";
+import { ciSection } from "./sections/ci";
 import { dataSection } from "./sections/data";
 import { registrySection } from "./sections/registry";
 import { TIERS, type Tier, byTier } from "./tier";
@@ -121,6 +122,7 @@ export function environmentSchema(tier: Tier) {
             .default(t({ dev: "single", test: "single", prod: "per-az" })),
         })
         .prefault({}),
+      ci: ciSection(tier),
       logs: z
         .strictObject({
           /** Retention of every CloudWatch log group. */
