@@ -11,6 +11,7 @@
 import { z } from "zod";
 import { ciSection } from "./sections/ci";
 import { dataSection } from "./sections/data";
+import { policySection } from "./sections/policy";
 import { registrySection } from "./sections/registry";
 import { TIERS, type Tier, byTier } from "./tier";
 
@@ -131,6 +132,7 @@ export function environmentSchema(tier: Tier) {
         .prefault({}),
       data: dataSection(tier),
       registry: registrySection(tier),
+      policy: policySection(tier),
     })
     .superRefine((env, ctx) => {
       if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {

@@ -42,7 +42,7 @@ export function buildApp(props: BuildAppProps): { app: App; stacks: Map<string, 
   const app = new App({ outdir: props.outdir ?? "cdktf.out", skipBackendValidation: false });
   const stacks = new Map<string, EnvironmentStacks>();
   for (const config of props.environments) {
-    stacks.set(config.name, addEnvironment(app, config, { offline: props.offline }));
+    stacks.set(config.name, addEnvironment(app, config, { offline: props.offline, policy: props.policy }));
   }
   return { app, stacks };
 }
