@@ -9,6 +9,8 @@
  * like `environmentSchema`); this file composes them.
  */
 import { z } from "zod";
+import { checkClusterAgainstEnvironment, clusterSection } from "./sections/cluster";
+import { networkSection } from "./sections/network";
 import { ciSection } from "./sections/ci";
 import { dataSection } from "./sections/data";
 import { policySection } from "./sections/policy";
@@ -114,15 +116,8 @@ export function environmentSchema(tier: Tier) {
             .default(t({ dev: 7, test: 30, prod: 30 })),
         })
         .prefault({}),
-      network: z
-        .strictObject({
-          vpcCidr: cidrBlock.default("10.0.0.0/16"),
-          /** One NAT gateway for the whole VPC (cheap) or one per availability zone (no cross-zone outage). */
-          natGateways: z
-            .enum(["single", "per-az"])
-            .default(t({ dev: "single", test: "single", prod: "per-az" })),
-        })
-        .prefault({}),
+      network: networkSection(tier),
+      cluster: clusterSection(tier),
       ci: ciSection(tier),
       logs: z
         .strictObject({
@@ -135,6 +130,7 @@ export function environmentSchema(tier: Tier) {
       policy: policySection(tier),
     })
     .superRefine((env, ctx) => {
+      checkClusterAgainstEnvironment(env, ctx);
       if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {
         ctx.addIssue({
           code: "custom",
