@@ -12,8 +12,10 @@ import { z } from "zod";
 import { checkClusterAgainstEnvironment, clusterSection } from "./sections/cluster";
 import { networkSection } from "./sections/network";
 import { ciSection } from "./sections/ci";
+import { dataSection } from "./sections/data";
 import { policySection } from "./sections/policy";
-import { servingSection } from "./sections/serving";
+import { registrySection } from "./sections/registry";
+import { checkServingAgainstEnvironment, servingSection } from "./sections/serving";
 import { TIERS, type Tier, byTier } from "./tier";
 
 export { TIERS, type Tier } from "./tier";
@@ -124,11 +126,14 @@ export function environmentSchema(tier: Tier) {
           retentionDays: logRetentionDays.default(t({ dev: 30, test: 90, prod: 365 })),
         })
         .prefault({}),
+      data: dataSection(tier),
+      registry: registrySection(tier),
       policy: policySection(tier),
       serving: servingSection(tier),
     })
     .superRefine((env, ctx) => {
       checkClusterAgainstEnvironment(env, ctx);
+      checkServingAgainstEnvironment(env, ctx);
       if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {
         ctx.addIssue({
           code: "custom",

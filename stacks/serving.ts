@@ -9,6 +9,9 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { Construct } from "constructs";
 import type { AwsLocation } from "../constructs/core/arn";
 import type { Naming } from "../constructs/core/naming";
+import { dataBucketName } from "../constructs/data/data-bucket-reference";
+import { ContainerRegistry } from "../constructs/registry/container-registry";
+import { EncryptionKey } from "../constructs/security/encryption-key";
 import {
   KubernetesInferenceService,
   type InferenceServiceIdentity,
@@ -16,7 +19,7 @@ import {
 import { ecrRepositoryUrl, type KeyReference } from "../constructs/serving/model-access";
 import { SageMakerEndpoint, type SageMakerEndpointProps } from "../constructs/serving/sagemaker-endpoint";
 import type { EnvironmentConfig } from "../environments/schema";
-import type { SageMakerEndpointConfig } from "../environments/sections/serving";
+import { MODEL_ARTIFACTS_PURPOSE, type SageMakerEndpointConfig } from "../environments/sections/serving";
 
 /** How the platform and cluster stacks name what the data stack owns. */
 export interface DataNames {
@@ -28,17 +31,17 @@ export interface DataNames {
   repositoryName(repository: string): string;
 }
 
-/** The data stack's names, derived from the environment the way the data stack derives them. */
+/** The data stack's names, from the helpers the data stack names its resources with. */
 export function dataNames(naming: Naming, location: AwsLocation): DataNames {
   return {
-    bucketName: (purpose) => naming.name("s3", purpose, location.accountId),
-    dataKey: { aliasName: naming.name("kmsAlias", "data") },
-    repositoryName: (repository) => naming.name("ecr", repository),
+    bucketName: (purpose) => dataBucketName(naming, location, purpose),
+    dataKey: { aliasName: EncryptionKey.aliasNameFor(naming, "data") },
+    repositoryName: (repository) => ContainerRegistry.repositoryNameFor(naming, repository),
   };
 }
 
 /** The bucket that holds model artifacts. */
-export const MODEL_ARTIFACTS_BUCKET = "model-artifacts";
+export const MODEL_ARTIFACTS_BUCKET = MODEL_ARTIFACTS_PURPOSE;
 
 /** What the platform stack gives the SageMaker endpoints. */
 export interface SageMakerEndpointsProps {

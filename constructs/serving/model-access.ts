@@ -5,15 +5,7 @@
  * with the same least privilege.
  */
 import { arn, bucketArn, dnsSuffix, type AwsLocation } from "../core/arn";
-
-/** One statement of an IAM policy document. */
-export interface PolicyStatement {
-  readonly Sid: string;
-  readonly Effect: "Allow" | "Deny";
-  readonly Action: string | string[];
-  readonly Resource: string | string[];
-  readonly Condition?: Record<string, Record<string, string | string[]>>;
-}
+import type { PolicyStatement } from "../core/iam";
 
 /**
  * A KMS key another stack owns. Key ARNs are random, so a key from another stack is named by its alias:
@@ -118,7 +110,7 @@ export function modelArtifactReadStatements(
   ];
 }
 
-/** A policy document from statements. */
+/** A policy document of `statements`, as the JSON an IAM resource takes. */
 export function policyJson(statements: PolicyStatement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }

@@ -16,6 +16,7 @@ import { SagemakerMonitoringSchedule } from "@cdktf/provider-aws/lib/sagemaker-m
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { arn, bucketArn, roleArn, type AwsLocation } from "../core/arn";
+import type { PolicyStatement } from "../core/iam";
 import { shorten, type Naming } from "../core/naming";
 import { PolicySuppressions } from "../policy/policy-suppressions";
 import {
@@ -28,7 +29,6 @@ import {
   pinnedVersion,
   policyJson,
   type KeyReference,
-  type PolicyStatement,
 } from "./model-access";
 
 /** The serving image of a {@link SageMakerEndpoint}: a repository of our ECR, pinned to one version. */

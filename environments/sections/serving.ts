@@ -325,3 +325,54 @@ export function servingSection(tier: Tier) {
 
 /** The `serving` section, with defaults filled in. */
 export type ServingConfig = z.output<ReturnType<typeof servingSection>>;
+
+/**
+ * Checks the `serving` section against the rest of the environment: every image comes from a repository the
+ * registry section declares, and the model-artifacts and capture buckets are data buckets of the data
+ * section (a typo would otherwise surface only when SageMaker fails to pull or read).
+ */
+export function checkServingAgainstEnvironment(
+  env: {
+    serving: ServingConfig;
+    data: { buckets: Record<string, unknown> };
+    registry: { repositories: Record<string, unknown> };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const repositories = Object.keys(env.registry.repositories);
+  const buckets = Object.keys(env.data.buckets);
+  const workloads = [
+    ["sagemakerEndpoints", env.serving.sagemakerEndpoints],
+    ["kubernetesServices", env.serving.kubernetesServices],
+  ] as const;
+  for (const [kind, declared] of workloads) {
+    for (const [name, workload] of Object.entries(declared)) {
+      if (!repositories.includes(workload.image.repository)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["serving", kind, name, "image", "repository"],
+          message: `must be a repository of registry.repositories (${repositories.join(", ")})`,
+        });
+      }
+    }
+  }
+  const anyWorkload = workloads.some(([, declared]) => Object.keys(declared).length > 0);
+  if (anyWorkload && !buckets.includes(MODEL_ARTIFACTS_PURPOSE)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["data", "buckets"],
+      message: `must keep the ${MODEL_ARTIFACTS_PURPOSE} bucket while serving declares models to serve`,
+    });
+  }
+  const capturing = Object.values(env.serving.sagemakerEndpoints).some((endpoint) => endpoint.instanceType);
+  if (capturing && !buckets.includes(env.serving.dataCaptureBucket)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["serving", "dataCaptureBucket"],
+      message: `must be a bucket of data.buckets (${buckets.join(", ")})`,
+    });
+  }
+}
+
+/** The data bucket (purpose) models are served from. */
+export const MODEL_ARTIFACTS_PURPOSE = "model-artifacts";

@@ -171,3 +171,23 @@ describe("serving section rejects", () => {
     );
   });
 });
+
+describe("serving section against the rest of the environment", () => {
+  test("an image from a repository the registry does not declare", () => {
+    expect(() => withEndpoint("dev", { ...ENDPOINT, image: { repository: "serving", tag: "v1" } })).toThrow(
+      /serving.sagemakerEndpoints.fraud.image.repository: must be a repository of registry.repositories/,
+    );
+  });
+
+  test("captures to a bucket the data section does not declare", () => {
+    expect(() => configFor("test", { serving: { dataCaptureBucket: "captures" } })).toThrow(
+      /serving.dataCaptureBucket: must be a bucket of data.buckets/,
+    );
+  });
+
+  test("removing the model-artifacts bucket while models are served", () => {
+    expect(() => configFor("dev", { data: { buckets: { "model-artifacts": null } } })).toThrow(
+      /data.buckets: must keep the model-artifacts bucket/,
+    );
+  });
+});
