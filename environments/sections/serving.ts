@@ -339,6 +339,9 @@ export function checkServingAgainstEnvironment(
   },
   ctx: z.RefinementCtx,
 ): void {
+  // While a section is invalid its defaults are not filled in (the registry's default repositories, the data
+  // section's default buckets), so comparing now would report problems that are not there.
+  if (ctx.issues.length > 0) return;
   const repositories = Object.keys(env.registry.repositories);
   const buckets = Object.keys(env.data.buckets);
   const workloads = [
