@@ -14,6 +14,7 @@ import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { Construct } from "constructs";
 import type { AwsLocation } from "../core/arn";
 import type { Naming } from "../core/naming";
+import { recordPackageVersion } from "../core/package-info";
 import {
   checkPinnedImage,
   modelArtifactReadStatements,
@@ -280,6 +281,7 @@ export class KubernetesInferenceService extends Construct {
 
   constructor(scope: Construct, id: string, props: KubernetesInferenceServiceProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const where = `KubernetesInferenceService ${this.node.path}`;
     checkName(props.name, where);
     const image = checkPinnedImage(props.image, `${where} image`);

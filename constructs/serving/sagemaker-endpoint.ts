@@ -18,6 +18,7 @@ import { Construct } from "constructs";
 import { arn, bucketArn, roleArn, type AwsLocation } from "../core/arn";
 import type { PolicyStatement } from "../core/iam";
 import { shorten, type Naming } from "../core/naming";
+import { recordPackageVersion } from "../core/package-info";
 import { PolicySuppressions } from "../policy/policy-suppressions";
 import {
   ecrPullStatements,
@@ -320,6 +321,7 @@ export class SageMakerEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: SageMakerEndpointProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const where = `SageMakerEndpoint ${this.node.path}`;
     const { naming, location } = props;
     if (!ENDPOINT_NAME.test(props.name)) {
