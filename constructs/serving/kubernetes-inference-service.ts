@@ -232,6 +232,7 @@ export class KubernetesInferenceService extends Construct {
     id: string,
     props: InferenceServiceIdentityProps,
   ): InferenceServiceIdentity {
+    recordPackageVersion(scope);
     const where = `KubernetesInferenceService.createPodIdentityRole ${scope.node.path}/${id}`;
     checkName(props.name, where);
     const prefix = normalizeModelPrefix(props.modelArtifacts.prefix, where);
