@@ -17,6 +17,5 @@ export * from "./training/gpu-training-cluster";
 export * from "./training/node-launch-template";
 export * from "./training/pod-identity-role";
 export * from "./policy";
-export * from "./serving/kubernetes-inference-service";
 export * from "./serving/model-access";
 export * from "./serving/sagemaker-endpoint";
