@@ -53,12 +53,12 @@ export interface MlflowOidcProps {
 export interface MlflowLoadBalancerProps {
   /**
    * ACM certificate for HTTPS on the load balancer. Required with `oidc`.
-   * @default - plain HTTP on port 80 of an internal Network Load Balancer
+   * @default - plain HTTP on port 80 of the internal Network Load Balancer
    */
   readonly certificateArn?: string;
   /**
-   * Authenticate browser users at an internal Application Load Balancer (an Ingress) before MLflow's own
-   * basic-auth.
+   * Authenticate browser users at an internal Application Load Balancer (an Ingress of class `alb`) before
+   * MLflow's own basic-auth. The cluster needs the AWS Load Balancer Controller.
    * @default - an internal Network Load Balancer (a Service), MLflow basic-auth only
    */
   readonly oidc?: MlflowOidcProps;
@@ -123,8 +123,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  * The self-hosted MLflow tracking server in the cluster: a hardened Deployment of our MLflow image with
  * MLflow's basic-auth app always on, its own service account (for EKS Pod Identity), a PodDisruptionBudget
  * when it has 2 or more replicas, a ClusterIP Service for in-cluster clients and an internal-only load
- * balancer (a Network Load Balancer, or an Application Load Balancer with OIDC when an identity provider is
- * given). Both load balancers are provisioned by the AWS Load Balancer Controller.
+ * balancer: a Network Load Balancer provisioned by EKS's built-in cloud controller, or, when an identity
+ * provider is given, an Application Load Balancer with OIDC, which needs the AWS Load Balancer Controller.
  *
  * @example
  * new MlflowServer(this, "MlflowServer", {
@@ -367,10 +367,11 @@ export class MlflowServer extends Construct {
           namespace,
           labels,
           annotations: {
+            // Served by EKS's built-in cloud controller, so no add-on is needed; both spellings of
+            // "internal" so the AWS Load Balancer Controller, if installed later, reads it the same way.
+            "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+            "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
             "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-            "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/health",
-            "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "HTTP",
             ...(tls
               ? {
                   "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": lb.certificateArn!,
@@ -383,9 +384,6 @@ export class MlflowServer extends Construct {
         },
         spec: {
           type: "LoadBalancer",
-          // Only the AWS Load Balancer Controller serves this class, and it honours the internal scheme; the
-          // legacy in-tree controller, which would default to internet-facing, ignores the Service.
-          loadBalancerClass: "service.k8s.aws/nlb",
           selector,
           port: [{ name: tls ? "https" : "http", port: tls ? 443 : 80, targetPort: "http", protocol: "TCP" }],
           ...(sourceCidrs ? { loadBalancerSourceRanges: sourceCidrs } : {}),

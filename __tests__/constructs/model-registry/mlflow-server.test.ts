@@ -122,8 +122,11 @@ describe("MlflowServer with defaults", () => {
     const lb = Object.values(resourcesOf(json, "kubernetes_service_v1")).find(
       (s: Json) => s.spec.type === "LoadBalancer",
     ) as Json;
-    expect(lb.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"]).toBe("internal");
-    expect(lb.spec.load_balancer_class).toBe("service.k8s.aws/nlb");
+    expect(lb.metadata.annotations).toMatchObject({
+      "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+      "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+      "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    });
     expect(JSON.stringify(json)).not.toMatch(/internet-facing/);
     expect(resourcesOf(json, "kubernetes_ingress_v1")).toEqual({});
   });
