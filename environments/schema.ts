@@ -9,7 +9,7 @@
  * like `environmentSchema`); this file composes them.
  */
 import { z } from "zod";
-import { modelRegistrySection } from "./sections/model-registry";
+import { checkModelRegistryAgainstEnvironment, modelRegistrySection } from "./sections/model-registry";
 import { TIERS, type Tier, byTier } from "./tier";
 
 export { TIERS, type Tier } from "./tier";
@@ -129,6 +129,7 @@ export function environmentSchema(tier: Tier) {
       modelRegistry: modelRegistrySection(tier),
     })
     .superRefine((env, ctx) => {
+      checkModelRegistryAgainstEnvironment(env, ctx);
       if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {
         ctx.addIssue({
           code: "custom",

@@ -210,3 +210,36 @@ export function modelRegistrySection(tier: Tier) {
     })
     .prefault({});
 }
+
+/** What {@link checkModelRegistryAgainstEnvironment} reads from the other sections. */
+interface RegistryDependencies {
+  readonly modelRegistry: { readonly backend: "self-hosted" | "sagemaker-managed" };
+  readonly data?: { readonly buckets: Readonly<Record<string, unknown>> };
+  readonly registry?: { readonly repositories: Readonly<Record<string, unknown>> };
+}
+
+/**
+ * Checks the registry against the rest of the environment: its artifact store is the `model-artifacts`
+ * data bucket, and a self-hosted server runs the image of the `mlflow` repository.
+ */
+export function checkModelRegistryAgainstEnvironment(env: RegistryDependencies, ctx: z.RefinementCtx): void {
+  if (env.data && !("model-artifacts" in env.data.buckets)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["data", "buckets"],
+      message: "must keep the model-artifacts bucket: it is the model registry's artifact store",
+    });
+  }
+  if (
+    env.modelRegistry.backend === "self-hosted" &&
+    env.registry &&
+    !("mlflow" in env.registry.repositories)
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["registry", "repositories"],
+      message:
+        "must keep the mlflow repository while modelRegistry.backend is self-hosted (it holds the server's image)",
+    });
+  }
+}
