@@ -6,7 +6,7 @@ import { IngressV1 } from "@cdktf/provider-kubernetes/lib/ingress-v1";
 import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
-import { TerraformOutput } from "cdktf";
+import { TerraformOutput, Token } from "cdktf";
 import { Construct } from "constructs";
 
 /** The MLflow image: our ECR repository and an immutable tag or a digest. */
@@ -71,7 +71,7 @@ export interface MlflowLoadBalancerProps {
 
 /** Properties of an {@link MlflowServer}. */
 export interface MlflowServerProps {
-  /** Namespace the server runs in (it must exist). */
+  /** Namespace the server runs in (it must exist; pass the namespace resource's name to order them). */
   readonly namespace: string;
   /** The image to run. */
   readonly image: MlflowImageProps;
@@ -157,7 +157,7 @@ export class MlflowServer extends Construct {
   constructor(scope: Construct, id: string, props: MlflowServerProps) {
     super(scope, id);
     const where = this.node.path;
-    if (!DNS_LABEL.test(props.namespace)) {
+    if (!Token.isUnresolved(props.namespace) && !DNS_LABEL.test(props.namespace)) {
       throw new Error(
         `${where}: namespace "${props.namespace}" must be a Kubernetes namespace name (a DNS label)`,
       );
@@ -171,7 +171,10 @@ export class MlflowServer extends Construct {
     if (!Number.isInteger(workers) || workers < 1) {
       throw new Error(`${where}: workers (${workers}) must be a whole number of at least 1`);
     }
-    if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(props.artifactStoreUri)) {
+    if (
+      !Token.isUnresolved(props.artifactStoreUri) &&
+      !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(props.artifactStoreUri)
+    ) {
       throw new Error(
         `${where}: artifactStoreUri "${props.artifactStoreUri}" must be s3://<bucket>/<prefix>`,
       );
@@ -409,7 +412,8 @@ export class MlflowServer extends Construct {
 function imageReference(image: MlflowImageProps, where: string): string {
   const repository = image.repositoryUrl;
   const lastSegment = repository.slice(repository.lastIndexOf("/") + 1);
-  if (!repository.includes("/") || repository.includes("@") || lastSegment.includes(":")) {
+  const malformed = !repository.includes("/") || repository.includes("@") || lastSegment.includes(":");
+  if (!Token.isUnresolved(repository) && malformed) {
     throw new Error(
       `${where}: image.repositoryUrl "${repository}" must be a repository URL without tag or digest, such as 111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-mlflow`,
     );

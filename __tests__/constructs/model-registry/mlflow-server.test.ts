@@ -1,4 +1,5 @@
 import { TerraformStack, Testing } from "cdktf";
+import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { MlflowServer, type MlflowServerProps } from "../../../constructs/model-registry/mlflow-server";
 import { onlyResource, resourcesOf, synthStack, type StackJson } from "../../helpers/synth";
 
@@ -270,6 +271,18 @@ describe("MlflowServer errors", () => {
   test("refuses an artifact store that is not S3", () => {
     expect(build({ artifactStoreUri: "file:///tmp/artifacts" })).toThrow(
       /artifactStoreUri "file:\/\/\/tmp\/artifacts" must be s3:/,
+    );
+  });
+});
+
+describe("MlflowServer with values known only at apply", () => {
+  test("accepts the namespace resource's name, so the namespace is created first", () => {
+    const stack = new TerraformStack(Testing.app(), "cluster-test");
+    const namespace = new NamespaceV1(stack, "Namespace", { metadata: { name: "mlflow" } });
+    new MlflowServer(stack, "MlflowServer", serverProps({ namespace: namespace.metadata.name }));
+    const deployment = onlyResource(synthStack(stack), "kubernetes_deployment_v1") as Json;
+    expect(deployment.metadata.namespace).toMatch(
+      /^\$\{kubernetes_namespace_v1\.\w+\.metadata\[0\]\.name\}$/,
     );
   });
 });
