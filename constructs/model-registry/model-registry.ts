@@ -410,9 +410,9 @@ export class ModelRegistry extends Construct {
   grantAccess(role: IamRole): void {
     if (this.grantedRoles.has(role)) return;
     this.grantedRoles.add(role);
-    const id = this.node.tryFindChild(`Access${role.node.id}`)
-      ? `Access${role.node.addr}`
-      : `Access${role.node.id}`;
+    // A role wrapped in a construct (its `Resource`) is named after the wrapper: `AccessTrainingRole`.
+    const owner = role.node.id === "Resource" && role.node.scope ? role.node.scope.node.id : role.node.id;
+    const id = this.node.tryFindChild(`Access${owner}`) ? `Access${role.node.addr}` : `Access${owner}`;
     const statements: PolicyStatement[] =
       this.backend === "self-hosted"
         ? [

@@ -1,4 +1,6 @@
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Testing } from "cdktf";
+import { Construct } from "constructs";
 import { modelRegistryNames } from "../../../constructs/model-registry/model-registry";
 import { onlyResource, resourcesOf, type StackJson } from "../../helpers/synth";
 import {
@@ -452,5 +454,16 @@ describe("modelRegistryNames", () => {
       serverRoleName: "mlops-dev-mlflow-server",
       trackingServerName: "mlops-dev-mlflow",
     });
+  });
+});
+
+describe("ModelRegistry.grantAccess on a wrapped role", () => {
+  test("names the policy after the construct that wraps the role", () => {
+    const { stack, registry } = registryStack(registryProps());
+    const wrapper = new Construct(stack, "InferenceRole");
+    const role = new IamRole(wrapper, "Resource", { name: "mlops-dev-inference", assumeRolePolicy: "{}" });
+    registry.grantAccess(role);
+    const ids = Object.keys(JSON.parse(Testing.synth(stack)).resource.aws_iam_role_policy as object);
+    expect(ids.some((id) => id.includes("AccessInferenceRole"))).toBe(true);
   });
 });
