@@ -223,7 +223,9 @@ interface RegistryDependencies {
  * data bucket, and a self-hosted server runs the image of the `mlflow` repository.
  */
 export function checkModelRegistryAgainstEnvironment(env: RegistryDependencies, ctx: z.RefinementCtx): void {
-  if (env.data && !("model-artifacts" in env.data.buckets)) {
+  // A section with problems of its own may not have its defaults merged yet: judge only clean sections.
+  const clean = (section: string) => !ctx.issues.some((issue) => issue.path?.[0] === section);
+  if (env.data && clean("data") && !("model-artifacts" in env.data.buckets)) {
     ctx.addIssue({
       code: "custom",
       path: ["data", "buckets"],
@@ -233,6 +235,7 @@ export function checkModelRegistryAgainstEnvironment(env: RegistryDependencies, 
   if (
     env.modelRegistry.backend === "self-hosted" &&
     env.registry &&
+    clean("registry") &&
     !("mlflow" in env.registry.repositories)
   ) {
     ctx.addIssue({
