@@ -3,6 +3,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { accountRootArn, arn, bucketArn, partitionOf } from "../constructs/core/arn";
+import { ModelRegistry } from "../constructs/model-registry/model-registry";
 import { MlopsNetwork } from "../constructs/network/mlops-network";
 import { GithubOidcRoles } from "../constructs/security/github-oidc-roles";
 import { GpuTrainingCluster } from "../constructs/training/gpu-training-cluster";
@@ -11,6 +12,7 @@ import type { EnvironmentConfig } from "../environments/schema";
 import {
   CLUSTER_AUTOSCALER_IDENTITY,
   clusterNameOf,
+  MLFLOW_IDENTITY,
   TRAINING_DATA_BUCKETS,
   TRAINING_IDENTITY,
 } from "./cluster-contract";
@@ -30,6 +32,8 @@ export class PlatformStack extends MlopsStack {
   readonly clusterAutoscalerRole: PodIdentityRole;
   /** The role of training jobs (Pod Identity, training/training): reads the data buckets. */
   readonly trainingRole: PodIdentityRole;
+  /** The environment's MLflow model registry (database, credentials and server role, or managed server). */
+  readonly modelRegistry: ModelRegistry;
   /** The roles GitHub Actions plans and deploys with (when `ci.github.repository` is set). */
   readonly ciRoles?: GithubOidcRoles;
 
@@ -202,6 +206,38 @@ export class PlatformStack extends MlopsStack {
       },
     });
     this.cluster.grantServiceAccount(TRAINING_IDENTITY.namespace, TRAINING_IDENTITY.name, this.trainingRole);
+
+    const registrySettings = config.modelRegistry;
+    this.modelRegistry = new ModelRegistry(this, "ModelRegistry", {
+      naming: this.naming,
+      location,
+      backend: registrySettings.backend,
+      // The artifact store is the data stack's model-artifacts bucket, known by name.
+      artifactBucketName: this.naming.name("s3", "model-artifacts", location.accountId),
+      artifactKeyAlias: `alias/${this.naming.name("kmsAlias", "data")}`,
+      artifactPrefix: registrySettings.artifactPrefix,
+      database: {
+        ...registrySettings.database,
+        vpcId: this.network.vpcId,
+        subnetIds: this.network.privateSubnetIds,
+        // Managed node groups and their pods (VPC CNI) carry the cluster security group.
+        allowedSecurityGroupIds: [this.cluster.clusterSecurityGroupId],
+        logRetentionDays: config.logs.retentionDays,
+      },
+      server: { namespace: MLFLOW_IDENTITY.namespace, serviceAccountName: MLFLOW_IDENTITY.name },
+      managedServer: registrySettings.managed,
+      // The stack's key already lets CloudWatch Logs encrypt; RDS and Secrets Manager use it through IAM.
+      encryptionKeyArn: this.platformKey.arn,
+      secretRecoveryWindowDays: config.protection.keyDeletionWindowDays,
+      preventDestroy,
+    });
+    if (this.modelRegistry.serverRole) {
+      this.cluster.grantServiceAccount(MLFLOW_IDENTITY.namespace, MLFLOW_IDENTITY.name, {
+        roleArn: this.modelRegistry.serverRole.arn,
+      });
+    }
+    // Training jobs log their runs and register models.
+    this.modelRegistry.grantAccess(this.trainingRole.role);
 
     new TerraformOutput(this, "cluster_name", {
       value: clusterName,
