@@ -11,9 +11,10 @@ import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account
 import { StorageClassV1 } from "@cdktf/provider-kubernetes/lib/storage-class-v1";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
-import { dnsSuffix } from "../constructs/core/arn";
+import { DataBucketReference } from "../constructs/data/data-bucket-reference";
 import { MlflowServer } from "../constructs/model-registry/mlflow-server";
 import { modelRegistryNames } from "../constructs/model-registry/model-registry";
+import { ContainerRegistry } from "../constructs/registry/container-registry";
 import { DEVICE_PLUGIN_LABEL, GPU_TAINT } from "../constructs/training/gpu-node-group";
 import type { EnvironmentConfig } from "../environments/schema";
 import { CLUSTER_NAMESPACES } from "../environments/sections/cluster";
@@ -221,20 +222,24 @@ export class ClusterStack extends MlopsStack {
     const settings = config.modelRegistry;
     const names = modelRegistryNames(this.naming);
     const location = this.location;
-    const artifactBucket = this.naming.name("s3", "model-artifacts", location.accountId);
+    const artifacts = DataBucketReference.fromPurpose({
+      naming: this.naming,
+      location,
+      purpose: "model-artifacts",
+    });
     const { certificateArn, sourceCidrs, identityProvider } = settings.loadBalancer;
     return new MlflowServer(this, "MlflowServer", {
       namespace: this.namespaces.mlflow.metadata.name,
       serviceAccountName: MLFLOW_IDENTITY.name,
       image: {
-        repositoryUrl: `${location.accountId}.dkr.ecr.${location.region}.${dnsSuffix(location.region)}/${this.naming.name("ecr", "mlflow")}`,
+        repositoryUrl: ContainerRegistry.repositoryUrlFor(this.naming, location, "mlflow"),
         ...settings.server.image,
       },
       region: location.region,
       databaseIdentifier: names.databaseIdentifier,
       adminSecretName: names.adminSecretName,
       workloadsSecretName: names.workloadsSecretName,
-      artifactStoreUri: `s3://${artifactBucket}/${settings.artifactPrefix}`,
+      artifactStoreUri: artifacts.s3Url(settings.artifactPrefix),
       replicas: settings.server.replicas,
       workers: settings.server.workers,
       resources: {

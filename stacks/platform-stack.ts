@@ -3,6 +3,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { accountRootArn, arn, bucketArn, partitionOf } from "../constructs/core/arn";
+import { DataBucketReference } from "../constructs/data/data-bucket-reference";
 import { ModelRegistry } from "../constructs/model-registry/model-registry";
 import { MlopsNetwork } from "../constructs/network/mlops-network";
 import { GithubOidcRoles } from "../constructs/security/github-oidc-roles";
@@ -208,13 +209,18 @@ export class PlatformStack extends MlopsStack {
     this.cluster.grantServiceAccount(TRAINING_IDENTITY.namespace, TRAINING_IDENTITY.name, this.trainingRole);
 
     const registrySettings = config.modelRegistry;
+    // The artifact store is the data stack's model-artifacts bucket, known by name.
+    const artifacts = DataBucketReference.fromPurpose({
+      naming: this.naming,
+      location,
+      purpose: "model-artifacts",
+    });
     this.modelRegistry = new ModelRegistry(this, "ModelRegistry", {
       naming: this.naming,
       location,
       backend: registrySettings.backend,
-      // The artifact store is the data stack's model-artifacts bucket, known by name.
-      artifactBucketName: this.naming.name("s3", "model-artifacts", location.accountId),
-      artifactKeyAlias: `alias/${this.naming.name("kmsAlias", "data")}`,
+      artifactBucketName: artifacts.bucketName,
+      artifactKeyAlias: artifacts.keyAliasName,
       artifactPrefix: registrySettings.artifactPrefix,
       database: {
         ...registrySettings.database,

@@ -121,3 +121,25 @@ describe("modelRegistry errors", () => {
     expect(fails("dev", { databse: {} })).toThrow(/modelRegistry\.databse: is not a known setting/);
   });
 });
+
+describe("modelRegistry against the rest of the environment", () => {
+  test("removing the model-artifacts bucket is refused", () => {
+    expect(() => configFor("dev", { data: { buckets: { "model-artifacts": null } } })).toThrow(
+      /data\.buckets: must keep the model-artifacts bucket/,
+    );
+  });
+
+  test("removing the mlflow repository is refused while the registry is self-hosted", () => {
+    expect(() => configFor("dev", { registry: { repositories: { mlflow: null } } })).toThrow(
+      /registry\.repositories: must keep the mlflow repository/,
+    );
+  });
+
+  test("removing the mlflow repository is accepted with the managed backend", () => {
+    const config = configFor("dev", {
+      modelRegistry: { backend: "sagemaker-managed" },
+      registry: { repositories: { mlflow: null } },
+    });
+    expect(Object.keys(config.registry.repositories)).not.toContain("mlflow");
+  });
+});
