@@ -115,6 +115,8 @@ export interface MlflowServerProps {
 const PORT = 5000;
 /** The image's non-root user (see images/mlflow/Dockerfile). */
 const RUN_AS = "10001";
+/** The only writable path (an emptyDir): HOME and TMPDIR of the image. */
+const SCRATCH = "/scratch";
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -289,10 +291,10 @@ export class MlflowServer extends Construct {
                   timeoutSeconds: 10,
                   failureThreshold: 3,
                 },
-                volumeMount: [{ name: "tmp", mountPath: "/tmp" }],
+                volumeMount: [{ name: "scratch", mountPath: SCRATCH }],
               },
             ],
-            volume: [{ name: "tmp", emptyDir: { sizeLimit: "2Gi" } }],
+            volume: [{ name: "scratch", emptyDir: { sizeLimit: "2Gi" } }],
           },
         },
       },

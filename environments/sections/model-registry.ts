@@ -213,6 +213,7 @@ export function modelRegistrySection(tier: Tier) {
 
 /** What {@link checkModelRegistryAgainstEnvironment} reads from the other sections. */
 interface RegistryDependencies {
+  readonly aws: { readonly availabilityZones: readonly string[] };
   readonly modelRegistry: { readonly backend: "self-hosted" | "sagemaker-managed" };
   readonly data?: { readonly buckets: Readonly<Record<string, unknown>> };
   readonly registry?: { readonly repositories: Readonly<Record<string, unknown>> };
@@ -220,11 +221,22 @@ interface RegistryDependencies {
 
 /**
  * Checks the registry against the rest of the environment: its artifact store is the `model-artifacts`
- * data bucket, and a self-hosted server runs the image of the `mlflow` repository.
+ * data bucket; a self-hosted registry runs the image of the `mlflow` repository and its database needs two
+ * availability zones.
  */
 export function checkModelRegistryAgainstEnvironment(env: RegistryDependencies, ctx: z.RefinementCtx): void {
   // A section with problems of its own may not have its defaults merged yet: judge only clean sections.
   const clean = (section: string) => !ctx.issues.some((issue) => issue.path?.[0] === section);
+  // Reported once the file is otherwise valid, so a file with a typo is not also told about its zones.
+  const otherwiseValid = ctx.issues.length === 0;
+  if (env.modelRegistry.backend === "self-hosted" && otherwiseValid && env.aws.availabilityZones.length < 2) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["modelRegistry", "backend"],
+      message:
+        "self-hosted needs at least 2 availability zones (an RDS subnet group spans two): add a zone to aws.availabilityZones or use sagemaker-managed",
+    });
+  }
   if (env.data && clean("data") && !("model-artifacts" in env.data.buckets)) {
     ctx.addIssue({
       code: "custom",

@@ -8,7 +8,7 @@ Nothing secret is baked into the image, the Kubernetes manifests or Terraform:
 - the AWS credentials are EKS Pod Identity's.
 
 The first start of an environment (table creation, schema upgrades, the admin user) is serialized across
-replicas with a PostgreSQL advisory lock. Credentials are written only to /tmp (an emptyDir), mode 0600.
+replicas with a PostgreSQL advisory lock. Credentials are written only to /scratch (an emptyDir), mode 0600.
 """
 
 import json
@@ -25,7 +25,7 @@ import boto3
 import psycopg2
 from botocore.exceptions import ClientError
 
-RUN_DIR = "/tmp/mlflow"
+RUN_DIR = "/scratch/mlflow"
 CA_BUNDLE = "/opt/mlflow/rds-global-bundle.pem"
 AUTH_DATABASE = "mlflow_auth"
 ADMIN_USERNAME = "admin"

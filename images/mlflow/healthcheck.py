@@ -15,7 +15,7 @@ try:
     with urllib.request.urlopen(f"http://127.0.0.1:{os.environ.get('MLFLOW_PORT', '5000')}/health", timeout=5) as response:
         if response.status != 200:
             sys.exit(f"health endpoint answered {response.status}")
-    with open("/tmp/mlflow/database.json", encoding="utf-8") as handle:
+    with open("/scratch/mlflow/database.json", encoding="utf-8") as handle:
         database = json.load(handle)
     psycopg2.connect(
         host=database["host"],

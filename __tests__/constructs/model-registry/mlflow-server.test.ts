@@ -85,9 +85,9 @@ describe("MlflowServer with defaults", () => {
     });
   });
 
-  test("mounts an emptyDir on /tmp, the only writable path", () => {
-    expect(container.volume_mount).toEqual([{ name: "tmp", mount_path: "/tmp" }]);
-    expect(pod.volume).toEqual([{ name: "tmp", empty_dir: { size_limit: "2Gi" } }]);
+  test("mounts an emptyDir on /scratch, the only writable path", () => {
+    expect(container.volume_mount).toEqual([{ name: "scratch", mount_path: "/scratch" }]);
+    expect(pod.volume).toEqual([{ name: "scratch", empty_dir: { size_limit: "2Gi" } }]);
   });
 
   test("runs as its own service account without a Kubernetes API token", () => {
@@ -269,8 +269,8 @@ describe("MlflowServer errors", () => {
   });
 
   test("refuses an artifact store that is not S3", () => {
-    expect(build({ artifactStoreUri: "file:///tmp/artifacts" })).toThrow(
-      /artifactStoreUri "file:\/\/\/tmp\/artifacts" must be s3:/,
+    expect(build({ artifactStoreUri: "file:///srv/artifacts" })).toThrow(
+      /artifactStoreUri "file:\/\/\/srv\/artifacts" must be s3:/,
     );
   });
 });

@@ -143,3 +143,19 @@ describe("modelRegistry against the rest of the environment", () => {
     expect(Object.keys(config.registry.repositories)).not.toContain("mlflow");
   });
 });
+
+describe("modelRegistry in a one-zone environment", () => {
+  const oneZone = { aws: { availabilityZones: ["eu-west-1a"] } };
+
+  test("self-hosted is refused (the database needs two zones)", () => {
+    expect(() => configFor("dev", oneZone)).toThrow(
+      /modelRegistry\.backend: self-hosted needs at least 2 availability zones/,
+    );
+  });
+
+  test("sagemaker-managed is accepted", () => {
+    expect(
+      configFor("dev", { ...oneZone, modelRegistry: { backend: "sagemaker-managed" } }).modelRegistry.backend,
+    ).toBe("sagemaker-managed");
+  });
+});
