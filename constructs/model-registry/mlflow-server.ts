@@ -8,6 +8,7 @@ import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { TerraformOutput, Token } from "cdktf";
 import { Construct } from "constructs";
+import { recordPackageVersion } from "../core/package-info";
 
 /** The MLflow image: our ECR repository and an immutable tag or a digest. */
 export interface MlflowImageProps {
@@ -158,6 +159,7 @@ export class MlflowServer extends Construct {
 
   constructor(scope: Construct, id: string, props: MlflowServerProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const where = this.node.path;
     if (!Token.isUnresolved(props.namespace) && !DNS_LABEL.test(props.namespace)) {
       throw new Error(

@@ -15,6 +15,7 @@ import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { accountRootArn, arn, bucketArn, dnsSuffix, type AwsLocation } from "../core/arn";
 import type { Naming } from "../core/naming";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Where MLflow keeps its metadata: our own server on EKS with RDS, or SageMaker's managed MLflow. */
 export type ModelRegistryBackend = "self-hosted" | "sagemaker-managed";
@@ -217,7 +218,7 @@ interface PolicyStatement {
  *
  * - `self-hosted`: the backend store is an encrypted, private RDS PostgreSQL instance reachable only from
  *   the cluster's security groups, with its master password managed by Secrets Manager and TLS forced; the
- *   MLflow server itself runs in the cluster stack ({@link MlflowServer}) under the Pod Identity role
+ *   MLflow server itself runs in the cluster stack (`MlflowServer`) under the Pod Identity role
  *   `serverRole`. Two credential secrets are created empty: Terraform never sees their values, which the
  *   server generates with Secrets Manager's `GetRandomPassword` on first start (see docs/model-registry.md).
  * - `sagemaker-managed`: a SageMaker MLflow tracking server with automatic model registration and an
@@ -268,6 +269,7 @@ export class ModelRegistry extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelRegistryProps) {
     super(scope, id);
+    recordPackageVersion(this);
     this.backend = props.backend ?? "self-hosted";
     this.names = modelRegistryNames(props.naming);
     this.location = props.location;
