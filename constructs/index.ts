@@ -7,6 +7,7 @@ export * from "./data/access-log-bucket";
 export * from "./data/bucket-policies";
 export * from "./data/data-bucket-reference";
 export * from "./data/versioned-data-bucket";
+export * from "./model-registry/model-registry";
 export * from "./network/mlops-network";
 export * from "./network/subnet-layout";
 export * from "./registry/container-registry";
