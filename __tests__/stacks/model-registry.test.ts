@@ -7,7 +7,23 @@ import { configFor, onlyResource, resourcesOf, type StackJson, synthEnvironment 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function synth(name: string, patch: Record<string, unknown> = {}): Record<string, StackJson> {
-  return synthEnvironment(configFor(name, patch)).json;
+  const json = synthEnvironment(configFor(name, patch)).json;
+  return { ...json, cluster: withoutServingNamespace(json.cluster) };
+}
+
+/** The cluster stack without what the environment files also run in the serving namespace (inference services). */
+function withoutServingNamespace(stack: StackJson): StackJson {
+  const inServing = (resource: Json) =>
+    /kubernetes_namespace_v1\.ServingNamespace/.test(String(resource.metadata?.namespace));
+  const resource = Object.fromEntries(
+    Object.entries(stack.resource ?? {})
+      .map(([type, byId]) => [
+        type,
+        Object.fromEntries(Object.entries(byId).filter(([, r]) => !inServing(r as Json))),
+      ])
+      .filter(([, byId]) => Object.keys(byId as object).length > 0),
+  );
+  return { ...stack, resource };
 }
 
 describe("dev: self-hosted, cheap and disposable", () => {

@@ -60,8 +60,11 @@ describe("registry section overrides and errors", () => {
   });
 
   test("null removes a default repository; a new entry adds one", () => {
+    // The environment files serve models from the inference repository; they move to the new one with it.
+    const image = { repository: "feature-server", tag: "v1.0.0" };
     const { repositories } = configFor("dev", {
       registry: { repositories: { inference: null, "feature-server": {} } },
+      serving: { sagemakerEndpoints: { churn: { image } }, kubernetesServices: { "churn-gpu": { image } } },
     }).registry;
     expect(Object.keys(repositories).sort()).toEqual(["feature-server", "mlflow", "training"]);
   });
