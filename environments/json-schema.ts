@@ -6,12 +6,16 @@ import { environmentSchema } from "./schema";
  * none (a default shown by an editor would be wrong for two tiers of three).
  */
 export function environmentJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(environmentSchema("dev"), { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(environmentSchema("dev"), { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   return {
     ...stripDefaults(schema),
     $id: "environment.schema.json",
     title: "MLOps platform environment",
-    description: "One environment (dev, test, prod...) of the MLOps platform. Defaults depend on the tier: see environments/schema.ts.",
+    description:
+      "One environment (dev, test, prod...) of the MLOps platform. Defaults depend on the tier: see environments/schema.ts.",
   };
 }
 

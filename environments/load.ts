@@ -99,7 +99,10 @@ export function parseEnvironment(text: string, file: string): ParseResult {
   };
 
   if (doc.errors.length > 0) {
-    return { ok: false, problems: doc.errors.map((error) => at(error.pos[0], "", `invalid YAML: ${firstLine(error.message)}`)) };
+    return {
+      ok: false,
+      problems: doc.errors.map((error) => at(error.pos[0], "", `invalid YAML: ${firstLine(error.message)}`)),
+    };
   }
   const data: unknown = doc.toJS();
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
@@ -108,12 +111,15 @@ export function parseEnvironment(text: string, file: string): ParseResult {
 
   const tier = (data as Record<string, unknown>).tier;
   if (!TIERS.includes(tier as Tier)) {
-    const message = tier === undefined ? `is required (one of ${TIERS.join(", ")})` : `must be one of ${TIERS.join(", ")}`;
+    const message =
+      tier === undefined ? `is required (one of ${TIERS.join(", ")})` : `must be one of ${TIERS.join(", ")}`;
     return { ok: false, problems: [locate(doc, ["tier"], at, message)] };
   }
 
   const parsed = environmentSchema(tier as Tier).safeParse(data);
-  const problems = parsed.success ? [] : parsed.error.issues.flatMap((issue) => describeIssue(doc, issue, at));
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.flatMap((issue) => describeIssue(doc, issue, at));
 
   const expectedName = basename(file).replace(/\.yaml$/, "");
   const name = (data as Record<string, unknown>).name;
@@ -131,7 +137,13 @@ function describeIssue(doc: Document, issue: core.$ZodIssue, at: At): Environmen
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       const path = [...issue.path, key];
-      return locate(doc, path, at, "is not a known setting (check the spelling; unknown keys are errors)", true);
+      return locate(
+        doc,
+        path,
+        at,
+        "is not a known setting (check the spelling; unknown keys are errors)",
+        true,
+      );
     });
   }
   return [locate(doc, issue.path, at, describeMessage(doc, issue))];
@@ -152,7 +164,8 @@ function describeMessage(doc: Document, issue: core.$ZodIssue): string {
       const bound = Number(issue.minimum);
       const inclusive = issue.inclusive !== false;
       if (issue.origin === "array") return `must list at least ${bound} item${bound === 1 ? "" : "s"}`;
-      if (issue.origin === "string") return bound <= 1 ? "must not be empty" : `must be at least ${bound} characters`;
+      if (issue.origin === "string")
+        return bound <= 1 ? "must not be empty" : `must be at least ${bound} characters`;
       return inclusive ? `must be at least ${bound}` : `must be greater than ${bound}`;
     }
     case "too_big": {
@@ -184,7 +197,13 @@ function article(type: string): string {
  * The problem at `path`: the value's position when it is in the file, the key's for unknown keys, and the
  * closest enclosing key the file does have when the value is missing.
  */
-function locate(doc: Document, path: readonly PathKey[], at: At, message: string, atKey = false): EnvironmentProblem {
+function locate(
+  doc: Document,
+  path: readonly PathKey[],
+  at: At,
+  message: string,
+  atKey = false,
+): EnvironmentProblem {
   const shown = formatPath(path);
   let node: Node | null = doc.contents;
   let offset = node?.range?.[0] ?? 0;
@@ -193,7 +212,9 @@ function locate(doc: Document, path: readonly PathKey[], at: At, message: string
   for (let i = 0; i < path.length; i++) {
     const segment = path[i];
     if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = node.items.find(
+        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
+      );
       if (!pair) return at(keyOffset, shown, message);
       const key = pair.key as Node;
       const last = i === path.length - 1;

@@ -47,7 +47,9 @@ export function environmentSchema(tier: Tier) {
   return z
     .strictObject({
       /** Short environment name; must equal the file name (`staging.yaml` → `staging`). */
-      name: z.string().regex(ENVIRONMENT_NAME, "must be 2-10 lowercase letters or digits, starting with a letter"),
+      name: z
+        .string()
+        .regex(ENVIRONMENT_NAME, "must be 2-10 lowercase letters or digits, starting with a letter"),
       /** Which defaults apply: dev is cheap and disposable, test is like prod but small, prod is protected. */
       tier: z.enum(TIERS),
       /** Prefix of every resource name. */
@@ -63,7 +65,11 @@ export function environmentSchema(tier: Tier) {
         region: z.string().regex(REGION, "must be an AWS region such as eu-west-1"),
         /** Explicit, so that no data source has to ask AWS at plan time. */
         availabilityZones: z
-          .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as eu-west-1a"))
+          .array(
+            z
+              .string()
+              .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as eu-west-1a"),
+          )
           .min(1)
           .max(6),
         /** Role the provider assumes (for example a deploy role in the target account). */
@@ -108,7 +114,9 @@ export function environmentSchema(tier: Tier) {
         .strictObject({
           vpcCidr: cidrBlock.default("10.0.0.0/16"),
           /** One NAT gateway for the whole VPC (cheap) or one per availability zone (no cross-zone outage). */
-          natGateways: z.enum(["single", "per-az"]).default(t({ dev: "single", test: "single", prod: "per-az" })),
+          natGateways: z
+            .enum(["single", "per-az"])
+            .default(t({ dev: "single", test: "single", prod: "per-az" })),
         })
         .prefault({}),
       logs: z

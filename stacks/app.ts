@@ -16,7 +16,11 @@ export interface EnvironmentStacks {
  * Adds one environment's stacks to `app`. Dependencies are declared explicitly (no resource crosses a
  * stack boundary), so `cdktf deploy 'mlops-dev-*'` deploys them in order.
  */
-export function addEnvironment(app: App, config: EnvironmentConfig, options: SynthOptions = {}): EnvironmentStacks {
+export function addEnvironment(
+  app: App,
+  config: EnvironmentConfig,
+  options: SynthOptions = {},
+): EnvironmentStacks {
   const bootstrap = new BootstrapStack(app, config, options);
   const data = new DataStack(app, config, options);
   const platform = new PlatformStack(app, config, options);

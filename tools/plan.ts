@@ -12,12 +12,11 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  checkStackOffline,
+  checkStacksOffline,
   isAwsOnly,
   offlineTerraformEnv,
   offlineUnavailableReason,
   readSynthesizedStacks,
-  mapLimit,
   run,
   countPlanActions,
   type CommandResult,
@@ -40,7 +39,9 @@ function describeCounts(counts: PlanCounts): string {
 
 /** `+ aws_s3_bucket.Raw_Resource_1A2B3C` lines for each resource the plan touches. */
 function describeChanges(planJson: string): string[] {
-  const plan = JSON.parse(planJson) as { resource_changes?: { address: string; change: { actions: string[] } }[] };
+  const plan = JSON.parse(planJson) as {
+    resource_changes?: { address: string; change: { actions: string[] } }[];
+  };
   const symbol = (actions: string[]) =>
     actions.includes("create") && actions.includes("delete")
       ? "-/+"
@@ -76,7 +77,11 @@ async function synthesize(environment: string, offline: boolean, outdir: string)
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { offline: { type: "boolean", default: false }, outdir: { type: "string" }, help: { type: "boolean" } },
+    options: {
+      offline: { type: "boolean", default: false },
+      outdir: { type: "string" },
+      help: { type: "boolean" },
+    },
   });
   if (values.help || positionals.length > 1) {
     console.log(USAGE);
@@ -110,16 +115,15 @@ async function main(): Promise<void> {
 
   // Offline checks are independent of each other, so they run two at a time; results print in order.
   const offlineChecks = offline
-    ? mapLimit(stacks, 2, (stack) =>
-        isAwsOnly(stack)
-          ? checkStackOffline(stack, env, { validate: stack.readsRemoteState, plan: !stack.readsRemoteState })
-          : Promise.resolve(undefined),
-      )
+    ? checkStacksOffline(stacks.filter(isAwsOnly), env, (stack) => ({
+        validate: stack.readsRemoteState,
+        plan: !stack.readsRemoteState,
+      })).then((checks) => new Map(checks.map((check) => [check.stack, check])))
     : undefined;
 
   const summary: { stack: string; result: string }[] = [];
   let failed = false;
-  for (const [index, stack] of stacks.entries()) {
+  for (const stack of stacks) {
     if (!isAwsOnly(stack)) {
       const why = `uses the ${stack.providers.filter((p) => p !== "aws").join(" and ")} provider(s); plan it once the cluster exists`;
       console.log(`- ${stack.name}: skipped (${why})`);
@@ -127,21 +131,26 @@ async function main(): Promise<void> {
       continue;
     }
     if (offline && stack.readsRemoteState) {
-      console.log(`- ${stack.name}: validate only (reads another stack's state, which does not exist offline)`);
+      console.log(
+        `- ${stack.name}: validate only (reads another stack's state, which does not exist offline)`,
+      );
     } else {
       console.log(`- ${stack.name}: planning...`);
     }
     let steps: (CommandResult | undefined)[];
     let planJson: string | undefined;
     if (offlineChecks) {
-      const check = (await offlineChecks)[index]!;
+      const check = (await offlineChecks).get(stack.name)!;
       steps = [check.init, check.validate, check.plan];
       planJson = check.planJson;
     } else {
       const init = await run("terraform", ["init", "-input=false", "-no-color"], { cwd: stack.dir, env });
       const plan =
         init.code === 0
-          ? await run("terraform", ["plan", "-input=false", "-no-color", "-out=plan.tfplan"], { cwd: stack.dir, env })
+          ? await run("terraform", ["plan", "-input=false", "-no-color", "-out=plan.tfplan"], {
+              cwd: stack.dir,
+              env,
+            })
           : undefined;
       steps = [init, plan];
       if (plan?.code === 0) {
@@ -165,7 +174,9 @@ async function main(): Promise<void> {
   console.log(`\nSummary (${offline ? "offline plan" : "plan"} of ${environment}):`);
   for (const row of summary) console.log(`  ${row.stack.padEnd(width)}  ${row.result}`);
   if (offline) {
-    console.log(`\nManifest: ${join(outdir, "manifest.json")}; provider mirror CLI config: ${env.TF_CLI_CONFIG_FILE}`);
+    console.log(
+      `\nManifest: ${join(outdir, "manifest.json")}; provider mirror CLI config: ${env.TF_CLI_CONFIG_FILE}`,
+    );
   }
   if (failed) process.exit(1);
 }

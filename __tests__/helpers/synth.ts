@@ -16,9 +16,17 @@ export type Patch = { [key: string]: unknown };
 
 function merge(base: unknown, patch: unknown): unknown {
   if (patch === undefined) return base;
-  if (base && patch && typeof base === "object" && typeof patch === "object" && !Array.isArray(base) && !Array.isArray(patch)) {
+  if (
+    base &&
+    patch &&
+    typeof base === "object" &&
+    typeof patch === "object" &&
+    !Array.isArray(base) &&
+    !Array.isArray(patch)
+  ) {
     const result: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-    for (const [key, value] of Object.entries(patch as Record<string, unknown>)) result[key] = merge(result[key], value);
+    for (const [key, value] of Object.entries(patch as Record<string, unknown>))
+      result[key] = merge(result[key], value);
     return result;
   }
   return patch;
@@ -26,7 +34,10 @@ function merge(base: unknown, patch: unknown): unknown {
 
 /** The YAML object of `environments/<name>.yaml`, with `patch` merged over it. */
 export function rawEnvironment(name: string, patch: Patch = {}): Record<string, unknown> {
-  const raw = parse(readFileSync(join(ROOT, "environments", `${name}.yaml`), "utf8")) as Record<string, unknown>;
+  const raw = parse(readFileSync(join(ROOT, "environments", `${name}.yaml`), "utf8")) as Record<
+    string,
+    unknown
+  >;
   return merge(raw, patch) as Record<string, unknown>;
 }
 
@@ -60,7 +71,11 @@ export function synthEnvironment(
   config: EnvironmentConfig,
   options: { offline?: boolean } = {},
 ): { stacks: EnvironmentStacks; json: Record<string, StackJson> } {
-  const { stacks } = buildApp({ environments: [config], offline: options.offline, outdir: Testing.app().outdir });
+  const { stacks } = buildApp({
+    environments: [config],
+    offline: options.offline,
+    outdir: Testing.app().outdir,
+  });
   const envStacks = stacks.get(config.name)!;
   const json: Record<string, StackJson> = {};
   for (const [part, stack] of Object.entries(envStacks)) json[part] = synthStack(stack as TerraformStack);

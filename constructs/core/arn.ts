@@ -17,7 +17,12 @@ export interface AwsLocation {
 }
 
 /** `arn:<partition>:<service>:<region>:<account>:<resource>`; pass `region: ""` for global services. */
-export function arn(location: AwsLocation, service: string, resource: string, options: { global?: boolean } = {}): string {
+export function arn(
+  location: AwsLocation,
+  service: string,
+  resource: string,
+  options: { global?: boolean } = {},
+): string {
   const region = options.global ? "" : location.region;
   return `arn:${partitionOf(location.region)}:${service}:${region}:${location.accountId}:${resource}`;
 }

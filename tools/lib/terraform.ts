@@ -23,8 +23,8 @@ function platformDir(): string {
 }
 
 /**
- * The filesystem mirror that holds hashicorp/aws 5.100.0 for this platform: `$MLOPS_TF_PROVIDER_MIRROR`,
- * else the usual places (`/opt/tf-plugins`, the user's and the system's Terraform plugin folders).
+ * The filesystem mirror (unpacked, or packed as `terraform providers mirror` writes it) that holds
+ * hashicorp/aws 5.100.0 for this platform: `$MLOPS_TF_PROVIDER_MIRROR`, else the usual places (`/opt/tf-plugins`, the user's and the system's Terraform plugin folders).
  */
 export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const candidates = [
@@ -35,7 +35,15 @@ export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string
     "/usr/local/share/terraform/plugins",
     "/usr/share/terraform/plugins",
   ].filter((dir): dir is string => Boolean(dir));
-  return candidates.find((dir) => existsSync(join(dir, PROVIDER_PATH, platformDir())));
+  return candidates.find((dir) => {
+    const unpacked = join(dir, PROVIDER_PATH, platformDir());
+    const packed = join(
+      dir,
+      "registry.terraform.io/hashicorp/aws",
+      `terraform-provider-aws_${AWS_PROVIDER_VERSION}_${platformDir()}.zip`,
+    );
+    return existsSync(unpacked) || existsSync(packed);
+  });
 }
 
 /** Terraform's version (`1.11.4`), or undefined when it is not on PATH. */
@@ -165,7 +173,10 @@ export interface SynthesizedStack {
 /** The stacks of a cdktf output folder, in dependency order. */
 export function readSynthesizedStacks(outdir: string): SynthesizedStack[] {
   const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as {
-    stacks: Record<string, { name: string; dependencies: string[]; workingDirectory: string; synthesizedStackPath: string }>;
+    stacks: Record<
+      string,
+      { name: string; dependencies: string[]; workingDirectory: string; synthesizedStackPath: string }
+    >;
   };
   const stacks = Object.values(manifest.stacks).map((entry) => {
     const json = JSON.parse(readFileSync(join(outdir, entry.synthesizedStackPath), "utf8")) as {
@@ -206,7 +217,11 @@ export function isAwsOnly(stack: SynthesizedStack): boolean {
 }
 
 /** Runs `items` through `worker`, at most `limit` at a time, keeping the input order in the result. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, worker: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  worker: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -242,15 +257,50 @@ export interface CheckSteps {
  * `terraform init` from the mirror, then `validate` and/or `plan -refresh=false` with mock credentials, in
  * the stack's own folder.
  */
-export async function checkStackOffline(stack: SynthesizedStack, env: NodeJS.ProcessEnv, steps: CheckSteps): Promise<StackCheck> {
+export async function checkStackOffline(
+  stack: SynthesizedStack,
+  env: NodeJS.ProcessEnv,
+  steps: CheckSteps,
+): Promise<StackCheck> {
   const tf = (args: string[]) => run("terraform", args, { cwd: stack.dir, env });
   const init = await tf(["init", "-input=false", "-no-color", "-backend=true"]);
   if (init.code !== 0) return { stack: stack.name, init };
   const validate = steps.validate ? await tf(["validate", "-no-color"]) : undefined;
   const plan = steps.plan;
   if ((validate && validate.code !== 0) || !plan) return { stack: stack.name, init, validate };
-  const planResult = await tf(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=offline.tfplan"]);
+  const planResult = await tf([
+    "plan",
+    "-refresh=false",
+    "-input=false",
+    "-lock=false",
+    "-no-color",
+    "-out=offline.tfplan",
+  ]);
   if (planResult.code !== 0) return { stack: stack.name, init, validate, plan: planResult };
   const show = await tf(["show", "-json", "offline.tfplan"]);
-  return { stack: stack.name, init, validate, plan: planResult, counts: countPlanActions(show.stdout), planJson: show.stdout };
+  return {
+    stack: stack.name,
+    init,
+    validate,
+    plan: planResult,
+    counts: countPlanActions(show.stdout),
+    planJson: show.stdout,
+  };
+}
+
+/**
+ * Checks `stacks` offline, `limit` at a time. The first runs alone: it fills the shared plugin cache, which
+ * concurrent first `init`s would otherwise race to create.
+ */
+export async function checkStacksOffline(
+  stacks: readonly SynthesizedStack[],
+  env: NodeJS.ProcessEnv,
+  stepsFor: (stack: SynthesizedStack) => CheckSteps,
+  limit = 2,
+): Promise<StackCheck[]> {
+  if (stacks.length === 0) return [];
+  const [first, ...rest] = stacks;
+  const head = await checkStackOffline(first, env, stepsFor(first));
+  const tail = await mapLimit(rest, limit, (stack) => checkStackOffline(stack, env, stepsFor(stack)));
+  return [head, ...tail];
 }

@@ -1,0 +1,128 @@
+import { configFor, resourcesOf, synthEnvironment, type StackJson } from "../helpers/synth";
+
+describe("the stacks of an environment", () => {
+  const dev = synthEnvironment(configFor("dev"));
+  const prod = synthEnvironment(configFor("prod"));
+  const offline = synthEnvironment(configFor("prod"), { offline: true });
+  const awsProvider = (json: StackJson) => json.provider!.aws[0];
+
+  it("are named <project>-<env>-<part> so one environment deploys with a glob", () => {
+    expect(Object.values(dev.stacks).map((stack) => stack.node.id)).toEqual(
+      expect.arrayContaining(["mlops-dev-bootstrap", "mlops-dev-data", "mlops-dev-platform"]),
+    );
+    for (const stack of Object.values(dev.stacks)) expect(stack.node.id).toMatch(/^mlops-dev-/);
+  });
+
+  it("pin the AWS provider to the environment's account and region", () => {
+    for (const json of Object.values(prod.json)) {
+      expect(awsProvider(json)).toMatchObject({ region: "eu-west-1", allowed_account_ids: ["333333333333"] });
+    }
+  });
+
+  it("assume the environment's role when it names one", () => {
+    expect(awsProvider(prod.json.data).assume_role).toEqual([
+      { role_arn: "arn:aws:iam::333333333333:role/mlops-prod-deploy", session_name: "mlops-prod-data" },
+    ]);
+    expect(awsProvider(dev.json.data).assume_role).toBeUndefined();
+  });
+
+  it("tag every resource through default_tags", () => {
+    expect(awsProvider(dev.json.platform).default_tags).toEqual([
+      {
+        tags: {
+          Project: "mlops",
+          Environment: "dev",
+          ManagedBy: "cdktf",
+          Repository: "mlops-platform",
+          Owner: "ml-platform",
+          CostCenter: "ml-research",
+        },
+      },
+    ]);
+  });
+
+  it("keep state in the environment's bucket, one key per stack, encrypted and locked", () => {
+    expect(prod.json.platform.terraform!.backend).toEqual({
+      s3: {
+        bucket: "mlops-prod-tfstate-333333333333",
+        key: "prod/mlops-prod-platform.tfstate",
+        region: "eu-west-1",
+        encrypt: true,
+        use_lockfile: true,
+        assume_role: { role_arn: "arn:aws:iam::333333333333:role/mlops-prod-deploy" },
+      },
+    });
+  });
+
+  it("keep the bootstrap stack's own state in a local file at the project root", () => {
+    expect(prod.json.bootstrap.terraform!.backend).toEqual({
+      local: { path: "../../../terraform.mlops-prod-bootstrap.tfstate" },
+    });
+  });
+
+  it("deploy in order: bootstrap, data, platform", () => {
+    const dependencies = (stack: { dependencies: { node: { id: string } }[] }) =>
+      stack.dependencies.map((dependency) => dependency.node.id);
+    expect(dependencies(dev.stacks.data)).toEqual(["mlops-dev-bootstrap"]);
+    expect(dependencies(dev.stacks.platform)).toContain("mlops-dev-data");
+  });
+
+  describe("offline", () => {
+    it("use a local backend with a relative path", () => {
+      expect(offline.json.data.terraform!.backend).toEqual({
+        local: { path: "../../../terraform.mlops-prod-data.tfstate" },
+      });
+    });
+
+    it("leave allowed_account_ids out and do not ask AWS who they are", () => {
+      const provider = awsProvider(offline.json.data);
+      expect(provider.allowed_account_ids).toBeUndefined();
+      expect(provider.assume_role).toBeUndefined();
+      expect(provider).toMatchObject({ skip_credentials_validation: true, skip_requesting_account_id: true });
+    });
+  });
+});
+
+describe("the bootstrap stack", () => {
+  const { json } = synthEnvironment(configFor("dev"));
+  const bootstrap = json.bootstrap;
+  const only = (type: string) => Object.values(resourcesOf(bootstrap, type));
+
+  it("creates the state bucket named in the environment, never force-destroyed and never destroyed", () => {
+    expect(only("aws_s3_bucket")).toEqual([
+      expect.objectContaining({
+        bucket: "mlops-dev-tfstate-111111111111",
+        force_destroy: false,
+        lifecycle: { prevent_destroy: true },
+      }),
+    ]);
+  });
+
+  it("versions, encrypts with a rotated KMS key and blocks public access", () => {
+    expect(only("aws_s3_bucket_versioning")[0]).toMatchObject({
+      versioning_configuration: { status: "Enabled" },
+    });
+    expect(only("aws_s3_bucket_server_side_encryption_configuration")[0]).toMatchObject({
+      rule: [
+        { apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms" }, bucket_key_enabled: true },
+      ],
+    });
+    expect(only("aws_kms_key")[0]).toMatchObject({
+      enable_key_rotation: true,
+      lifecycle: { prevent_destroy: true },
+    });
+    expect(only("aws_s3_bucket_public_access_block")[0]).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+  });
+
+  it("denies every request without TLS", () => {
+    const policy = JSON.parse(only("aws_s3_bucket_policy")[0].policy as string);
+    expect(policy.Statement).toContainEqual(
+      expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+    );
+  });
+});

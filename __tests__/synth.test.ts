@@ -1,0 +1,106 @@
+/**
+ * The app as users run it: `main.ts` in its own process, as `cdktf synth` runs it.
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir, userInfo } from "node:os";
+import { join, relative } from "node:path";
+import { environmentJsonSchema } from "../environments/json-schema";
+import { ROOT } from "./helpers/synth";
+
+function synth(outdir: string, env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "main.ts")], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, CDKTF_OUTDIR: outdir, MLOPS_OFFLINE: "", MLOPS_ENVIRONMENTS: "", ...env },
+  });
+}
+
+function filesOf(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((file) => statSync(join(dir, file)).isFile())
+    .sort();
+}
+
+describe("synthesis", () => {
+  const work = mkdtempSync(join(tmpdir(), "mlops-synth-"));
+  const first = join(work, "first");
+  const second = join(work, "second");
+  let results: ReturnType<typeof synth>[];
+
+  beforeAll(() => {
+    results = [synth(first), synth(second)];
+  }, 120_000);
+
+  it("succeeds", () => {
+    expect(results.map((result) => [result.status, result.stderr])).toEqual([
+      [0, ""],
+      [0, ""],
+    ]);
+  });
+
+  it("is byte-identical when run twice", () => {
+    const files = filesOf(first);
+    expect(files.length).toBeGreaterThan(0);
+    expect(filesOf(second)).toEqual(files);
+    for (const file of files) {
+      expect({ file, text: readFileSync(join(second, file), "utf8") }).toEqual({
+        file,
+        text: readFileSync(join(first, file), "utf8"),
+      });
+    }
+  });
+
+  it("holds no absolute path, user name or timestamp", () => {
+    const forbidden = [ROOT, work, tmpdir(), homedir()].filter((path) => path.length > 1);
+    const user = userInfo().username;
+    for (const file of filesOf(first)) {
+      const text = readFileSync(join(first, file), "utf8");
+      for (const path of forbidden)
+        expect({ file, hasPath: text.includes(path) }).toEqual({ file, hasPath: false });
+      expect({ file, hasUser: new RegExp(`["/]${user}["/]`).test(text) }).toEqual({ file, hasUser: false });
+      expect({ file, timestamp: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.exec(text)?.[0] }).toEqual({
+        file,
+        timestamp: undefined,
+      });
+    }
+  });
+
+  it("writes only the environments asked for with MLOPS_ENVIRONMENTS", () => {
+    const outdir = join(work, "dev-only");
+    expect(synth(outdir, { MLOPS_ENVIRONMENTS: "dev" }).status).toBe(0);
+    expect(readdirSync(join(outdir, "stacks")).every((stack) => stack.startsWith("mlops-dev-"))).toBe(true);
+  });
+});
+
+describe("a broken environment file", () => {
+  it("stops synthesis before anything is written, with exit code 2 and one line per problem", () => {
+    const work = mkdtempSync(join(tmpdir(), "mlops-broken-"));
+    const environments = join(work, "environments");
+    cpSync(join(ROOT, "environments"), environments, { recursive: true });
+    const prod = readFileSync(join(environments, "prod.yaml"), "utf8");
+    writeFileSync(
+      join(environments, "prod.yaml"),
+      prod.replace("tier: prod", "tier: prod\nprotection:\n  forceDestroy: true"),
+    );
+    const outdir = join(work, "cdktf.out");
+    const result = synth(outdir, { MLOPS_ENVIRONMENTS_DIR: relative(ROOT, environments) });
+    expect(result.status).toBe(2);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toEqual([
+      expect.stringMatching(/prod\.yaml:6:17 protection\.forceDestroy: is allowed in dev only/),
+      expect.stringMatching(
+        /prod\.yaml:6:17 protection\.forceDestroy: contradicts protection\.preventDestroy/,
+      ),
+    ]);
+    expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(existsSync(outdir)).toBe(false);
+  });
+});
+
+describe("the JSON Schema for editors", () => {
+  it("is committed and up to date (run npm run schema after changing the zod schema)", () => {
+    const committed = readFileSync(join(ROOT, "environments", "environment.schema.json"), "utf8");
+    expect(committed).toBe(`${JSON.stringify(environmentJsonSchema(), null, 2)}\n`);
+  });
+});
