@@ -69,13 +69,21 @@ export function resolveThresholds(thresholds: PlatformAlertThresholds = {}): Res
     prometheusStorageFullPercent: thresholds.prometheusStorageFullPercent ?? 85,
   };
   for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`alert threshold ${name} must be a positive number, got ${value}`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`alert threshold ${name} must be a positive number, got ${value}`);
   }
-  for (const name of ["gpuIdleUtilizationPercent", "inferenceErrorRatePercent", "prometheusStorageFullPercent"] as const) {
-    if (resolved[name] >= 100) throw new Error(`alert threshold ${name} is a percentage and must be below 100, got ${resolved[name]}`);
+  for (const name of [
+    "gpuIdleUtilizationPercent",
+    "inferenceErrorRatePercent",
+    "prometheusStorageFullPercent",
+  ] as const) {
+    if (resolved[name] >= 100)
+      throw new Error(`alert threshold ${name} is a percentage and must be below 100, got ${resolved[name]}`);
   }
   if (!Number.isInteger(resolved.gpuIdleMinutes)) {
-    throw new Error(`alert threshold gpuIdleMinutes must be a whole number of minutes, got ${resolved.gpuIdleMinutes}`);
+    throw new Error(
+      `alert threshold gpuIdleMinutes must be a whole number of minutes, got ${resolved.gpuIdleMinutes}`,
+    );
   }
   return resolved;
 }
@@ -100,7 +108,11 @@ export function platformAlertRules(
   const monitoring = namespaces.monitoring ?? "monitoring";
   const workloads = namespaces.workloads ?? ["training", serving, mlflow, monitoring];
   const { latencyHistogram, requestCounter, statusLabel, serverErrorStatus } = INFERENCE_METRICS;
-  const labels = (severity: "warning" | "critical", category: string) => ({ severity, category, platform: "mlops" });
+  const labels = (severity: "warning" | "critical", category: string) => ({
+    severity,
+    category,
+    platform: "mlops",
+  });
   const errorRate = t.inferenceErrorRatePercent / 100;
   const latencySeconds = t.inferenceLatencyP95Ms / 1000;
   const freeShare = 1 - t.prometheusStorageFullPercent / 100;
@@ -130,7 +142,8 @@ export function platformAlertRules(
           for: `${t.gpuIdleMinutes}m`,
           labels: labels("warning", "cost"),
           annotations: {
-            summary: "Pod {{ $labels.exported_namespace }}/{{ $labels.exported_pod }} holds GPUs it does not use",
+            summary:
+              "Pod {{ $labels.exported_namespace }}/{{ $labels.exported_pod }} holds GPUs it does not use",
             description:
               `The GPUs of the pod averaged below ${num(t.gpuIdleUtilizationPercent)} % for ${t.gpuIdleMinutes} ` +
               "minutes. Stop it or give its GPUs back.",
@@ -157,7 +170,8 @@ export function platformAlertRules(
           labels: labels("critical", "availability"),
           annotations: {
             summary: "GPU node {{ $labels.node }} is not ready",
-            description: "The GPU node has not been Ready for 5 minutes; its jobs cannot run and it may still be billed.",
+            description:
+              "The GPU node has not been Ready for 5 minutes; its jobs cannot run and it may still be billed.",
           },
         },
       ],
@@ -196,7 +210,8 @@ export function platformAlertRules(
           labels: labels("critical", "registry"),
           annotations: {
             summary: "MLflow has no available replica",
-            description: "The model registry is down: training jobs cannot log runs and deployments cannot resolve models.",
+            description:
+              "The model registry is down: training jobs cannot log runs and deployments cannot resolve models.",
           },
         },
       ],
@@ -213,7 +228,8 @@ export function platformAlertRules(
           labels: labels("warning", "availability"),
           annotations: {
             summary: "Pod {{ $labels.namespace }}/{{ $labels.pod }} is crash-looping",
-            description: "Container {{ $labels.container }} has been restarting in CrashLoopBackOff for 15 minutes.",
+            description:
+              "Container {{ $labels.container }} has been restarting in CrashLoopBackOff for 15 minutes.",
           },
         },
       ],

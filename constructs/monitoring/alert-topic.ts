@@ -103,7 +103,9 @@ export class AlertTopic extends Construct {
     }
     const deletionWindow = props.keyDeletionWindowDays ?? 30;
     if (!Number.isInteger(deletionWindow) || deletionWindow < 7 || deletionWindow > 30) {
-      throw new Error(`AlertTopic ${this.node.path}: keyDeletionWindowDays must be a whole number from 7 to 30`);
+      throw new Error(
+        `AlertTopic ${this.node.path}: keyDeletionWindowDays must be a whole number from 7 to 30`,
+      );
     }
     this.location = props.location;
     this.topicName = props.topicName;
@@ -129,7 +131,10 @@ export class AlertTopic extends Construct {
       displayName: props.topicName,
       kmsMasterKeyId: this.kmsKeyId,
     });
-    new SnsTopicPolicy(this, "Policy", { arn: this.resource.arn, policy: JSON.stringify(this.topicPolicy()) });
+    new SnsTopicPolicy(this, "Policy", {
+      arn: this.resource.arn,
+      policy: JSON.stringify(this.topicPolicy()),
+    });
 
     for (const subscription of props.subscriptions ?? []) this.addSubscription(subscription);
   }
@@ -137,7 +142,9 @@ export class AlertTopic extends Construct {
   /** Subscribes `subscription.endpoint` to the topic. */
   addSubscription(subscription: AlertSubscription): SnsTopicSubscription {
     if (!subscription.endpoint) {
-      throw new Error(`AlertTopic ${this.node.path}: a ${subscription.protocol} subscription needs an endpoint`);
+      throw new Error(
+        `AlertTopic ${this.node.path}: a ${subscription.protocol} subscription needs an endpoint`,
+      );
     }
     if (subscription.protocol === "https" && !subscription.endpoint.startsWith("https://")) {
       throw new Error(
@@ -165,7 +172,12 @@ export class AlertTopic extends Construct {
         Version: "2012-10-17",
         Statement: [
           { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: this.topicArn },
-          { Sid: "EncryptAlerts", Effect: "Allow", Action: ["kms:GenerateDataKey*", "kms:Decrypt"], ...this.keyScope() },
+          {
+            Sid: "EncryptAlerts",
+            Effect: "Allow",
+            Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+            ...this.keyScope(),
+          },
         ],
       }),
     });

@@ -47,13 +47,16 @@ export class CostAnomalyAlerts extends Construct {
     super(scope, id);
     const where = `CostAnomalyAlerts ${this.node.path}`;
     if (!Number.isFinite(props.thresholdUsd) || props.thresholdUsd <= 0) {
-      throw new Error(`${where}: thresholdUsd must be a positive number of US dollars, got ${props.thresholdUsd}`);
+      throw new Error(
+        `${where}: thresholdUsd must be a positive number of US dollars, got ${props.thresholdUsd}`,
+      );
     }
     const emails = [...(props.emails ?? [])];
     if (emails.length === 0 && !props.alertTopicArn) {
       throw new Error(`${where}: give alertTopicArn or emails, or nobody is told about cost anomalies`);
     }
-    if (emails.length > 10) throw new Error(`${where}: a subscription notifies at most 10 email addresses, got ${emails.length}`);
+    if (emails.length > 10)
+      throw new Error(`${where}: a subscription notifies at most 10 email addresses, got ${emails.length}`);
 
     if (props.existingMonitorArn) {
       this.monitorArn = props.existingMonitorArn;

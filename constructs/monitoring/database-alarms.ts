@@ -46,11 +46,18 @@ export class DatabaseAlarms extends Construct {
   constructor(scope: Construct, id: string, props: DatabaseAlarmsProps) {
     super(scope, id);
     const cpu = positive(this, "cpuUtilizationPercent", props.cpuUtilizationPercent ?? 80);
-    if (cpu > 100) throw new Error(`DatabaseAlarms ${this.node.path}: cpuUtilizationPercent must be at most 100, got ${cpu}`);
+    if (cpu > 100)
+      throw new Error(
+        `DatabaseAlarms ${this.node.path}: cpuUtilizationPercent must be at most 100, got ${cpu}`,
+      );
     const freeGiB = positive(this, "freeStorageGiB", props.freeStorageGiB ?? 5);
     const connections = positive(this, "maxConnections", props.maxConnections ?? 80);
     const db = props.dbInstanceIdentifier;
-    const names = { cpu: `${db}-cpu-utilization`, freeStorage: `${db}-free-storage`, connections: `${db}-connections` };
+    const names = {
+      cpu: `${db}-cpu-utilization`,
+      freeStorage: `${db}-free-storage`,
+      connections: `${db}-connections`,
+    };
     const common = {
       namespace: "AWS/RDS",
       dimensions: { DBInstanceIdentifier: db },

@@ -55,7 +55,9 @@ export class DcgmExporter extends Construct {
     super(scope, id);
     const selector = props.gpuNodeSelector ?? { key: "nvidia.com/gpu.present", values: ["true"] };
     if (!selector.key || selector.values.length === 0) {
-      throw new Error(`DcgmExporter ${this.node.path}: gpuNodeSelector needs a label key and at least one value`);
+      throw new Error(
+        `DcgmExporter ${this.node.path}: gpuNodeSelector needs a label key and at least one value`,
+      );
     }
     this.values = {
       fullnameOverride: "dcgm-exporter",
@@ -63,7 +65,9 @@ export class DcgmExporter extends Construct {
       affinity: {
         nodeAffinity: {
           requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [{ matchExpressions: [{ key: selector.key, operator: "In", values: [...selector.values] }] }],
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: selector.key, operator: "In", values: [...selector.values] }] },
+            ],
           },
         },
       },
@@ -72,7 +76,9 @@ export class DcgmExporter extends Construct {
         interval: props.scrapeInterval ?? "15s",
         // The exporter's own namespace/pod labels win; the GPU's workload keeps its labels as exported_*.
         honorLabels: false,
-        relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node", action: "replace" }],
+        relabelings: [
+          { sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node", action: "replace" },
+        ],
       },
     };
     this.release = new Release(this, "Resource", {

@@ -109,7 +109,9 @@ export class EndpointAlarms extends Construct {
 /** `value` when it is a positive number; a precise error otherwise. */
 export function positive(scope: Construct, prop: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`${scope.constructor.name} ${scope.node.path}: ${prop} must be a positive number, got ${value}`);
+    throw new Error(
+      `${scope.constructor.name} ${scope.node.path}: ${prop} must be a positive number, got ${value}`,
+    );
   }
   return value;
 }

@@ -59,7 +59,10 @@ class EphemeralRandomPassword extends TerraformElement {
   /** The generated password: usable only in write-only attributes, never stored in plan or state. */
   get randomPassword(): string {
     return Token.asString(
-      ref(`ephemeral.${EphemeralRandomPassword.TYPE}.${this.friendlyUniqueId}.random_password`, this.cdktfStack),
+      ref(
+        `ephemeral.${EphemeralRandomPassword.TYPE}.${this.friendlyUniqueId}.random_password`,
+        this.cdktfStack,
+      ),
     );
   }
 
@@ -108,7 +111,8 @@ export class GrafanaAdminCredential extends Construct {
     super(scope, id);
     const where = `GrafanaAdminCredential ${this.node.path}`;
     const revision = props.revision ?? 1;
-    if (!Number.isInteger(revision) || revision < 1) throw new Error(`${where}: revision must be a whole number, at least 1`);
+    if (!Number.isInteger(revision) || revision < 1)
+      throw new Error(`${where}: revision must be a whole number, at least 1`);
     const length = props.passwordLength ?? 32;
     if (!Number.isInteger(length) || length < 20 || length > 4096) {
       throw new Error(`${where}: passwordLength must be a whole number from 20 to 4096, got ${length}`);
@@ -117,7 +121,8 @@ export class GrafanaAdminCredential extends Construct {
     if (recovery !== 0 && (recovery < 7 || recovery > 30)) {
       throw new Error(`${where}: recoveryWindowDays must be 0 or 7-30, got ${recovery}`);
     }
-    if (!props.kmsKeyId) throw new Error(`${where}: kmsKeyId must name the customer-managed key of the secret`);
+    if (!props.kmsKeyId)
+      throw new Error(`${where}: kmsKeyId must name the customer-managed key of the secret`);
     this.secretName = props.secretName;
     this.kubernetesSecretName = props.kubernetesSecretName ?? "grafana-admin";
     const username = props.username ?? "admin";

@@ -62,7 +62,9 @@ export class GrafanaDashboards extends Construct {
         );
       }
       if (!dashboard.uid || uids.has(dashboard.uid)) {
-        throw new Error(`GrafanaDashboards ${this.node.path}: dashboard "${name}" needs a uid of its own, got "${dashboard.uid}"`);
+        throw new Error(
+          `GrafanaDashboards ${this.node.path}: dashboard "${name}" needs a uid of its own, got "${dashboard.uid}"`,
+        );
       }
       uids.add(dashboard.uid);
       const id = name
@@ -73,7 +75,10 @@ export class GrafanaDashboards extends Construct {
         metadata: {
           name: `grafana-dashboard-${name}`,
           namespace: props.namespace ?? "monitoring",
-          labels: { [GRAFANA_DASHBOARD_LABEL]: GRAFANA_DASHBOARD_LABEL_VALUE, "app.kubernetes.io/part-of": "mlops-platform" },
+          labels: {
+            [GRAFANA_DASHBOARD_LABEL]: GRAFANA_DASHBOARD_LABEL_VALUE,
+            "app.kubernetes.io/part-of": "mlops-platform",
+          },
         },
         // Grafana variables are written ${name}; Terraform must not take them for interpolation.
         data: { [`${name}.json`]: escapeInterpolation(JSON.stringify(dashboard, null, 2)) },

@@ -138,10 +138,14 @@ export class KubePrometheusStack extends Construct {
       throw new Error(`${where}: prometheus.volumeSizeGiB must be a whole number of GiB, at least 5`);
     }
     if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(alertmanager.snsTopicArn)) {
-      throw new Error(`${where}: alertmanager.snsTopicArn "${alertmanager.snsTopicArn}" is not an SNS topic ARN`);
+      throw new Error(
+        `${where}: alertmanager.snsTopicArn "${alertmanager.snsTopicArn}" is not an SNS topic ARN`,
+      );
     }
     if (!grafana.adminSecretName) {
-      throw new Error(`${where}: grafana.adminSecretName must name the Secret that holds Grafana's admin credential`);
+      throw new Error(
+        `${where}: grafana.adminSecretName must name the Secret that holds Grafana's admin credential`,
+      );
     }
     this.namespace = props.namespace ?? "monitoring";
     const scrapeInterval = prometheus.scrapeInterval ?? "30s";
@@ -159,7 +163,10 @@ export class KubePrometheusStack extends Construct {
       selector: { matchLabels: { [METRICS_LABEL]: METRICS_LABEL_VALUE } },
       endpoints: [{ port: METRICS_PORT_NAME, path: METRICS_PATH, interval: scrapeInterval }],
     });
-    this.serviceMonitors = [serviceMonitor("mlflow", mlflowNamespace), serviceMonitor("inference-services", servingNamespace)];
+    this.serviceMonitors = [
+      serviceMonitor("mlflow", mlflowNamespace),
+      serviceMonitor("inference-services", servingNamespace),
+    ];
 
     const internalLoadBalancer = grafana.exposure === "internal-load-balancer";
     this.values = {
@@ -247,7 +254,11 @@ export class KubePrometheusStack extends Construct {
       },
       grafana: {
         enabled: true,
-        admin: { existingSecret: grafana.adminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
+        admin: {
+          existingSecret: grafana.adminSecretName,
+          userKey: "admin-user",
+          passwordKey: "admin-password",
+        },
         ingress: { enabled: false },
         service: internalLoadBalancer
           ? {

@@ -84,11 +84,21 @@ export class ManagedPrometheus extends Construct {
             Sid: "CloudWatchLogsEncryptsWorkspaceLogs",
             Effect: "Allow",
             Principal: { Service: `logs.${props.location.region}.${dnsSuffix(props.location.region)}` },
-            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            Action: [
+              "kms:Encrypt*",
+              "kms:Decrypt*",
+              "kms:ReEncrypt*",
+              "kms:GenerateDataKey*",
+              "kms:Describe*",
+            ],
             Resource: "*",
             Condition: {
               ArnEquals: {
-                "kms:EncryptionContext:aws:logs:arn": arn(props.location, "logs", `log-group:${logGroupName}`),
+                "kms:EncryptionContext:aws:logs:arn": arn(
+                  props.location,
+                  "logs",
+                  `log-group:${logGroupName}`,
+                ),
               },
             },
           },

@@ -52,9 +52,12 @@ export class MonthlyBudget extends Construct {
       throw new Error(`${where}: budgetName must be 1-100 characters, got ${props.budgetName.length}`);
     }
     const emails = [...(props.emails ?? [])];
-    if (emails.length > 10) throw new Error(`${where}: AWS Budgets notifies at most 10 email addresses, got ${emails.length}`);
+    if (emails.length > 10)
+      throw new Error(`${where}: AWS Budgets notifies at most 10 email addresses, got ${emails.length}`);
     if (emails.length === 0 && !props.alertTopicArn) {
-      throw new Error(`${where}: give alertTopicArn or emails, or nobody is told when the budget is exceeded`);
+      throw new Error(
+        `${where}: give alertTopicArn or emails, or nobody is told when the budget is exceeded`,
+      );
     }
     const forecasted = props.forecastedPercent ?? 80;
     const actual = props.actualPercent ?? 100;

@@ -78,7 +78,10 @@ export class PlatformDashboard extends Construct {
     const region = props.location.region;
     const widgets: Widget[] = [];
     let y = 0;
-    const row = (cells: { title: string; properties: Record<string, unknown>; type?: Widget["type"] }[], height = 6) => {
+    const row = (
+      cells: { title: string; properties: Record<string, unknown>; type?: Widget["type"] }[],
+      height = 6,
+    ) => {
       const width = Math.floor(WIDTH / cells.length);
       cells.forEach((cell, index) =>
         widgets.push({
@@ -107,7 +110,9 @@ export class PlatformDashboard extends Construct {
           {
             type: "alarm",
             title: "Alarms",
-            properties: { alarms: alarmNames.map((name) => arn(props.location, "cloudwatch", `alarm:${name}`)) },
+            properties: {
+              alarms: alarmNames.map((name) => arn(props.location, "cloudwatch", `alarm:${name}`)),
+            },
           },
         ],
         Math.min(2 + Math.ceil(alarmNames.length / 4), 8),
@@ -115,7 +120,12 @@ export class PlatformDashboard extends Construct {
     }
 
     for (const endpoint of props.endpoints ?? []) {
-      const dims = ["EndpointName", endpoint.endpointName, "VariantName", endpoint.variantName ?? "AllTraffic"];
+      const dims = [
+        "EndpointName",
+        endpoint.endpointName,
+        "VariantName",
+        endpoint.variantName ?? "AllTraffic",
+      ];
       const metric = (name: string, stat: string, label: string): MetricLine => [
         "AWS/SageMaker",
         name,
@@ -203,7 +213,9 @@ export class PlatformDashboard extends Construct {
           {
             type: "text",
             title: "",
-            properties: { markdown: `# ${props.dashboardName}\nNo endpoints, databases or cluster are monitored yet.` },
+            properties: {
+              markdown: `# ${props.dashboardName}\nNo endpoints, databases or cluster are monitored yet.`,
+            },
           },
         ],
         2,

@@ -49,7 +49,7 @@ export class PodIdentityRole extends Construct {
     if (props.roleName.length > 64 || !/^[\w+=,.@-]+$/.test(props.roleName)) {
       throw new Error(
         `PodIdentityRole ${this.node.path}: roleName "${props.roleName}" must be 1-64 letters, digits or +=,.@_- ` +
-          "(use Naming.name(\"iamRole\", ...))",
+          '(use Naming.name("iamRole", ...))',
       );
     }
     this.roleName = props.roleName;
