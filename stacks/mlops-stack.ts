@@ -2,6 +2,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { Naming } from "../constructs/core/naming";
+import { recordPackageVersion } from "../constructs/core/package-info";
 import type { EnvironmentConfig } from "../environments/schema";
 
 /** How stacks are synthesized, decided once by `main.ts`. */
@@ -50,6 +51,7 @@ export class MlopsStack extends TerraformStack {
     this.config = config;
     this.offline = props.offline ?? false;
     this.naming = new Naming({ project: config.project, environment: config.name });
+    recordPackageVersion(this);
 
     if (this.offline || props.localState) {
       // Relative to cdktf.out/stacks/<stack>: the state file sits at the project root, outside cdktf.out,

@@ -1,4 +1,8 @@
-import { configFor, resourcesOf, synthEnvironment, type StackJson } from "../helpers/synth";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildApp } from "../../stacks/app";
+import { configFor, resourcesOf, ROOT, synthEnvironment, type StackJson } from "../helpers/synth";
 
 describe("the stacks of an environment", () => {
   const dev = synthEnvironment(configFor("dev"));
@@ -124,5 +128,22 @@ describe("the bootstrap stack", () => {
     expect(policy.Statement).toContainEqual(
       expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
     );
+  });
+});
+
+describe("release traceability", () => {
+  it("records the package name and version in every stack's metadata", () => {
+    const { name, version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Record<
+      string,
+      string
+    >;
+    const outdir = mkdtempSync(join(tmpdir(), "mlops-meta-"));
+    buildApp({ environments: [configFor("test")], outdir }).app.synth();
+    const stacks = readdirSync(join(outdir, "stacks"));
+    expect(stacks.length).toBeGreaterThan(0);
+    for (const stack of stacks) {
+      const json = JSON.parse(readFileSync(join(outdir, "stacks", stack, "cdk.tf.json"), "utf8"));
+      expect(json["//"].metadata.mlopsPlatform).toEqual({ package: name, version });
+    }
   });
 });

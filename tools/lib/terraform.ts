@@ -249,8 +249,13 @@ export interface StackCheck {
 export interface CheckSteps {
   /** `terraform validate` (a plan validates too, so a caller that plans may leave it out). */
   readonly validate: boolean;
-  /** `terraform plan -refresh=false` and `show -json` of it. */
+  /** `terraform plan -refresh=false`. */
   readonly plan: boolean;
+  /**
+   * `terraform show -json` of the plan, for counts and the resources it touches (another provider start).
+   * @default true
+   */
+  readonly show?: boolean;
 }
 
 /**
@@ -276,7 +281,8 @@ export async function checkStackOffline(
     "-no-color",
     "-out=offline.tfplan",
   ]);
-  if (planResult.code !== 0) return { stack: stack.name, init, validate, plan: planResult };
+  if (planResult.code !== 0 || steps.show === false)
+    return { stack: stack.name, init, validate, plan: planResult };
   const show = await tf(["show", "-json", "offline.tfplan"]);
   return {
     stack: stack.name,
