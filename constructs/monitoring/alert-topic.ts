@@ -7,6 +7,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
 import { accountRootArn, arn, type AwsLocation } from "../core/arn";
+import { recordPackageVersion } from "../core/package-info";
 
 /** How an alert reaches a person or a system. */
 export type AlertSubscriptionProtocol = "email" | "email-json" | "https" | "sqs" | "lambda" | "sms";
@@ -95,6 +96,7 @@ export class AlertTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: AlertTopicProps) {
     super(scope, id);
+    recordPackageVersion(this);
     if (!TOPIC_NAME.test(props.topicName)) {
       throw new Error(
         `AlertTopic ${this.node.path}: topicName "${props.topicName}" is not a valid SNS topic name; ` +

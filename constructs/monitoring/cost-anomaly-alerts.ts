@@ -1,6 +1,7 @@
 import { CeAnomalyMonitor } from "@cdktf/provider-aws/lib/ce-anomaly-monitor";
 import { CeAnomalySubscription } from "@cdktf/provider-aws/lib/ce-anomaly-subscription";
 import { Construct } from "constructs";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of a {@link CostAnomalyAlerts}. */
 export interface CostAnomalyAlertsProps {
@@ -45,6 +46,7 @@ export class CostAnomalyAlerts extends Construct {
 
   constructor(scope: Construct, id: string, props: CostAnomalyAlertsProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const where = `CostAnomalyAlerts ${this.node.path}`;
     if (!Number.isFinite(props.thresholdUsd) || props.thresholdUsd <= 0) {
       throw new Error(

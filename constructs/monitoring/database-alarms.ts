@@ -1,6 +1,7 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
 import { positive } from "./endpoint-alarms";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of a {@link DatabaseAlarms}. */
 export interface DatabaseAlarmsProps {
@@ -45,6 +46,7 @@ export class DatabaseAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseAlarmsProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const cpu = positive(this, "cpuUtilizationPercent", props.cpuUtilizationPercent ?? 80);
     if (cpu > 100)
       throw new Error(

@@ -4,6 +4,7 @@ import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { GPU_TAINT_KEY } from "./conventions";
 import { escapeInterpolation } from "./kube-prometheus-stack";
+import { recordPackageVersion } from "../core/package-info";
 
 /** The NVIDIA dcgm-exporter chart version this construct is written and tested against. */
 export const DCGM_EXPORTER_CHART_VERSION = "4.8.3";
@@ -53,6 +54,7 @@ export class DcgmExporter extends Construct {
 
   constructor(scope: Construct, id: string, props: DcgmExporterProps = {}) {
     super(scope, id);
+    recordPackageVersion(this);
     const selector = props.gpuNodeSelector ?? { key: "nvidia.com/gpu.present", values: ["true"] };
     if (!selector.key || selector.values.length === 0) {
       throw new Error(

@@ -1,5 +1,6 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of an {@link EndpointAlarms}. */
 export interface EndpointAlarmsProps {
@@ -49,6 +50,7 @@ export class EndpointAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: EndpointAlarmsProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const latencyMs = positive(this, "modelLatencyP95Ms", props.modelLatencyP95Ms ?? 1000);
     const serverErrors = positive(this, "serverErrorThreshold", props.serverErrorThreshold ?? 5);
     const modelErrors = positive(this, "modelErrorThreshold", props.modelErrorThreshold ?? 5);

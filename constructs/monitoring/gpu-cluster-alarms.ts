@@ -1,6 +1,7 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
 import { positive } from "./endpoint-alarms";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of a {@link GpuClusterAlarms}. */
 export interface GpuClusterAlarmsProps {
@@ -49,6 +50,7 @@ export class GpuClusterAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: GpuClusterAlarmsProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const idlePercent = positive(this, "gpuIdleUtilizationPercent", props.gpuIdleUtilizationPercent ?? 5);
     const idleMinutes = positive(this, "gpuIdleMinutes", props.gpuIdleMinutes ?? 60);
     if (idleMinutes % 5 !== 0 || idleMinutes > 1440) {

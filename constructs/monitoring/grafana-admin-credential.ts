@@ -3,6 +3,7 @@ import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmana
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { Fn, ref, TerraformElement, Token } from "cdktf";
 import { Construct } from "constructs";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of a {@link GrafanaAdminCredential}. */
 export interface GrafanaAdminCredentialProps {
@@ -109,6 +110,7 @@ export class GrafanaAdminCredential extends Construct {
 
   constructor(scope: Construct, id: string, props: GrafanaAdminCredentialProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const where = `GrafanaAdminCredential ${this.node.path}`;
     const revision = props.revision ?? 1;
     if (!Number.isInteger(revision) || revision < 1)

@@ -6,6 +6,7 @@ import inference from "./dashboards/inference.json";
 import mlflow from "./dashboards/mlflow.json";
 import trainingQuota from "./dashboards/training-quota.json";
 import { escapeInterpolation } from "./kube-prometheus-stack";
+import { recordPackageVersion } from "../core/package-info";
 
 /** A Grafana dashboard model (the JSON Grafana exports). */
 export interface GrafanaDashboard {
@@ -51,6 +52,7 @@ export class GrafanaDashboards extends Construct {
 
   constructor(scope: Construct, id: string, props: GrafanaDashboardsProps = {}) {
     super(scope, id);
+    recordPackageVersion(this);
     const dashboards = props.dashboards ?? PLATFORM_DASHBOARDS;
     const configMaps: Record<string, ConfigMapV1> = {};
     const uids = new Set<string>();

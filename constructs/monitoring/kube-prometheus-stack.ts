@@ -13,6 +13,7 @@ import {
   METRICS_PORT_NAME,
   PROMETHEUS_SERVICE_ACCOUNT,
 } from "./conventions";
+import { recordPackageVersion } from "../core/package-info";
 
 /**
  * The kube-prometheus-stack chart version this construct is written and tested against
@@ -129,6 +130,7 @@ export class KubePrometheusStack extends Construct {
 
   constructor(scope: Construct, id: string, props: KubePrometheusStackProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const where = `KubePrometheusStack ${this.node.path}`;
     const { prometheus, alertmanager, grafana } = props;
     if (!Number.isInteger(prometheus.retentionDays) || prometheus.retentionDays < 1) {

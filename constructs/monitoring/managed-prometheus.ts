@@ -5,6 +5,7 @@ import { PrometheusWorkspace } from "@cdktf/provider-aws/lib/prometheus-workspac
 import { Construct } from "constructs";
 import { accountRootArn, arn, dnsSuffix, type AwsLocation } from "../core/arn";
 import { PodIdentityRole } from "./pod-identity-role";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of a {@link ManagedPrometheus}. */
 export interface ManagedPrometheusProps {
@@ -62,6 +63,7 @@ export class ManagedPrometheus extends Construct {
 
   constructor(scope: Construct, id: string, props: ManagedPrometheusProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const preventDestroy = props.preventDestroy ?? true;
     const logGroupName = `/aws/prometheus/${props.alias}`;
 

@@ -1,5 +1,6 @@
 import { BudgetsBudget } from "@cdktf/provider-aws/lib/budgets-budget";
 import { Construct } from "constructs";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of a {@link MonthlyBudget}. */
 export interface MonthlyBudgetProps {
@@ -44,6 +45,7 @@ export class MonthlyBudget extends Construct {
 
   constructor(scope: Construct, id: string, props: MonthlyBudgetProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const where = `MonthlyBudget ${this.node.path}`;
     if (!Number.isFinite(props.limitUsd) || props.limitUsd <= 0) {
       throw new Error(`${where}: limitUsd must be a positive number of US dollars, got ${props.limitUsd}`);

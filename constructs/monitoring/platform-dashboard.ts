@@ -1,6 +1,7 @@
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { Construct } from "constructs";
 import { arn, type AwsLocation } from "../core/arn";
+import { recordPackageVersion } from "../core/package-info";
 
 /** A SageMaker endpoint shown on a {@link PlatformDashboard}. */
 export interface DashboardEndpoint {
@@ -68,6 +69,7 @@ export class PlatformDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: PlatformDashboardProps) {
     super(scope, id);
+    recordPackageVersion(this);
     if (!/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
       throw new Error(
         `PlatformDashboard ${this.node.path}: dashboardName "${props.dashboardName}" may hold only letters, digits, ` +

@@ -3,6 +3,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import { arn, type AwsLocation } from "../core/arn";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of a {@link PodIdentityRole}. */
 export interface PodIdentityRoleProps {
@@ -46,6 +47,7 @@ export class PodIdentityRole extends Construct {
 
   constructor(scope: Construct, id: string, props: PodIdentityRoleProps) {
     super(scope, id);
+    recordPackageVersion(this);
     if (props.roleName.length > 64 || !/^[\w+=,.@-]+$/.test(props.roleName)) {
       throw new Error(
         `PodIdentityRole ${this.node.path}: roleName "${props.roleName}" must be 1-64 letters, digits or +=,.@_- ` +
