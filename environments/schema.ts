@@ -9,6 +9,7 @@
  * like `environmentSchema`); this file composes them.
  */
 import { z } from "zod";
+import { monitoringSection } from "./sections/monitoring";
 import { TIERS, type Tier, byTier } from "./tier";
 
 export { TIERS, type Tier } from "./tier";
@@ -125,6 +126,7 @@ export function environmentSchema(tier: Tier) {
           retentionDays: logRetentionDays.default(t({ dev: 30, test: 90, prod: 365 })),
         })
         .prefault({}),
+      monitoring: monitoringSection(tier),
     })
     .superRefine((env, ctx) => {
       if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {

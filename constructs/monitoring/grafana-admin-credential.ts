@@ -1,3 +1,5 @@
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
@@ -11,8 +13,14 @@ export interface GrafanaAdminCredentialProps {
   readonly secretName: string;
   /**
    * Customer-managed KMS key of the secret: key ARN, alias (`alias/mlops-dev-secrets`) or alias ARN.
+   * @default - the credential owns a key (rotation on, alias `alias/<secretName with / as ->`)
    */
-  readonly kmsKeyId: string;
+  readonly kmsKeyId?: string;
+  /**
+   * Days a scheduled deletion of the owned key waits (7-30). Ignored with `kmsKeyId`.
+   * @default 30
+   */
+  readonly keyDeletionWindowDays?: number;
   /**
    * Namespace of Grafana, where the Kubernetes Secret is written.
    * @default "monitoring"
@@ -107,6 +115,8 @@ export class GrafanaAdminCredential extends Construct {
   readonly kubernetesSecret: SecretV1;
   readonly kubernetesSecretName: string;
   readonly secretName: string;
+  /** The key the credential owns; undefined when it uses the `kmsKeyId` it was given. */
+  readonly key?: KmsKey;
 
   constructor(scope: Construct, id: string, props: GrafanaAdminCredentialProps) {
     super(scope, id);
@@ -129,11 +139,26 @@ export class GrafanaAdminCredential extends Construct {
     this.kubernetesSecretName = props.kubernetesSecretName ?? "grafana-admin";
     const username = props.username ?? "admin";
 
+    let kmsKeyId = props.kmsKeyId;
+    if (!kmsKeyId) {
+      // IAM policies of the account decide who reads the secret; Secrets Manager uses the key on their behalf.
+      this.key = new KmsKey(this, "Key", {
+        description: `Encrypts the Secrets Manager secret ${props.secretName}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: props.keyDeletionWindowDays ?? 30,
+      });
+      new KmsAlias(this, "KeyAlias", {
+        name: `alias/${props.secretName.replace(/[^A-Za-z0-9_-]/g, "-")}`,
+        targetKeyId: this.key.keyId,
+      });
+      kmsKeyId = this.key.arn;
+    }
+
     const password = new EphemeralRandomPassword(this, "Password", length);
     this.secret = new SecretsmanagerSecret(this, "Resource", {
       name: props.secretName,
       description: "Grafana admin credential (generated; also in the Kubernetes Secret Grafana reads)",
-      kmsKeyId: props.kmsKeyId,
+      kmsKeyId,
       recoveryWindowInDays: recovery,
     });
     new SecretsmanagerSecretVersion(this, "Value", {

@@ -56,6 +56,17 @@ describe("GrafanaAdminCredential", () => {
     expect(text).not.toMatch(/"(secret_string|password|admin-password)"\s*:\s*"(?!\$\{)/);
   });
 
+  it("owns a rotated key when none is given", () => {
+    const stack = new TerraformStack(Testing.app(), "owned");
+    new GrafanaAdminCredential(stack, "G", { secretName: "mlops-dev/grafana-admin" });
+    const owned = synthStack(stack);
+    expect(onlyResource(owned, "aws_kms_key")).toMatchObject({ enable_key_rotation: true });
+    expect(onlyResource(owned, "aws_kms_alias").name).toBe("alias/mlops-dev-grafana-admin");
+    expect(onlyResource(owned, "aws_secretsmanager_secret").kms_key_id).toMatch(
+      /aws_kms_key\.G_Key_\w+\.arn/,
+    );
+  });
+
   it("rejects a password shorter than 20 characters", () => {
     const stack = new TerraformStack(Testing.app(), "short");
     expect(
