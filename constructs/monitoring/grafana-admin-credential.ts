@@ -133,8 +133,6 @@ export class GrafanaAdminCredential extends Construct {
     if (recovery !== 0 && (recovery < 7 || recovery > 30)) {
       throw new Error(`${where}: recoveryWindowDays must be 0 or 7-30, got ${recovery}`);
     }
-    if (!props.kmsKeyId)
-      throw new Error(`${where}: kmsKeyId must name the customer-managed key of the secret`);
     this.secretName = props.secretName;
     this.kubernetesSecretName = props.kubernetesSecretName ?? "grafana-admin";
     const username = props.username ?? "admin";
