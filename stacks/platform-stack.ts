@@ -1,6 +1,7 @@
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments/schema";
 import { MlopsStack, type SynthOptions } from "./mlops-stack";
+import { addPlatformMonitoring } from "./monitoring";
 
 /**
  * `<project>-<env>-platform`: compute and operations on AWS (network, EKS and its GPU node groups, the
@@ -10,5 +11,6 @@ import { MlopsStack, type SynthOptions } from "./mlops-stack";
 export class PlatformStack extends MlopsStack {
   constructor(scope: Construct, config: EnvironmentConfig, options: SynthOptions = {}) {
     super(scope, { ...options, config, part: "platform" });
+    addPlatformMonitoring(this);
   }
 }
