@@ -170,13 +170,16 @@ export function addPlatformMonitoring(
         logRetentionDays: config.logs.retentionDays,
         keyDeletionWindowDays: config.protection.keyDeletionWindowDays,
         preventDestroy,
-        remoteWriter: {
-          clusterName: targets.clusterName,
-          roleName: names.prometheusRole,
-          namespace: MONITORING_NAMESPACE,
-          serviceAccount: PROMETHEUS_SERVICE_ACCOUNT,
-        },
       });
+      const prometheus = new PodIdentityRole(scope, "PrometheusRole", {
+        location,
+        roleName: names.prometheusRole,
+        clusterName: targets.clusterName,
+        namespace: MONITORING_NAMESPACE,
+        serviceAccount: PROMETHEUS_SERVICE_ACCOUNT,
+        description: "Prometheus remote-writes to the environment's managed Prometheus workspace",
+      });
+      managedPrometheus.grantRemoteWrite(prometheus.resource);
     }
   }
 

@@ -1,10 +1,11 @@
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { PrometheusWorkspace } from "@cdktf/provider-aws/lib/prometheus-workspace";
 import { Construct } from "constructs";
 import { accountRootArn, arn, dnsSuffix, type AwsLocation } from "../core/arn";
-import { PodIdentityRole } from "./pod-identity-role";
 import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of a {@link ManagedPrometheus}. */
@@ -26,40 +27,24 @@ export interface ManagedPrometheusProps {
    * @default true
    */
   readonly preventDestroy?: boolean;
-  /**
-   * Prometheus in the cluster that writes to the workspace through EKS Pod Identity.
-   * @default - no remote-write role
-   */
-  readonly remoteWriter?: {
-    /** The EKS cluster (pass the cluster resource's name to create the association after it). */
-    readonly clusterName: string;
-    /** IAM role name for Prometheus. */
-    readonly roleName: string;
-    /** @default "monitoring" */
-    readonly namespace?: string;
-    /** @default "prometheus" (the service account {@link KubePrometheusStack} gives Prometheus) */
-    readonly serviceAccount?: string;
-  };
 }
 
 /**
  * An Amazon Managed Service for Prometheus workspace for durable metrics: encrypted with its own KMS key,
- * logging to a log group with retention and the same key, and (optionally) a Pod Identity role that lets the
- * cluster's Prometheus remote-write to it and nothing else.
+ * logging to a log group with retention and the same key. {@link ManagedPrometheus.grantRemoteWrite} lets a
+ * role (Prometheus' Pod Identity role) write samples to it and nothing else.
  *
  * @example
  * const amp = new ManagedPrometheus(this, "ManagedPrometheus", {
  *   location, alias: "mlops-prod-metrics", keyAliasName: "mlops-prod-metrics", logRetentionDays: 365,
- *   remoteWriter: { clusterName: cluster.name, roleName: "mlops-prod-prometheus-remote-write" },
  * });
+ * amp.grantRemoteWrite(prometheusRole.role);
  */
 export class ManagedPrometheus extends Construct {
   /** The workspace. */
   readonly resource: PrometheusWorkspace;
   readonly key: KmsKey;
   readonly logGroup: CloudwatchLogGroup;
-  /** The remote-write role, when `remoteWriter` was given. */
-  readonly remoteWriteRole?: PodIdentityRole;
 
   constructor(scope: Construct, id: string, props: ManagedPrometheusProps) {
     super(scope, id);
@@ -123,27 +108,21 @@ export class ManagedPrometheus extends Construct {
       loggingConfiguration: { logGroupArn: `${this.logGroup.arn}:*` },
       lifecycle: { preventDestroy },
     });
+  }
 
-    if (props.remoteWriter) {
-      this.remoteWriteRole = new PodIdentityRole(this, "RemoteWriteRole", {
-        location: props.location,
-        roleName: props.remoteWriter.roleName,
-        clusterName: props.remoteWriter.clusterName,
-        namespace: props.remoteWriter.namespace ?? "monitoring",
-        serviceAccount: props.remoteWriter.serviceAccount ?? "prometheus",
-        description: `Prometheus remote-writes to the managed workspace ${props.alias}`,
-      });
-      this.remoteWriteRole.addPolicy("remote-write", [
-        { Sid: "RemoteWrite", Effect: "Allow", Action: "aps:RemoteWrite", Resource: this.resource.arn },
-        {
-          // The workspace is encrypted with the key: writing samples needs a data key.
-          Sid: "EncryptSamples",
-          Effect: "Allow",
-          Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-          Resource: this.key.arn,
-        },
-      ]);
-    }
+  /** Lets `role` write samples to the workspace (`aps:RemoteWrite`), and nothing else. */
+  grantRemoteWrite(role: IamRole): IamRolePolicy {
+    // Scoped to the role, so one role may write to several workspaces without id collisions.
+    return new IamRolePolicy(role, `RemoteWriteTo${this.node.id}`, {
+      role: role.name,
+      name: `remote-write-${this.node.id}`.slice(0, 128),
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Sid: "RemoteWrite", Effect: "Allow", Action: "aps:RemoteWrite", Resource: this.resource.arn },
+        ],
+      }),
+    });
   }
 
   /** The remote-write URL of a workspace, for Prometheus' `remoteWrite` (the id comes from the workspace). */

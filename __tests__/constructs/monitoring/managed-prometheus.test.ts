@@ -1,3 +1,4 @@
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { ManagedPrometheus } from "../../../constructs/monitoring/managed-prometheus";
 import { PodIdentityRole } from "../../../constructs/monitoring/pod-identity-role";
 import { onlyResource, resourcesOf, type StackJson } from "../../helpers/synth";
@@ -12,8 +13,7 @@ describe("ManagedPrometheus", () => {
         alias: "mlops-prod-metrics",
         keyAliasName: "mlops-prod-metrics",
         logRetentionDays: 365,
-        remoteWriter: { clusterName: "mlops-prod", roleName: "mlops-prod-prometheus-remote-write" },
-      });
+      }).grantRemoteWrite(new IamRole(stack, "Prometheus", { name: "prometheus", assumeRolePolicy: "{}" }));
     });
   });
 
@@ -51,16 +51,15 @@ describe("ManagedPrometheus", () => {
     );
   });
 
-  it("lets only Prometheus' service account remote-write to the workspace", () => {
-    expect(onlyResource(json, "aws_eks_pod_identity_association")).toMatchObject({
-      cluster_name: "mlops-prod",
-      namespace: "monitoring",
-      service_account: "prometheus",
-    });
-    expect(statement(onlyResource(json, "aws_iam_role_policy"), "RemoteWrite")).toMatchObject({
-      Action: "aps:RemoteWrite",
-      Resource: expect.stringMatching(/aws_prometheus_workspace\.Amp_\w+\.arn/),
-    });
+  it("lets the role given remote-write to the workspace and nothing else", () => {
+    expect(policyOf(onlyResource(json, "aws_iam_role_policy")).Statement).toEqual([
+      {
+        Sid: "RemoteWrite",
+        Effect: "Allow",
+        Action: "aps:RemoteWrite",
+        Resource: expect.stringMatching(/aws_prometheus_workspace\.Amp_\w+\.arn/),
+      },
+    ]);
   });
 
   it("builds the remote-write URL of a workspace", () => {

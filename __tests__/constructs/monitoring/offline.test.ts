@@ -88,12 +88,11 @@ describeOffline(`monitoring constructs offline${reason ? ` (skipped: ${reason})`
         thresholdUsd: 100,
         alertTopicArn: topic.topicArn,
       });
-      new ManagedPrometheus(stack, "Amp", {
+      const amp = new ManagedPrometheus(stack, "Amp", {
         location: LOCATION,
         alias: "mlops-dev-metrics",
         keyAliasName: "mlops-dev-metrics",
         logRetentionDays: 30,
-        remoteWriter: { clusterName: "mlops-dev", roleName: "mlops-dev-prometheus" },
       });
       const alertmanager = new PodIdentityRole(stack, "Alertmanager", {
         location: LOCATION,
@@ -103,6 +102,7 @@ describeOffline(`monitoring constructs offline${reason ? ` (skipped: ${reason})`
         serviceAccount: "alertmanager",
       });
       topic.grantPublish(alertmanager.resource);
+      amp.grantRemoteWrite(alertmanager.resource);
       app.synth();
       const [synthesized] = readSynthesizedStacks(join(work, "cdktf.out"));
       check = await checkStackOffline(synthesized, offlineTerraformEnv(work), {
