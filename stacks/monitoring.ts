@@ -98,7 +98,8 @@ export function addPlatformMonitoring(
       .sort()
       .map((name) => settings.alerts.subscriptions[name]),
   });
-  const alertTopicArn = alertTopic.topicArn;
+  // The resource's ARN (not the name-built one) orders every publisher after the topic.
+  const alertTopicArn = alertTopic.resource.arn;
 
   const budget = new MonthlyBudget(scope, "Budget", {
     budgetName: names.budget,
@@ -107,6 +108,7 @@ export function addPlatformMonitoring(
     emails: settings.budget.emails,
     forecastedPercent: settings.budget.forecastedPercent,
     actualPercent: settings.budget.actualPercent,
+    dependsOn: [alertTopic.policy],
   });
   const costAnomalies = settings.costAnomalies.enabled
     ? new CostAnomalyAlerts(scope, "CostAnomalies", {
@@ -115,6 +117,7 @@ export function addPlatformMonitoring(
         alertTopicArn,
         emails: settings.costAnomalies.emails,
         existingMonitorArn: settings.costAnomalies.existingMonitorArn,
+        dependsOn: [alertTopic.policy],
       })
     : undefined;
 

@@ -191,3 +191,10 @@ describe("cluster monitoring", () => {
     expect(onlyResource(json, "aws_secretsmanager_secret_version").secret_string).toBeUndefined();
   });
 });
+
+it("creates the budget and the anomaly subscription after the topic policy that lets them publish", () => {
+  const platform = synthEnvironment(configFor("dev")).json.platform;
+  const policy = expect.stringMatching(/^aws_sns_topic_policy\.Monitoring_Alerts_Policy_\w+$/);
+  expect(onlyResource(platform, "aws_budgets_budget").depends_on).toEqual([policy]);
+  expect(onlyResource(platform, "aws_ce_anomaly_subscription").depends_on).toEqual([policy]);
+});

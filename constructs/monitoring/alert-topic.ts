@@ -89,6 +89,9 @@ export class AlertTopic extends Construct {
   readonly topicName: string;
   /** What the topic's `kms_master_key_id` holds: the owned key's ARN or the key given. */
   readonly kmsKeyId: string;
+  /** The topic policy. Services that check they may publish when a subscription is made (AWS Budgets, Cost
+   * Anomaly Detection) must be created after it: pass it in their `dependsOn`. */
+  readonly policy: SnsTopicPolicy;
 
   private readonly location: AwsLocation;
   private readonly kmsKeyGiven?: string;
@@ -133,7 +136,7 @@ export class AlertTopic extends Construct {
       displayName: props.topicName,
       kmsMasterKeyId: this.kmsKeyId,
     });
-    new SnsTopicPolicy(this, "Policy", {
+    this.policy = new SnsTopicPolicy(this, "Policy", {
       arn: this.resource.arn,
       policy: JSON.stringify(this.topicPolicy()),
     });

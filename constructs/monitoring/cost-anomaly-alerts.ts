@@ -1,5 +1,6 @@
 import { CeAnomalyMonitor } from "@cdktf/provider-aws/lib/ce-anomaly-monitor";
 import { CeAnomalySubscription } from "@cdktf/provider-aws/lib/ce-anomaly-subscription";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { recordPackageVersion } from "../core/package-info";
 
@@ -25,6 +26,12 @@ export interface CostAnomalyAlertsProps {
    * @default - a DIMENSIONAL monitor over SERVICE is created
    */
   readonly existingMonitorArn?: string;
+  /**
+   * Resources to create first, such as the alert topic's policy (AWS checks it may publish when the
+   * subscription is made).
+   * @default - none
+   */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -85,6 +92,7 @@ export class CostAnomalyAlerts extends Construct {
           name: `${props.namePrefix}-cost-anomalies`,
           // SNS subscribers must be told immediately; daily and weekly summaries go to email only.
           frequency: "IMMEDIATE",
+          dependsOn: props.dependsOn,
           monitorArnList: [this.monitorArn],
           subscriber: [{ type: "SNS", address: props.alertTopicArn }],
           thresholdExpression,

@@ -1,4 +1,5 @@
 import { BudgetsBudget } from "@cdktf/provider-aws/lib/budgets-budget";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { recordPackageVersion } from "../core/package-info";
 
@@ -28,6 +29,12 @@ export interface MonthlyBudgetProps {
    * @default 100
    */
   readonly actualPercent?: number;
+  /**
+   * Resources to create first, such as the alert topic's policy (AWS checks it may publish when the
+   * subscription is made).
+   * @default - none
+   */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -81,6 +88,7 @@ export class MonthlyBudget extends Construct {
       budgetType: "COST",
       // Budgets stores the amount as a decimal string; a fixed format keeps plans free of "1000" vs "1000.0" noise.
       limitAmount: props.limitUsd.toFixed(2),
+      dependsOn: props.dependsOn,
       limitUnit: "USD",
       timeUnit: "MONTHLY",
       notification: [
