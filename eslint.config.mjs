@@ -30,6 +30,7 @@ export default tseslint.config(
       "examples/*/cdktf.out/",
       "**/*.js",
       "**/*.mjs",
+      "**/*.cjs",
     ],
   },
   ...tseslint.configs.recommended,

@@ -9,6 +9,7 @@
  * like `environmentSchema`); this file composes them.
  */
 import { z } from "zod";
+import { ciSection } from "./sections/ci";
 import { monitoringSection } from "./sections/monitoring";
 import { TIERS, type Tier, byTier } from "./tier";
 
@@ -120,6 +121,7 @@ export function environmentSchema(tier: Tier) {
             .default(t({ dev: "single", test: "single", prod: "per-az" })),
         })
         .prefault({}),
+      ci: ciSection(tier),
       logs: z
         .strictObject({
           /** Retention of every CloudWatch log group. */

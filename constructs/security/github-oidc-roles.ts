@@ -1,0 +1,286 @@
+import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { Construct } from "constructs";
+import { arn, bucketArn, partitionOf, type AwsLocation } from "../core/arn";
+
+/** The issuer of GitHub Actions' OIDC tokens. */
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
+/** Properties of {@link GithubOidcRoles}. */
+export interface GithubOidcRolesProps {
+  /** Account and region of the environment. */
+  readonly location: AwsLocation;
+  /** `owner/name` of the only repository whose workflows may assume the roles. */
+  readonly repository: string;
+  /** Name of the read-only plan role. */
+  readonly planRoleName: string;
+  /** Name of the deploy role. */
+  readonly deployRoleName: string;
+  /** Bucket holding this environment's Terraform state. */
+  readonly stateBucket: string;
+  /** Key prefix of this environment's state objects, such as `dev/`. */
+  readonly stateKeyPrefix: string;
+  /** Alias of the KMS key that encrypts state objects (`alias/mlops-dev-tfstate`). */
+  readonly stateKeyAlias: string;
+  /** Prefix of the names of IAM roles and policies the deploy role may manage, such as `mlops-dev-`. */
+  readonly iamNamePrefix: string;
+  /**
+   * Branches whose workflow runs may plan.
+   * @default ["main"]
+   */
+  readonly planBranches?: readonly string[];
+  /**
+   * Whether pull-request workflow runs may plan.
+   * @default true
+   */
+  readonly planPullRequests?: boolean;
+  /** GitHub environments whose jobs may deploy (protect them with required reviewers). */
+  readonly deployEnvironments: readonly string[];
+  /**
+   * Create the account's GitHub OIDC provider; leave it to another environment in the same account when
+   * false (the provider is then referred to by its deterministic ARN).
+   * @default true
+   */
+  readonly createOidcProvider?: boolean;
+  /**
+   * Longest session of either role, in seconds.
+   * @default 3600
+   */
+  readonly maxSessionSeconds?: number;
+  /**
+   * `lifecycle.prevent_destroy` on the OIDC provider, which every CI run of the account depends on.
+   * @default true
+   */
+  readonly preventDestroy?: boolean;
+}
+
+const WILDCARD = /[*?]/;
+
+/**
+ * The identities CI uses in one environment: the account's GitHub OIDC provider and two roles.
+ * - **plan**: AWS `ReadOnlyAccess` plus reading (never writing) the environment's state, for
+ *   `terraform plan -lock=false` on pull requests and the allowed branches.
+ * - **deploy**: `PowerUserAccess` plus IAM only on roles and policies named with the environment's prefix,
+ *   and state read/write, for jobs of the allowed GitHub environments (which carry the approvals).
+ *
+ * Trust is limited to one repository and to exact `sub` claims (`repo:o/r:ref:refs/heads/main`,
+ * `repo:o/r:pull_request`, `repo:o/r:environment:prod`) with audience `sts.amazonaws.com`; a wildcard is
+ * refused.
+ *
+ * @example
+ * const ci = new GithubOidcRoles(this, "GithubCi", {
+ *   location: { accountId: "111111111111", region: "eu-west-1" },
+ *   repository: "acme/mlops-platform",
+ *   planRoleName: "mlops-dev-github-plan",
+ *   deployRoleName: "mlops-dev-github-deploy",
+ *   stateBucket: "mlops-dev-tfstate-111111111111",
+ *   stateKeyPrefix: "dev/",
+ *   stateKeyAlias: "alias/mlops-dev-tfstate",
+ *   iamNamePrefix: "mlops-dev-",
+ *   deployEnvironments: ["dev"],
+ * });
+ * ci.planRoleArn; // for the workflow's role-to-assume
+ */
+export class GithubOidcRoles extends Construct {
+  /** The OIDC provider, when this construct created it. */
+  readonly provider?: IamOpenidConnectProvider;
+  /** ARN of the account's GitHub OIDC provider (deterministic, whoever created it). */
+  readonly providerArn: string;
+  readonly planRole: IamRole;
+  readonly deployRole: IamRole;
+  /** ARN of the plan role, known at synth (built from its name). */
+  readonly planRoleArn: string;
+  /** ARN of the deploy role, known at synth (built from its name). */
+  readonly deployRoleArn: string;
+
+  constructor(scope: Construct, id: string, props: GithubOidcRolesProps) {
+    super(scope, id);
+    const planBranches = props.planBranches ?? ["main"];
+    const claims = [props.repository, ...planBranches, ...props.deployEnvironments];
+    const bad = claims.find((claim) => WILDCARD.test(claim));
+    if (bad !== undefined) {
+      throw new Error(
+        `${this.node.path}: "${bad}" contains a wildcard; GitHub OIDC trust must name the repository, branches and environments exactly`,
+      );
+    }
+    if (props.deployEnvironments.length === 0) {
+      throw new Error(
+        `${this.node.path}: deployEnvironments is empty; name the GitHub environment(s) that may deploy`,
+      );
+    }
+    const { location } = props;
+    const partition = partitionOf(location.region);
+    this.providerArn = arn(location, "iam", `oidc-provider/${GITHUB_OIDC_HOST}`, { global: true });
+    if (props.createOidcProvider ?? true) {
+      // thumbprint_list is optional in AWS provider 5.x: IAM trusts GitHub's certificate authority itself.
+      this.provider = new IamOpenidConnectProvider(this, "Provider", {
+        url: `https://${GITHUB_OIDC_HOST}`,
+        clientIdList: ["sts.amazonaws.com"],
+        lifecycle: { preventDestroy: props.preventDestroy ?? true },
+      });
+    }
+
+    const subject = (suffix: string) => `repo:${props.repository}:${suffix}`;
+    const planSubjects = [
+      ...planBranches.map((branch) => subject(`ref:refs/heads/${branch}`)),
+      ...((props.planPullRequests ?? true) ? [subject("pull_request")] : []),
+    ];
+    const deploySubjects = props.deployEnvironments.map((environment) =>
+      subject(`environment:${environment}`),
+    );
+    const trust = (subjects: string[]) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "GithubActionsOfThisRepositoryOnly",
+            Effect: "Allow",
+            Principal: { Federated: this.providerArn },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            Condition: {
+              StringEquals: {
+                [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com",
+                [`${GITHUB_OIDC_HOST}:sub`]: subjects,
+              },
+            },
+          },
+        ],
+      });
+    const maxSessionDuration = props.maxSessionSeconds ?? 3600;
+    const dependsOn = this.provider ? [this.provider] : undefined;
+
+    this.planRole = new IamRole(this, "PlanRole", {
+      name: props.planRoleName,
+      description: `Read-only terraform plan from GitHub Actions of ${props.repository}`,
+      assumeRolePolicy: trust(planSubjects),
+      maxSessionDuration,
+      dependsOn,
+    });
+    this.deployRole = new IamRole(this, "DeployRole", {
+      name: props.deployRoleName,
+      description: `terraform apply from GitHub Actions of ${props.repository} (approved GitHub environments only)`,
+      assumeRolePolicy: trust(deploySubjects),
+      maxSessionDuration,
+      dependsOn,
+    });
+    this.planRoleArn = arn(location, "iam", `role/${props.planRoleName}`, { global: true });
+    this.deployRoleArn = arn(location, "iam", `role/${props.deployRoleName}`, { global: true });
+
+    new IamRolePolicyAttachment(this, "PlanReadOnly", {
+      role: this.planRole.name,
+      policyArn: `arn:${partition}:iam::aws:policy/ReadOnlyAccess`,
+    });
+    new IamRolePolicyAttachment(this, "DeployPowerUser", {
+      role: this.deployRole.name,
+      policyArn: `arn:${partition}:iam::aws:policy/PowerUserAccess`,
+    });
+
+    const state = bucketArn(location.region, props.stateBucket);
+    const stateObjects = `${state}/${props.stateKeyPrefix}*`;
+    // The state key's ARN is random; its alias is not, so the grant names any key that carries the alias.
+    const stateKey = {
+      Resource: arn(location, "kms", "key/*"),
+      Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": props.stateKeyAlias } },
+    };
+    new IamRolePolicy(this, "PlanStateRead", {
+      role: this.planRole.name,
+      name: "terraform-state-read",
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Sid: "ListState", Effect: "Allow", Action: "s3:ListBucket", Resource: state },
+          { Sid: "ReadState", Effect: "Allow", Action: "s3:GetObject", Resource: stateObjects },
+          { Sid: "DecryptState", Effect: "Allow", Action: "kms:Decrypt", ...stateKey },
+        ],
+      }),
+    });
+
+    const iam = (kind: string) => arn(location, "iam", `${kind}/${props.iamNamePrefix}*`, { global: true });
+    new IamRolePolicy(this, "DeployStateAndIam", {
+      role: this.deployRole.name,
+      name: "terraform-state-and-own-iam",
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Sid: "ListState", Effect: "Allow", Action: "s3:ListBucket", Resource: state },
+          {
+            Sid: "ReadWriteStateAndLocks",
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            Resource: stateObjects,
+          },
+          {
+            Sid: "UseStateKey",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            ...stateKey,
+          },
+          {
+            Sid: "ManageOwnRolesAndPolicies",
+            Effect: "Allow",
+            Action: [
+              "iam:CreateRole",
+              "iam:DeleteRole",
+              "iam:UpdateRole",
+              "iam:UpdateRoleDescription",
+              "iam:UpdateAssumeRolePolicy",
+              "iam:TagRole",
+              "iam:UntagRole",
+              "iam:PutRolePolicy",
+              "iam:DeleteRolePolicy",
+              "iam:AttachRolePolicy",
+              "iam:DetachRolePolicy",
+              "iam:PassRole",
+              "iam:CreatePolicy",
+              "iam:DeletePolicy",
+              "iam:CreatePolicyVersion",
+              "iam:DeletePolicyVersion",
+              "iam:TagPolicy",
+              "iam:UntagPolicy",
+              "iam:CreateInstanceProfile",
+              "iam:DeleteInstanceProfile",
+              "iam:AddRoleToInstanceProfile",
+              "iam:RemoveRoleFromInstanceProfile",
+              "iam:TagInstanceProfile",
+            ],
+            Resource: [iam("role"), iam("policy"), iam("instance-profile")],
+          },
+          {
+            Sid: "ReadOwnIam",
+            Effect: "Allow",
+            Action: ["iam:Get*", "iam:List*"],
+            Resource: [
+              iam("role"),
+              iam("policy"),
+              iam("instance-profile"),
+              this.providerArn,
+              `arn:${partition}:iam::aws:policy/*`,
+            ],
+          },
+          {
+            Sid: "ManageGithubOidcProvider",
+            Effect: "Allow",
+            Action: [
+              "iam:CreateOpenIDConnectProvider",
+              "iam:DeleteOpenIDConnectProvider",
+              "iam:UpdateOpenIDConnectProviderThumbprint",
+              "iam:AddClientIDToOpenIDConnectProvider",
+              "iam:RemoveClientIDFromOpenIDConnectProvider",
+              "iam:TagOpenIDConnectProvider",
+              "iam:UntagOpenIDConnectProvider",
+            ],
+            Resource: this.providerArn,
+          },
+          {
+            Sid: "CreateServiceLinkedRoles",
+            Effect: "Allow",
+            Action: "iam:CreateServiceLinkedRole",
+            Resource: arn(location, "iam", "role/aws-service-role/*", { global: true }),
+          },
+        ],
+      }),
+    });
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * `npm run bench`: measures, as whole processes over several runs, what users wait for: synthesis of all
+ * environments and of one, the bare cost of loading cdktf (the baseline), how synthesis grows with endpoints
+ * and GPU node groups, `npm run review`, offline `terraform validate` / `plan` per stack, and `npm test`.
+ *
+ * Writes `docs/benchmarks.md` (a table with targets, the machine's CPU count and Node version) and
+ * `docs/benchmarks.json` beside it.
+ *
+ * Options: `--runs N` (default 5), `--skip-tests` (leave out the full `npm test`), `--skip-terraform`,
+ * `--skip-review`.
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parse, stringify } from "yaml";
+import {
+  isAwsOnly,
+  offlineTerraformEnv,
+  offlineUnavailableReason,
+  readSynthesizedStacks,
+  run,
+} from "./lib/terraform";
+
+const ROOT = resolve(__dirname, "..");
+const RSS_REPORTER = join(__dirname, "lib", "report-peak-rss.cjs");
+
+/** One measured command: wall time of each run and the largest peak RSS seen. */
+interface Measurement {
+  readonly name: string;
+  readonly runs: number;
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly peakRssMiB?: number;
+}
+
+/** Wall time and peak RSS (of the main Node process) of one run. */
+function timeOnce(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd = ROOT,
+): { ms: number; rssMiB?: number } {
+  const rssFile = join(mkdtempSync(join(tmpdir(), "mlops-rss-")), "rss");
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command, args, {
+    cwd,
+    env: { ...env, MLOPS_BENCH_RSS_FILE: rssFile },
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} ${args.join(" ")} failed (${result.status}):\n${result.stderr || result.stdout}`,
+    );
+  }
+  let rssMiB: number | undefined;
+  try {
+    rssMiB = Number(readFileSync(rssFile, "utf8")) / 1024;
+  } catch {
+    rssMiB = undefined;
+  }
+  return { ms, rssMiB };
+}
+
+function measure(name: string, runs: number, once: () => { ms: number; rssMiB?: number }): Measurement {
+  const samples = Array.from({ length: runs }, once);
+  const times = samples.map((sample) => sample.ms).sort((a, b) => a - b);
+  const rss = samples.map((sample) => sample.rssMiB).filter((value): value is number => value !== undefined);
+  const median =
+    times.length % 2
+      ? times[(times.length - 1) / 2]
+      : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
+  const result: Measurement = {
+    name,
+    runs,
+    medianMs: Math.round(median),
+    minMs: Math.round(times[0]),
+    maxMs: Math.round(times[times.length - 1]),
+    ...(rss.length > 0 ? { peakRssMiB: Math.round(Math.max(...rss)) } : {}),
+  };
+  console.log(
+    `${name}: median ${result.medianMs} ms (min ${result.minMs}, max ${result.maxMs})` +
+      (result.peakRssMiB !== undefined ? `, peak RSS ${result.peakRssMiB} MiB` : ""),
+  );
+  return result;
+}
+
+/** Synthesizes with `main.ts` as cdktf does (`tsx main.ts`), with the RSS reporter preloaded. */
+function synthOnce(outdir: string, env: Record<string, string> = {}) {
+  return () =>
+    timeOnce(process.execPath, ["--require", RSS_REPORTER, "--import", "tsx", "main.ts"], {
+      ...process.env,
+      CDKTF_OUTDIR: outdir,
+      MLOPS_OFFLINE: "",
+      MLOPS_ENVIRONMENTS: "",
+      ...env,
+    });
+}
+
+/**
+ * An environments folder whose `dev.yaml` has `count` copies of the first entry of the record at `path`
+ * (for example `serving.sagemakerEndpoints`), named `b0`, `b1`...
+ */
+function scaledEnvironments(path: string[], count: number): string {
+  const dir = mkdtempSync(join(tmpdir(), "mlops-bench-env-"));
+  cpSync(join(ROOT, "environments"), dir, { recursive: true });
+  const file = join(dir, "dev.yaml");
+  const doc = parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  let record = doc as Record<string, unknown>;
+  for (const key of path) record = (record[key] ?? {}) as Record<string, unknown>;
+  const template = Object.values(record)[0];
+  if (!template) throw new Error(`dev.yaml declares nothing under ${path.join(".")} to copy`);
+  const scaled = Object.fromEntries(Array.from({ length: count }, (_, index) => [`b${index}`, template]));
+  let parent = doc as Record<string, unknown>;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+  parent[path[path.length - 1]] = scaled;
+  writeFileSync(file, stringify(doc));
+  return dir;
+}
+
+/** Least-squares slope of time over count: the cost of one more item. */
+function slope(points: { count: number; ms: number }[]): number {
+  const n = points.length;
+  const meanX = points.reduce((sum, p) => sum + p.count, 0) / n;
+  const meanY = points.reduce((sum, p) => sum + p.ms, 0) / n;
+  const numerator = points.reduce((sum, p) => sum + (p.count - meanX) * (p.ms - meanY), 0);
+  const denominator = points.reduce((sum, p) => sum + (p.count - meanX) ** 2, 0);
+  return numerator / denominator;
+}
+
+interface Target {
+  readonly what: string;
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+  readonly note?: string;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: "string", default: "5" },
+      "skip-tests": { type: "boolean", default: false },
+      "skip-terraform": { type: "boolean", default: false },
+      "skip-review": { type: "boolean", default: false },
+    },
+  });
+  const runs = Math.max(1, Number(values.runs));
+  const work = mkdtempSync(join(tmpdir(), "mlops-bench-"));
+  const measurements: Measurement[] = [];
+  const scaling: { kind: string; points: { count: number; ms: number }[]; perItemMs: number }[] = [];
+
+  // Warm tsx's transform cache and the file system cache, so the first measured run is not an outlier.
+  synthOnce(join(work, "warm"))();
+
+  const baseline = measure("baseline: node loads cdktf", runs, () =>
+    timeOnce(process.execPath, ["--require", RSS_REPORTER, "-e", "require('cdktf')"], process.env),
+  );
+  const all = measure("synth: all environments", runs, synthOnce(join(work, "all")));
+  const one = measure(
+    "synth: one environment (dev)",
+    runs,
+    synthOnce(join(work, "dev"), { MLOPS_ENVIRONMENTS: "dev" }),
+  );
+  measurements.push(baseline, all, one);
+
+  for (const [kind, path, counts] of [
+    ["inference endpoints", ["serving", "sagemakerEndpoints"], [1, 10, 50, 100]],
+    ["GPU node groups", ["cluster", "gpuNodeGroups"], [1, 5, 20]],
+  ] as [string, string[], number[]][]) {
+    const points = counts.map((count) => {
+      const dir = scaledEnvironments(path, count);
+      const m = measure(
+        `synth: dev with ${count} ${kind}`,
+        runs,
+        synthOnce(join(work, `scale-${count}`), { MLOPS_ENVIRONMENTS: "dev", MLOPS_ENVIRONMENTS_DIR: dir }),
+      );
+      measurements.push(m);
+      rmSync(dir, { recursive: true, force: true });
+      return { count, ms: m.medianMs };
+    });
+    scaling.push({ kind, points, perItemMs: Math.round(slope(points) * 100) / 100 });
+  }
+
+  let review: Measurement | undefined;
+  if (!values["skip-review"]) {
+    review = measure("review: HEAD~1 against the working tree", Math.min(runs, 3), () =>
+      timeOnce("npx", ["tsx", "tools/review.ts", "--base", "HEAD~1", "--format", "json"], process.env),
+    );
+    measurements.push(review);
+  }
+
+  const terraform: { stack: string; initMs: number; validateMs: number; planMs: number }[] = [];
+  if (!values["skip-terraform"]) {
+    const reason = await offlineUnavailableReason();
+    if (reason) {
+      console.log(`terraform: skipped (${reason})`);
+    } else {
+      const outdir = join(work, "offline");
+      timeOnce(process.execPath, ["--import", "tsx", "main.ts"], {
+        ...process.env,
+        CDKTF_OUTDIR: outdir,
+        MLOPS_OFFLINE: "1",
+      });
+      const env = offlineTerraformEnv(join(work, "terraform"));
+      const timed = async (args: string[], cwd: string) => {
+        const started = Date.now();
+        const result = await run("terraform", args, { cwd, env });
+        if (result.code !== 0) throw new Error(`terraform ${args[0]} failed in ${cwd}:\n${result.stderr}`);
+        return Date.now() - started;
+      };
+      for (const stack of readSynthesizedStacks(outdir).filter(isAwsOnly)) {
+        const initMs = await timed(["init", "-input=false", "-no-color"], stack.dir);
+        const validateMs = await timed(["validate", "-no-color"], stack.dir);
+        const planMs = await timed(
+          ["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color"],
+          stack.dir,
+        );
+        terraform.push({ stack: stack.name, initMs, validateMs, planMs });
+        console.log(
+          `terraform ${stack.name}: init ${initMs} ms, validate ${validateMs} ms, plan ${planMs} ms`,
+        );
+      }
+    }
+  }
+
+  let tests: Measurement | undefined;
+  if (!values["skip-tests"]) {
+    tests = measure("npm test (lint, type check, jest)", 1, () =>
+      timeOnce("npm", ["test", "--silent"], process.env),
+    );
+    measurements.push(tests);
+  }
+
+  const targets: Target[] = [
+    {
+      what: "synth of all environments, wall time",
+      target: "≤ 1500 ms",
+      measured: `${all.medianMs} ms`,
+      met: all.medianMs <= 1500,
+      note: `${(all.medianMs / baseline.medianMs).toFixed(1)} × the cdktf baseline`,
+    },
+    {
+      what: "synth of all environments, peak RSS",
+      target: "≤ 300 MiB",
+      measured: `${all.peakRssMiB ?? "?"} MiB`,
+      met: (all.peakRssMiB ?? Infinity) <= 300,
+    },
+    ...scaling.map((s) => ({
+      what: `synth cost per added ${s.kind.replace(/s$/, "")}`,
+      target: "≤ 5 ms",
+      measured: `${s.perItemMs} ms`,
+      met: s.perItemMs <= 5,
+    })),
+    ...(review
+      ? [
+          {
+            what: "review between two commits",
+            target: "≤ 2.5 × one synth of all environments",
+            measured: `${review.medianMs} ms (${(review.medianMs / all.medianMs).toFixed(1)} ×)`,
+            met: review.medianMs <= 2.5 * all.medianMs,
+          },
+        ]
+      : []),
+    ...(tests
+      ? [
+          {
+            what: "npm test wall time",
+            target: "< 180 s",
+            measured: `${(tests.medianMs / 1000).toFixed(0)} s`,
+            met: tests.medianMs < 180_000,
+          },
+        ]
+      : []),
+  ];
+
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version };
+  mkdirSync(join(ROOT, "docs"), { recursive: true });
+  writeFileSync(
+    join(ROOT, "docs", "benchmarks.json"),
+    `${JSON.stringify({ machine, runs, measurements, scaling, terraform, targets }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join(ROOT, "docs", "benchmarks.md"),
+    renderMarkdown(machine, runs, measurements, scaling, terraform, targets),
+  );
+  console.log("wrote docs/benchmarks.md and docs/benchmarks.json");
+  rmSync(work, { recursive: true, force: true });
+}
+
+function renderMarkdown(
+  machine: { cpus: number; cpuModel: string; node: string },
+  runs: number,
+  measurements: Measurement[],
+  scaling: { kind: string; points: { count: number; ms: number }[]; perItemMs: number }[],
+  terraform: { stack: string; initMs: number; validateMs: number; planMs: number }[],
+  targets: Target[],
+): string {
+  const lines = [
+    "# Benchmarks",
+    "",
+    `Measured by \`npm run bench\` on ${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}; ` +
+      `${runs} runs per measurement unless stated. Times are wall-clock times of whole processes; peak RSS is the ` +
+      "main Node process's. Regenerate with `npm run bench` (this file is written by it).",
+    "",
+    "## Targets",
+    "",
+    "| what | target | measured | met |",
+    "|---|---|---|---|",
+    ...targets.map(
+      (t) =>
+        `| ${t.what} | ${t.target} | ${t.measured}${t.note ? ` (${t.note})` : ""} | ${t.met ? "yes" : "**no**"} |`,
+    ),
+    "",
+    "## Measurements",
+    "",
+    "| measurement | runs | median ms | min ms | max ms | peak RSS MiB |",
+    "|---|---|---|---|---|---|",
+    ...measurements.map(
+      (m) => `| ${m.name} | ${m.runs} | ${m.medianMs} | ${m.minMs} | ${m.maxMs} | ${m.peakRssMiB ?? ""} |`,
+    ),
+    "",
+    "## Scaling",
+    "",
+    "| what | counts → median synth ms (dev only) | cost per added item |",
+    "|---|---|---|",
+    ...scaling.map(
+      (s) => `| ${s.kind} | ${s.points.map((p) => `${p.count} → ${p.ms}`).join(", ")} | ${s.perItemMs} ms |`,
+    ),
+    "",
+  ];
+  if (terraform.length > 0) {
+    lines.push(
+      "## Offline Terraform per stack",
+      "",
+      "| stack | init ms | validate ms | plan ms |",
+      "|---|---|---|---|",
+      ...terraform.map((t) => `| ${t.stack} | ${t.initMs} | ${t.validateMs} | ${t.planMs} |`),
+      "",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

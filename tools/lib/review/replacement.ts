@@ -1,0 +1,170 @@
+/**
+ * Attributes whose change makes Terraform destroy and re-create the resource (`ForceNew` in the AWS
+ * provider 5.100.0 schema), for the resource types this project uses. `terraform providers schema -json`
+ * does not expose ForceNew, so the table is curated from the provider's documentation and source; an
+ * unlisted type or attribute is assumed to update in place, and a real plan (`npm run plan-summary`) has
+ * the last word. Paths are attribute names joined with dots, without list indexes.
+ */
+
+/** Every attribute except these replaces the resource (the type's only updatable attributes are tags). */
+const ALL_BUT_TAGS = "*";
+
+/** Replacement-forcing attributes per resource type. */
+export const REPLACEMENT_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  // Storage
+  aws_s3_bucket: ["bucket", "bucket_prefix", "object_lock_enabled"],
+  aws_s3_bucket_versioning: ["bucket", "expected_bucket_owner"],
+  aws_s3_bucket_server_side_encryption_configuration: ["bucket", "expected_bucket_owner"],
+  aws_s3_bucket_public_access_block: ["bucket"],
+  aws_s3_bucket_policy: ["bucket"],
+  aws_s3_bucket_lifecycle_configuration: ["bucket", "expected_bucket_owner"],
+  aws_s3_bucket_ownership_controls: ["bucket"],
+  aws_s3_bucket_logging: ["bucket", "expected_bucket_owner"],
+  aws_s3_bucket_notification: ["bucket"],
+  aws_s3_bucket_replication_configuration: ["bucket"],
+  // Keys
+  aws_kms_key: ["customer_master_key_spec", "key_usage", "multi_region", "custom_key_store_id", "xks_key_id"],
+  aws_kms_alias: ["name", "name_prefix"],
+  // Container registry
+  aws_ecr_repository: ["name", "encryption_configuration"],
+  aws_ecr_lifecycle_policy: ["repository"],
+  aws_ecr_repository_policy: ["repository"],
+  // Network
+  aws_vpc: ["cidr_block", "ipv4_ipam_pool_id", "ipv4_netmask_length"],
+  aws_subnet: ["vpc_id", "cidr_block", "availability_zone", "availability_zone_id", "outpost_arn"],
+  aws_security_group: ["name", "name_prefix", "vpc_id", "description"],
+  aws_vpc_security_group_ingress_rule: ["security_group_id"],
+  aws_vpc_security_group_egress_rule: ["security_group_id"],
+  aws_security_group_rule: [
+    "type",
+    "security_group_id",
+    "protocol",
+    "from_port",
+    "to_port",
+    "cidr_blocks",
+    "ipv6_cidr_blocks",
+    "prefix_list_ids",
+    "self",
+    "source_security_group_id",
+  ],
+  aws_route_table: ["vpc_id"],
+  aws_route: [
+    "route_table_id",
+    "destination_cidr_block",
+    "destination_ipv6_cidr_block",
+    "destination_prefix_list_id",
+  ],
+  aws_route_table_association: ["subnet_id", "gateway_id"],
+  aws_nat_gateway: ["allocation_id", "subnet_id", "connectivity_type", "private_ip"],
+  aws_eip: ["domain", "network_border_group", "public_ipv4_pool", "address"],
+  aws_flow_log: [
+    "iam_role_arn",
+    "log_destination",
+    "log_destination_type",
+    "log_group_name",
+    "traffic_type",
+    "vpc_id",
+    "subnet_id",
+    "eni_id",
+    "log_format",
+    "max_aggregation_interval",
+    "destination_options",
+  ],
+  aws_vpc_endpoint: ["vpc_id", "service_name", "vpc_endpoint_type"],
+  // Kubernetes on AWS
+  aws_eks_cluster: [
+    "name",
+    "role_arn",
+    "kubernetes_network_config.service_ipv4_cidr",
+    "kubernetes_network_config.ip_family",
+    "outpost_config",
+    "bootstrap_self_managed_addons",
+    "access_config.bootstrap_cluster_creator_admin_permissions",
+    "encryption_config.provider.key_arn",
+  ],
+  aws_eks_node_group: [
+    "cluster_name",
+    "node_group_name",
+    "node_group_name_prefix",
+    "node_role_arn",
+    "subnet_ids",
+    "instance_types",
+    "capacity_type",
+    "ami_type",
+    "disk_size",
+    "remote_access",
+    "launch_template.id",
+    "launch_template.name",
+  ],
+  aws_eks_addon: ["cluster_name", "addon_name"],
+  aws_eks_access_entry: ["cluster_name", "principal_arn", "type"],
+  aws_eks_access_policy_association: ["cluster_name", "principal_arn", "policy_arn", "access_scope"],
+  aws_eks_pod_identity_association: ["cluster_name", "namespace", "service_account"],
+  aws_launch_template: ["name", "name_prefix"],
+  // Databases
+  aws_db_instance: [
+    "identifier",
+    "identifier_prefix",
+    "engine",
+    "db_name",
+    "username",
+    "storage_encrypted",
+    "kms_key_id",
+    "availability_zone",
+    "character_set_name",
+    "nchar_character_set_name",
+    "timezone",
+    "snapshot_identifier",
+    "restore_to_point_in_time",
+    "custom_iam_instance_profile",
+  ],
+  aws_db_subnet_group: ["name", "name_prefix"],
+  aws_db_parameter_group: ["name", "name_prefix", "family"],
+  aws_secretsmanager_secret: ["name", "name_prefix"],
+  // SageMaker: endpoint configurations and models are immutable.
+  aws_sagemaker_endpoint_configuration: [ALL_BUT_TAGS],
+  aws_sagemaker_model: [ALL_BUT_TAGS],
+  aws_sagemaker_endpoint: ["name"],
+  aws_sagemaker_model_package_group: ["model_package_group_name", "model_package_group_description"],
+  aws_appautoscaling_target: ["resource_id", "scalable_dimension", "service_namespace"],
+  aws_appautoscaling_policy: ["name", "resource_id", "scalable_dimension", "service_namespace"],
+  // Identity
+  aws_iam_role: ["name", "name_prefix", "path"],
+  aws_iam_policy: ["name", "name_prefix", "path", "description"],
+  aws_iam_role_policy: ["name", "name_prefix", "role"],
+  aws_iam_role_policy_attachment: ["role", "policy_arn"],
+  aws_iam_instance_profile: ["name", "name_prefix", "path"],
+  aws_iam_openid_connect_provider: ["url"],
+  // Operations
+  aws_cloudwatch_log_group: ["name", "name_prefix", "log_group_class"],
+  aws_cloudwatch_metric_alarm: ["alarm_name"],
+  aws_cloudwatch_dashboard: ["dashboard_name"],
+  aws_sns_topic: ["name", "name_prefix", "fifo_topic"],
+  aws_sns_topic_subscription: ["topic_arn", "protocol", "endpoint", "endpoint_auto_confirms"],
+  aws_budgets_budget: ["name", "name_prefix", "account_id"],
+};
+
+/** Meta-arguments and tags never force a replacement. */
+const NEVER_REPLACES = new Set([
+  "tags",
+  "tags_all",
+  "lifecycle",
+  "depends_on",
+  "provider",
+  "count",
+  "for_each",
+  "timeouts",
+]);
+
+/**
+ * The table entry that makes a change at `schemaPath` (`vpc_config.subnet_ids`) replace a `type`, or
+ * undefined when the change updates in place.
+ */
+export function replacementAttribute(type: string, schemaPath: string): string | undefined {
+  const attributes = REPLACEMENT_ATTRIBUTES[type];
+  if (!attributes || schemaPath === "") return undefined;
+  const top = schemaPath.split(".")[0];
+  if (NEVER_REPLACES.has(top)) return undefined;
+  if (attributes.includes(ALL_BUT_TAGS)) return top;
+  return attributes.find((attribute) => schemaPath === attribute || schemaPath.startsWith(`${attribute}.`));
+}
