@@ -5,6 +5,7 @@
  * - `MLOPS_OFFLINE=1`: local backends and a provider that needs no AWS account (see README, "Offline").
  * - `MLOPS_ENVIRONMENTS=dev,test`: synthesize only these environments (all are still validated).
  * - `MLOPS_ENVIRONMENTS_DIR`: where the environment files are (default `environments`).
+ * - `MLOPS_POLICY=report`: policy failures become warnings instead of stopping synthesis (used by `npm run policy`).
  * - `CDKTF_OUTDIR`: where to write (set by the cdktf CLI; default `cdktf.out`).
  */
 import { EnvironmentConfigError, loadEnvironments } from "./environments/load";
@@ -26,8 +27,20 @@ function main(): void {
     throw error;
   }
   const offline = ["1", "true", "yes"].includes((process.env.MLOPS_OFFLINE ?? "").toLowerCase());
-  const { app } = buildApp({ environments, offline, outdir: process.env.CDKTF_OUTDIR });
-  app.synth();
+  const policy = process.env.MLOPS_POLICY === "report" ? "report" : "enforce";
+  const { app } = buildApp({ environments, offline, policy, outdir: process.env.CDKTF_OUTDIR });
+  try {
+    app.synth();
+  } catch (error) {
+    // Validation failures (the policy pack's among them) name the stack, construct, rule and fix: a stack
+    // trace would only bury them. Anything else is a bug and keeps its trace.
+    if (!(error instanceof Error) || !error.message.startsWith("Validation failed")) throw error;
+    const hint = "Fix them, or suppress a rule on its construct with a reason (see docs/policy.md).";
+    process.stderr.write(
+      `${error.message.replace(/\n\nIf you wish to ignore these validations[\s\S]*$/, "")}\n\n${hint}\n`,
+    );
+    process.exit(1);
+  }
 }
 
 main();

@@ -9,7 +9,10 @@
  * like `environmentSchema`); this file composes them.
  */
 import { z } from "zod";
+import { checkClusterAgainstEnvironment, clusterSection } from "./sections/cluster";
+import { networkSection } from "./sections/network";
 import { ciSection } from "./sections/ci";
+import { policySection } from "./sections/policy";
 import { monitoringSection } from "./sections/monitoring";
 import { TIERS, type Tier, byTier } from "./tier";
 
@@ -112,15 +115,8 @@ export function environmentSchema(tier: Tier) {
             .default(t({ dev: 7, test: 30, prod: 30 })),
         })
         .prefault({}),
-      network: z
-        .strictObject({
-          vpcCidr: cidrBlock.default("10.0.0.0/16"),
-          /** One NAT gateway for the whole VPC (cheap) or one per availability zone (no cross-zone outage). */
-          natGateways: z
-            .enum(["single", "per-az"])
-            .default(t({ dev: "single", test: "single", prod: "per-az" })),
-        })
-        .prefault({}),
+      network: networkSection(tier),
+      cluster: clusterSection(tier),
       ci: ciSection(tier),
       logs: z
         .strictObject({
@@ -128,9 +124,11 @@ export function environmentSchema(tier: Tier) {
           retentionDays: logRetentionDays.default(t({ dev: 30, test: 90, prod: 365 })),
         })
         .prefault({}),
+      policy: policySection(tier),
       monitoring: monitoringSection(tier),
     })
     .superRefine((env, ctx) => {
+      checkClusterAgainstEnvironment(env, ctx);
       if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {
         ctx.addIssue({
           code: "custom",

@@ -1,6 +1,7 @@
 import { App } from "cdktf";
 import type { EnvironmentConfig } from "../environments/schema";
 import { BootstrapStack } from "./bootstrap-stack";
+import { ClusterStack } from "./cluster-stack";
 import { DataStack } from "./data-stack";
 import type { MlopsStack, SynthOptions } from "./mlops-stack";
 import { PlatformStack } from "./platform-stack";
@@ -10,6 +11,7 @@ export interface EnvironmentStacks {
   readonly bootstrap: BootstrapStack;
   readonly data: DataStack;
   readonly platform: PlatformStack;
+  readonly cluster: ClusterStack;
 }
 
 /**
@@ -24,9 +26,11 @@ export function addEnvironment(
   const bootstrap = new BootstrapStack(app, config, options);
   const data = new DataStack(app, config, options);
   const platform = new PlatformStack(app, config, options);
+  const cluster = new ClusterStack(app, config, options);
   data.addDependency(bootstrap);
   platform.addDependency(data);
-  return { bootstrap, data, platform };
+  cluster.addDependency(platform);
+  return { bootstrap, data, platform, cluster };
 }
 
 /** Properties of {@link buildApp}. */
@@ -42,7 +46,7 @@ export function buildApp(props: BuildAppProps): { app: App; stacks: Map<string, 
   const app = new App({ outdir: props.outdir ?? "cdktf.out", skipBackendValidation: false });
   const stacks = new Map<string, EnvironmentStacks>();
   for (const config of props.environments) {
-    stacks.set(config.name, addEnvironment(app, config, { offline: props.offline }));
+    stacks.set(config.name, addEnvironment(app, config, { offline: props.offline, policy: props.policy }));
   }
   return { app, stacks };
 }

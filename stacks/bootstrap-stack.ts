@@ -10,6 +10,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { accountRootArn, bucketArn } from "../constructs/core/arn";
+import { PolicySuppressions } from "../constructs/policy/policy-suppressions";
 import type { EnvironmentConfig } from "../environments/schema";
 import { MlopsStack, type SynthOptions } from "./mlops-stack";
 
@@ -61,6 +62,11 @@ export class BootstrapStack extends MlopsStack {
       forceDestroy: false,
       lifecycle: { preventDestroy: true },
     });
+    PolicySuppressions.add(
+      this.stateBucket,
+      "MLOPS-S3-005",
+      "Bootstrap creates the state bucket first, before the environment's log bucket exists, so it has nowhere to send access logs",
+    );
     new S3BucketVersioningA(this, "StateBucketVersioning", {
       bucket: this.stateBucket.id,
       versioningConfiguration: { status: "Enabled" },

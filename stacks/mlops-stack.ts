@@ -3,6 +3,7 @@ import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { Naming } from "../constructs/core/naming";
 import { recordPackageVersion } from "../constructs/core/package-info";
+import { PolicyPack } from "../constructs/policy/policy-pack";
 import type { EnvironmentConfig } from "../environments/schema";
 
 /** How stacks are synthesized, decided once by `main.ts`. */
@@ -13,6 +14,12 @@ export interface SynthOptions {
    * @default false
    */
   readonly offline?: boolean;
+  /**
+   * What the policy pack does with failures at level error: `enforce` stops synthesis, `report` turns them
+   * into warnings (for `npm run policy`, which lists every finding and sets its own exit code).
+   * @default "enforce"
+   */
+  readonly policy?: "enforce" | "report";
 }
 
 /** Properties of an {@link MlopsStack}. */
@@ -43,6 +50,8 @@ export class MlopsStack extends TerraformStack {
   readonly naming: Naming;
   readonly offline: boolean;
   readonly awsProvider: AwsProvider;
+  /** The policy pack that checks this stack on every synth. */
+  readonly policy: PolicyPack;
 
   constructor(scope: Construct, props: MlopsStackProps) {
     const name = stackName(props.config, props.part);
@@ -89,6 +98,13 @@ export class MlopsStack extends TerraformStack {
           },
         },
       ],
+    });
+
+    this.policy = PolicyPack.attach(this, {
+      environment: config.name,
+      tier: config.tier,
+      rules: config.policy.rules,
+      mode: props.policy ?? "enforce",
     });
   }
 

@@ -23,7 +23,7 @@ import { KubePrometheusStack } from "../constructs/monitoring/kube-prometheus-st
 import { ManagedPrometheus } from "../constructs/monitoring/managed-prometheus";
 import { MonthlyBudget } from "../constructs/monitoring/monthly-budget";
 import { PlatformDashboard, type DashboardEndpoint } from "../constructs/monitoring/platform-dashboard";
-import { PodIdentityRole } from "../constructs/monitoring/pod-identity-role";
+import { PodIdentityRole } from "../constructs/training/pod-identity-role";
 import { dnsSuffix } from "../constructs/core/arn";
 import type { MlopsStack } from "./mlops-stack";
 
@@ -52,10 +52,17 @@ function pascal(name: string): string {
     .join("");
 }
 
+/** The EKS cluster as monitoring needs it (a `GpuTrainingCluster` is one). */
+export interface MonitoredCluster {
+  readonly clusterName: string;
+  readonly clusterArn: string;
+  grantServiceAccount(namespace: string, serviceAccount: string, role: { readonly roleArn: string }): unknown;
+}
+
 /** What the platform stack watches; each is optional so monitoring lands before the workloads do. */
 export interface PlatformMonitoringTargets {
-  /** The EKS cluster's name (pass the cluster resource's name so Pod Identity waits for the cluster). */
-  readonly clusterName?: string;
+  /** The EKS cluster: GPU alarms, and Pod Identity roles for Alertmanager and Prometheus. */
+  readonly cluster?: MonitoredCluster;
   /** SageMaker endpoints, by name. */
   readonly endpoints?: readonly DashboardEndpoint[];
   /** RDS instance identifiers (the model registry's database). */
@@ -145,9 +152,10 @@ export function addPlatformMonitoring(
   }
 
   let managedPrometheus: ManagedPrometheus | undefined;
-  if (targets.clusterName) {
+  const cluster = targets.cluster;
+  if (cluster) {
     const gpu = new GpuClusterAlarms(scope, "GpuCluster", {
-      clusterName: targets.clusterName,
+      clusterName: cluster.clusterName,
       alarmTopicArn: alertTopicArn,
       gpuIdleUtilizationPercent: settings.gpu.idleUtilizationPercent,
       gpuIdleMinutes: settings.gpu.idleMinutes,
@@ -156,14 +164,13 @@ export function addPlatformMonitoring(
     alarmNames.push(...gpu.alarmNames);
 
     const alertmanager = new PodIdentityRole(scope, "AlertmanagerRole", {
-      location,
       roleName: names.alertmanagerRole,
-      clusterName: targets.clusterName,
-      namespace: MONITORING_NAMESPACE,
-      serviceAccount: ALERTMANAGER_SERVICE_ACCOUNT,
+      accountId: location.accountId,
+      clusterArn: cluster.clusterArn,
       description: "Alertmanager publishes alerts to the environment's SNS topic",
     });
-    alertTopic.grantPublish(alertmanager.resource);
+    alertTopic.grantPublish(alertmanager.role);
+    cluster.grantServiceAccount(MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT, alertmanager);
 
     if (settings.prometheus.managedRemoteWrite) {
       managedPrometheus = new ManagedPrometheus(scope, "ManagedPrometheus", {
@@ -175,14 +182,13 @@ export function addPlatformMonitoring(
         preventDestroy,
       });
       const prometheus = new PodIdentityRole(scope, "PrometheusRole", {
-        location,
         roleName: names.prometheusRole,
-        clusterName: targets.clusterName,
-        namespace: MONITORING_NAMESPACE,
-        serviceAccount: PROMETHEUS_SERVICE_ACCOUNT,
+        accountId: location.accountId,
+        clusterArn: cluster.clusterArn,
         description: "Prometheus remote-writes to the environment's managed Prometheus workspace",
       });
-      managedPrometheus.grantRemoteWrite(prometheus.resource);
+      managedPrometheus.grantRemoteWrite(prometheus.role);
+      cluster.grantServiceAccount(MONITORING_NAMESPACE, PROMETHEUS_SERVICE_ACCOUNT, prometheus);
     }
   }
 
@@ -191,7 +197,7 @@ export function addPlatformMonitoring(
     dashboardName: names.dashboard,
     endpoints: targets.endpoints,
     databases: targets.databases,
-    clusterName: targets.clusterName,
+    clusterName: cluster?.clusterName,
     alarmNames,
   });
 
@@ -237,6 +243,7 @@ export function addClusterMonitoring(
     namespace: MONITORING_NAMESPACE,
     revision: settings.grafana.adminPasswordRevision,
     keyDeletionWindowDays: config.protection.keyDeletionWindowDays,
+    preventDestroy: config.protection.preventDestroy,
   });
   const dependsOnFqns = dependsOn.map((dependency) => dependency.fqn);
   if (dependsOnFqns.length > 0) grafanaAdmin.kubernetesSecret.dependsOn = dependsOnFqns;

@@ -1,6 +1,19 @@
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
+import { accountRootArn, arn, bucketArn, partitionOf } from "../constructs/core/arn";
+import { MlopsNetwork } from "../constructs/network/mlops-network";
 import { GithubOidcRoles } from "../constructs/security/github-oidc-roles";
+import { GpuTrainingCluster } from "../constructs/training/gpu-training-cluster";
+import { PodIdentityRole } from "../constructs/training/pod-identity-role";
 import type { EnvironmentConfig } from "../environments/schema";
+import {
+  CLUSTER_AUTOSCALER_IDENTITY,
+  clusterNameOf,
+  TRAINING_DATA_BUCKETS,
+  TRAINING_IDENTITY,
+} from "./cluster-contract";
 import { MlopsStack, type SynthOptions } from "./mlops-stack";
 import { addPlatformMonitoring } from "./monitoring";
 
@@ -10,11 +23,22 @@ import { addPlatformMonitoring } from "./monitoring";
  * stack's state: what it needs from the data stack it takes by name from the environment's configuration.
  */
 export class PlatformStack extends MlopsStack {
+  /** Encrypts the platform's log groups and the cluster's Kubernetes secrets. */
+  readonly platformKey: KmsKey;
+  readonly network: MlopsNetwork;
+  readonly cluster: GpuTrainingCluster;
+  /** The cluster autoscaler's role (Pod Identity, kube-system/cluster-autoscaler). */
+  readonly clusterAutoscalerRole: PodIdentityRole;
+  /** The role of training jobs (Pod Identity, training/training): reads the data buckets. */
+  readonly trainingRole: PodIdentityRole;
   /** The roles GitHub Actions plans and deploys with (when `ci.github.repository` is set). */
   readonly ciRoles?: GithubOidcRoles;
 
   constructor(scope: Construct, config: EnvironmentConfig, options: SynthOptions = {}) {
     super(scope, { ...options, config, part: "platform" });
+    const location = this.location;
+    const preventDestroy = config.protection.preventDestroy;
+    const clusterName = clusterNameOf(this.naming);
 
     const github = config.ci.github;
     if (github.repository) {
@@ -36,6 +60,159 @@ export class PlatformStack extends MlopsStack {
       });
     }
 
-    addPlatformMonitoring(this);
+    this.platformKey = new KmsKey(this, "PlatformKey", {
+      description: `Encrypts the log groups and Kubernetes secrets of ${this.naming.prefix}`,
+      enableKeyRotation: true,
+      deletionWindowInDays: config.protection.keyDeletionWindowDays,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            // IAM policies of this account decide who may use the key (the EKS cluster role gets it there).
+            Sid: "AccountAdministersAndDelegatesToIam",
+            Effect: "Allow",
+            Principal: { AWS: accountRootArn(location) },
+            Action: "kms:*",
+            Resource: "*",
+          },
+          {
+            Sid: "CloudWatchLogsEncryptsThisAccountsLogGroups",
+            Effect: "Allow",
+            Principal: { Service: `logs.${location.region}.amazonaws.com` },
+            Action: [
+              "kms:Encrypt*",
+              "kms:Decrypt*",
+              "kms:ReEncrypt*",
+              "kms:GenerateDataKey*",
+              "kms:Describe*",
+            ],
+            Resource: "*",
+            Condition: {
+              ArnLike: { "kms:EncryptionContext:aws:logs:arn": arn(location, "logs", "log-group:*") },
+            },
+          },
+        ],
+      }),
+      lifecycle: { preventDestroy },
+    });
+    new KmsAlias(this, "PlatformKeyAlias", {
+      name: `alias/${this.naming.name("kmsAlias", "platform")}`,
+      targetKeyId: this.platformKey.keyId,
+    });
+
+    this.network = new MlopsNetwork(this, "Network", {
+      name: this.naming.prefix,
+      location,
+      cidrBlock: config.network.vpcCidr,
+      availabilityZones: config.aws.availabilityZones,
+      natGateways: config.network.natGateways,
+      logsKmsKeyArn: this.platformKey.arn,
+      flowLogRetentionDays: config.network.flowLogs.retentionDays ?? config.logs.retentionDays,
+      flowLogTrafficType: config.network.flowLogs.trafficType,
+      interfaceEndpoints: config.network.interfaceEndpoints,
+      clusterNames: [clusterName],
+      preventDestroy,
+    });
+
+    const settings = config.cluster;
+    this.cluster = new GpuTrainingCluster(this, "Cluster", {
+      clusterName,
+      location,
+      kubernetesVersion: settings.kubernetesVersion,
+      network: this.network,
+      encryptionKeyArn: this.platformKey.arn,
+      logRetentionDays: config.logs.retentionDays,
+      publicAccessCidrs: settings.endpoint.publicAccessCidrs,
+      adminRoleArns: settings.adminRoleArns,
+      bootstrapCreatorAdmin: settings.creatorAdmin,
+      addonVersions: settings.addons,
+      imdsHopLimit: settings.imdsHopLimit,
+      systemNodeGroup: settings.systemNodeGroup,
+      gpuNodeGroups: settings.gpuNodeGroups,
+      preventDestroy,
+    });
+
+    this.clusterAutoscalerRole = new PodIdentityRole(this, "ClusterAutoscalerRole", {
+      roleName: this.naming.name("iamRole", CLUSTER_AUTOSCALER_IDENTITY.rolePurpose),
+      accountId: location.accountId,
+      clusterArn: this.cluster.clusterArn,
+      description: `cluster-autoscaler of ${clusterName}: resizes only this cluster's node groups`,
+    });
+    this.clusterAutoscalerRole.addToPolicy({
+      Sid: "DescribeScalingTargets",
+      Action: [
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeAutoScalingInstances",
+        "autoscaling:DescribeLaunchConfigurations",
+        "autoscaling:DescribeScalingActivities",
+        "autoscaling:DescribeTags",
+        "ec2:DescribeImages",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:GetInstanceTypesFromInstanceRequirements",
+      ],
+      Resource: "*",
+    });
+    this.clusterAutoscalerRole.addToPolicy({
+      Sid: "ReadNodeGroupLabelsAndTaints",
+      Action: "eks:DescribeNodegroup",
+      Resource: arn(location, "eks", `nodegroup/${clusterName}/*`),
+    });
+    this.clusterAutoscalerRole.addToPolicy({
+      Sid: "ResizeOnlyThisClustersGroups",
+      Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+      Resource: "*",
+      Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" } },
+    });
+    this.cluster.grantServiceAccount(
+      CLUSTER_AUTOSCALER_IDENTITY.namespace,
+      CLUSTER_AUTOSCALER_IDENTITY.name,
+      this.clusterAutoscalerRole,
+    );
+
+    this.trainingRole = new PodIdentityRole(this, "TrainingRole", {
+      roleName: this.naming.name("iamRole", TRAINING_IDENTITY.rolePurpose),
+      accountId: location.accountId,
+      clusterArn: this.cluster.clusterArn,
+      description: `Training jobs of ${clusterName}: read the data buckets`,
+    });
+    // The data stack names its buckets `<project>-<env>-<purpose>-<account>` and encrypts them with the key
+    // aliased `alias/<project>-<env>-data`; both are known here without reading its state.
+    const buckets = TRAINING_DATA_BUCKETS.map((purpose) =>
+      bucketArn(location.region, this.naming.name("s3", purpose, location.accountId)),
+    );
+    this.trainingRole.addToPolicy({
+      Sid: "ListDataBuckets",
+      Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+      Resource: buckets,
+    });
+    this.trainingRole.addToPolicy({
+      Sid: "ReadDataObjects",
+      Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"],
+      Resource: buckets.map((bucket) => `${bucket}/*`),
+    });
+    this.trainingRole.addToPolicy({
+      Sid: "DecryptDataThroughS3",
+      Action: "kms:Decrypt",
+      Resource: `arn:${partitionOf(location.region)}:kms:${location.region}:${location.accountId}:key/*`,
+      Condition: {
+        "ForAnyValue:StringEquals": {
+          "kms:ResourceAliases": `alias/${this.naming.name("kmsAlias", "data")}`,
+        },
+        StringEquals: { "kms:ViaService": `s3.${location.region}.amazonaws.com` },
+      },
+    });
+    this.cluster.grantServiceAccount(TRAINING_IDENTITY.namespace, TRAINING_IDENTITY.name, this.trainingRole);
+
+    addPlatformMonitoring(this, { cluster: this.cluster });
+
+    new TerraformOutput(this, "cluster_name", {
+      value: clusterName,
+      description: "EKS cluster of this environment",
+    });
+    new TerraformOutput(this, "vpc_id", {
+      value: this.network.vpcId,
+      description: "VPC of this environment",
+    });
   }
 }

@@ -72,6 +72,7 @@ it("subscribes the prod file's on-call address", () => {
 
 describe("platform monitoring with workloads to watch", () => {
   let json: StackJson;
+  const grants: [string, string, string][] = [];
   beforeAll(() => {
     const config = configFor("prod", {
       monitoring: {
@@ -82,7 +83,12 @@ describe("platform monitoring with workloads to watch", () => {
     });
     const stack = new MlopsStack(Testing.app(), { config, part: "platform" });
     addPlatformMonitoring(stack, {
-      clusterName: "mlops-prod-eks",
+      cluster: {
+        clusterName: "mlops-prod-eks",
+        clusterArn: "arn:aws:eks:eu-west-1:333333333333:cluster/mlops-prod-eks",
+        grantServiceAccount: (namespace, serviceAccount, role) =>
+          grants.push([namespace, serviceAccount, role.roleArn]),
+      },
       endpoints: [{ endpointName: "mlops-prod-churn" }],
       databases: ["mlops-prod-mlflow"],
     });
@@ -110,14 +116,16 @@ describe("platform monitoring with workloads to watch", () => {
     expect(body.widgets[0].properties.alarms).toHaveLength(8);
   });
 
-  it("lets Alertmanager publish to the topic through Pod Identity", () => {
-    const associations = Object.values(resourcesOf(json, "aws_eks_pod_identity_association"));
-    expect(associations.map((a) => [a.namespace, a.service_account])).toEqual(
-      expect.arrayContaining([
-        ["monitoring", "alertmanager"],
-        ["monitoring", "prometheus"],
-      ]),
-    );
+  it("gives Alertmanager and Prometheus their roles through Pod Identity", () => {
+    expect(grants.map(([namespace, serviceAccount]) => [namespace, serviceAccount])).toEqual([
+      ["monitoring", "alertmanager"],
+      ["monitoring", "prometheus"],
+    ]);
+  });
+
+  it("lets Alertmanager's role publish to the topic", () => {
+    const policies = Object.values(resourcesOf(json, "aws_iam_role_policy"));
+    expect(policies.map((p) => p.name)).toEqual(expect.arrayContaining(["publish-mlops-prod-alerts"]));
   });
 
   it("creates the managed Prometheus workspace in prod", () => {

@@ -22,6 +22,11 @@ export interface GrafanaAdminCredentialProps {
    */
   readonly keyDeletionWindowDays?: number;
   /**
+   * Terraform `prevent_destroy` on the owned key (the secret cannot be read without it).
+   * @default true
+   */
+  readonly preventDestroy?: boolean;
+  /**
    * Namespace of Grafana, where the Kubernetes Secret is written.
    * @default "monitoring"
    */
@@ -144,6 +149,7 @@ export class GrafanaAdminCredential extends Construct {
         description: `Encrypts the Secrets Manager secret ${props.secretName}`,
         enableKeyRotation: true,
         deletionWindowInDays: props.keyDeletionWindowDays ?? 30,
+        lifecycle: { preventDestroy: props.preventDestroy ?? true },
       });
       new KmsAlias(this, "KeyAlias", {
         name: `alias/${props.secretName.replace(/[^A-Za-z0-9_-]/g, "-")}`,

@@ -12,4 +12,3 @@ export * from "./kube-prometheus-stack";
 export * from "./managed-prometheus";
 export * from "./monthly-budget";
 export * from "./platform-dashboard";
-export * from "./pod-identity-role";

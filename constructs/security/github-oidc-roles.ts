@@ -4,6 +4,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
 import { arn, bucketArn, partitionOf, type AwsLocation } from "../core/arn";
+import { PolicySuppressions } from "../policy/policy-suppressions";
 
 /** The issuer of GitHub Actions' OIDC tokens. */
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -172,10 +173,16 @@ export class GithubOidcRoles extends Construct {
       role: this.planRole.name,
       policyArn: `arn:${partition}:iam::aws:policy/ReadOnlyAccess`,
     });
-    new IamRolePolicyAttachment(this, "DeployPowerUser", {
+    const deployPowerUser = new IamRolePolicyAttachment(this, "DeployPowerUser", {
       role: this.deployRole.name,
       policyArn: `arn:${partition}:iam::aws:policy/PowerUserAccess`,
     });
+    PolicySuppressions.add(
+      deployPowerUser,
+      "MLOPS-IAM-003",
+      "Terraform's deploy role creates every kind of platform resource; it is trusted only from the approved " +
+        "GitHub environment of this repository, and its IAM rights are limited to the environment's own prefix",
+    );
 
     const state = bucketArn(location.region, props.stateBucket);
     const stateObjects = `${state}/${props.stateKeyPrefix}*`;

@@ -1,7 +1,6 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { ManagedPrometheus } from "../../../constructs/monitoring/managed-prometheus";
-import { PodIdentityRole } from "../../../constructs/monitoring/pod-identity-role";
-import { onlyResource, resourcesOf, type StackJson } from "../../helpers/synth";
+import { onlyResource, type StackJson } from "../../helpers/synth";
 import { LOCATION, policyOf, statement, synthBare } from "./bare-stack";
 
 describe("ManagedPrometheus", () => {
@@ -66,60 +65,5 @@ describe("ManagedPrometheus", () => {
     expect(ManagedPrometheus.remoteWriteUrl("eu-west-1", "ws-123")).toBe(
       "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-123/api/v1/remote_write",
     );
-  });
-});
-
-describe("PodIdentityRole", () => {
-  let json: StackJson;
-  beforeAll(() => {
-    json = synthBare((stack) => {
-      new PodIdentityRole(stack, "Alertmanager", {
-        location: LOCATION,
-        roleName: "mlops-dev-alertmanager",
-        clusterName: "mlops-dev",
-        namespace: "monitoring",
-        serviceAccount: "alertmanager",
-      }).addPolicy("publish", [
-        { Effect: "Allow", Action: "sns:Publish", Resource: "arn:aws:sns:eu-west-1:111111111111:t" },
-      ]);
-    });
-  });
-
-  it("is trusted by EKS Pod Identity of this account's cluster only", () => {
-    expect(policyOf(onlyResource(json, "aws_iam_role"), "assume_role_policy").Statement).toEqual([
-      {
-        Sid: "EksPodIdentity",
-        Effect: "Allow",
-        Principal: { Service: "pods.eks.amazonaws.com" },
-        Action: ["sts:AssumeRole", "sts:TagSession"],
-        Condition: {
-          StringEquals: { "aws:SourceAccount": "111111111111" },
-          ArnEquals: { "aws:SourceArn": "arn:aws:eks:eu-west-1:111111111111:cluster/mlops-dev" },
-        },
-      },
-    ]);
-  });
-
-  it("binds the role to the service account and adds the policies given", () => {
-    expect(onlyResource(json, "aws_eks_pod_identity_association")).toMatchObject({
-      namespace: "monitoring",
-      service_account: "alertmanager",
-    });
-    expect(Object.values(resourcesOf(json, "aws_iam_role_policy")).map((p) => p.name)).toEqual(["publish"]);
-  });
-
-  it("rejects a role name IAM refuses", () => {
-    expect(() =>
-      synthBare(
-        (stack) =>
-          new PodIdentityRole(stack, "R", {
-            location: LOCATION,
-            roleName: "x".repeat(65),
-            clusterName: "c",
-            namespace: "n",
-            serviceAccount: "s",
-          }),
-      ),
-    ).toThrow(/must be 1-64 letters/);
   });
 });

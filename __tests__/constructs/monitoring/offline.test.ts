@@ -17,7 +17,7 @@ import { GpuClusterAlarms } from "../../../constructs/monitoring/gpu-cluster-ala
 import { ManagedPrometheus } from "../../../constructs/monitoring/managed-prometheus";
 import { MonthlyBudget } from "../../../constructs/monitoring/monthly-budget";
 import { PlatformDashboard } from "../../../constructs/monitoring/platform-dashboard";
-import { PodIdentityRole } from "../../../constructs/monitoring/pod-identity-role";
+import { PodIdentityRole } from "../../../constructs/training/pod-identity-role";
 import {
   checkStackOffline,
   findProviderMirror,
@@ -95,14 +95,12 @@ describeOffline(`monitoring constructs offline${reason ? ` (skipped: ${reason})`
         logRetentionDays: 30,
       });
       const alertmanager = new PodIdentityRole(stack, "Alertmanager", {
-        location: LOCATION,
         roleName: "mlops-dev-alertmanager",
-        clusterName: "mlops-dev",
-        namespace: "monitoring",
-        serviceAccount: "alertmanager",
+        accountId: LOCATION.accountId,
+        clusterArn: "arn:aws:eks:eu-west-1:111111111111:cluster/mlops-dev-eks",
       });
-      topic.grantPublish(alertmanager.resource);
-      amp.grantRemoteWrite(alertmanager.resource);
+      topic.grantPublish(alertmanager.role);
+      amp.grantRemoteWrite(alertmanager.role);
       app.synth();
       const [synthesized] = readSynthesizedStacks(join(work, "cdktf.out"));
       check = await checkStackOffline(synthesized, offlineTerraformEnv(work), {
@@ -135,7 +133,6 @@ describeOffline(`monitoring constructs offline${reason ? ` (skipped: ${reason})`
         "aws_cloudwatch_log_group",
         "aws_iam_role",
         "aws_iam_role_policy",
-        "aws_eks_pod_identity_association",
       ]),
     );
   });

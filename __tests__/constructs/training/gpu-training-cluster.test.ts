@@ -1,0 +1,222 @@
+import { TerraformStack, Testing } from "cdktf";
+import {
+  GpuTrainingCluster,
+  type GpuTrainingClusterProps,
+} from "../../../constructs/training/gpu-training-cluster";
+import { PodIdentityRole } from "../../../constructs/training/pod-identity-role";
+import { onlyResource, resourcesOf, synthStack, type StackJson } from "../../helpers/synth";
+
+const location = { accountId: "111111111111", region: "eu-west-1" };
+const network = {
+  privateSubnetIds: ["subnet-a", "subnet-b"],
+  availabilityZones: ["eu-west-1a", "eu-west-1b"],
+  privateSubnetId: (zone: string) => `subnet-${zone.slice(-1)}`,
+};
+const base: GpuTrainingClusterProps = {
+  clusterName: "mlops-dev-eks",
+  location,
+  kubernetesVersion: "1.33",
+  network,
+  encryptionKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/test",
+};
+
+function synthCluster(
+  props: Partial<GpuTrainingClusterProps> = {},
+  extend?: (cluster: GpuTrainingCluster, stack: TerraformStack) => void,
+) {
+  const stack = new TerraformStack(Testing.app(), "test");
+  const cluster = new GpuTrainingCluster(stack, "Cluster", { ...base, ...props });
+  extend?.(cluster, stack);
+  return synthStack(stack);
+}
+
+const byKeyPrefix = (json: StackJson, type: string, prefix: string) =>
+  Object.entries(resourcesOf(json, type)).find(([key]) => key.startsWith(prefix))![1];
+
+describe("GpuTrainingCluster defaults", () => {
+  let json: StackJson;
+  let cluster: Record<string, unknown>;
+  beforeAll(() => {
+    json = synthCluster(
+      {
+        adminRoleArns: ["arn:aws:iam::111111111111:role/platform-admin"],
+        addonVersions: { vpcCni: "v1.19.5-eksbuild.1", kubeProxy: "v1.33.0-eksbuild.2" },
+        gpuNodeGroups: { g5: { instanceTypes: ["g5.xlarge"] } },
+      },
+      (c, stack) => {
+        const role = new PodIdentityRole(stack, "Training", {
+          roleName: "training",
+          accountId: location.accountId,
+        });
+        c.grantServiceAccount("training", "training", role);
+      },
+    );
+    cluster = onlyResource(json, "aws_eks_cluster");
+  });
+
+  it("authenticates through access entries only", () => {
+    expect(cluster.access_config).toEqual({
+      authentication_mode: "API",
+      bootstrap_cluster_creator_admin_permissions: false,
+    });
+  });
+
+  it("gives the admin roles cluster-admin through access entries", () => {
+    expect(onlyResource(json, "aws_eks_access_entry")).toMatchObject({
+      principal_arn: "arn:aws:iam::111111111111:role/platform-admin",
+      type: "STANDARD",
+    });
+    expect(onlyResource(json, "aws_eks_access_policy_association")).toMatchObject({
+      policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+      access_scope: { type: "cluster" },
+    });
+  });
+
+  it("keeps the API endpoint private", () => {
+    expect(cluster.vpc_config).toMatchObject({
+      endpoint_private_access: true,
+      endpoint_public_access: false,
+    });
+    expect((cluster.vpc_config as Record<string, unknown>).public_access_cidrs).toBeUndefined();
+  });
+
+  it("envelope-encrypts secrets with the KMS key", () => {
+    expect(cluster.encryption_config).toEqual({
+      provider: { key_arn: "arn:aws:kms:eu-west-1:111111111111:key/test" },
+      resources: ["secrets"],
+    });
+  });
+
+  it("sends all five control-plane log types to a log group created before the cluster", () => {
+    expect(cluster.enabled_cluster_log_types).toEqual([
+      "api",
+      "audit",
+      "authenticator",
+      "controllerManager",
+      "scheduler",
+    ]);
+    expect(onlyResource(json, "aws_cloudwatch_log_group")).toMatchObject({
+      name: "/aws/eks/mlops-dev-eks/cluster",
+      retention_in_days: 365,
+      kms_key_id: "arn:aws:kms:eu-west-1:111111111111:key/test",
+    });
+    expect(cluster.depends_on).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^aws_cloudwatch_log_group\./)]),
+    );
+  });
+
+  it("installs the five managed add-ons, pinned where a version is given", () => {
+    const addons = Object.values(resourcesOf(json, "aws_eks_addon"));
+    expect(addons.map((addon) => addon.addon_name).sort()).toEqual([
+      "aws-ebs-csi-driver",
+      "coredns",
+      "eks-pod-identity-agent",
+      "kube-proxy",
+      "vpc-cni",
+    ]);
+    expect(addons.find((addon) => addon.addon_name === "vpc-cni")!.addon_version).toBe("v1.19.5-eksbuild.1");
+  });
+
+  it("gives the VPC CNI and the EBS CSI driver their own Pod Identity roles", () => {
+    const addons = Object.values(resourcesOf(json, "aws_eks_addon"));
+    const identity = (name: string) =>
+      addons.find((addon) => addon.addon_name === name)!.pod_identity_association;
+    expect(identity("vpc-cni")).toEqual([
+      { role_arn: expect.stringContaining("VpcCniRole"), service_account: "aws-node" },
+    ]);
+    expect(identity("aws-ebs-csi-driver")).toEqual([
+      { role_arn: expect.stringContaining("EbsCsiDriverRole"), service_account: "ebs-csi-controller-sa" },
+    ]);
+  });
+
+  it("gives nodes only the worker and image-pull policies", () => {
+    const attachments = Object.entries(resourcesOf(json, "aws_iam_role_policy_attachment"))
+      .filter(([key]) => key.startsWith("Cluster_NodeRole"))
+      .map(([, attachment]) => attachment.policy_arn);
+    expect(attachments.sort()).toEqual([
+      "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+      "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    ]);
+  });
+
+  it("runs an on-demand system node group of at least two nodes across every subnet", () => {
+    expect(byKeyPrefix(json, "aws_eks_node_group", "Cluster_SystemNodeGroup")).toMatchObject({
+      ami_type: "AL2023_x86_64_STANDARD",
+      capacity_type: "ON_DEMAND",
+      scaling_config: { min_size: 2, max_size: 4, desired_size: 2 },
+      subnet_ids: ["subnet-a", "subnet-b"],
+    });
+  });
+
+  it("starts nodes only after the networking add-ons", () => {
+    const group = byKeyPrefix(json, "aws_eks_node_group", "Cluster_GpuNodeGroup-g5");
+    expect(group.depends_on).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/aws_eks_addon\.Cluster_Addon-vpc-cni/),
+        expect.stringMatching(/aws_eks_addon\.Cluster_Addon-eks-pod-identity-agent/),
+      ]),
+    );
+  });
+
+  it("names GPU node groups <cluster>-gpu-<name> and spreads them over every subnet", () => {
+    expect(byKeyPrefix(json, "aws_eks_node_group", "Cluster_GpuNodeGroup-g5")).toMatchObject({
+      node_group_name: "mlops-dev-eks-gpu-g5",
+      subnet_ids: ["subnet-a", "subnet-b"],
+    });
+  });
+
+  it("associates a service account with a role through Pod Identity", () => {
+    expect(onlyResource(json, "aws_eks_pod_identity_association")).toMatchObject({
+      namespace: "training",
+      service_account: "training",
+      role_arn: expect.stringContaining("aws_iam_role.Training"),
+    });
+  });
+});
+
+describe("GpuTrainingCluster options", () => {
+  it("opens a public endpoint only to the CIDRs given", () => {
+    const json = synthCluster({ publicAccessCidrs: ["203.0.113.0/24"] });
+    expect(onlyResource(json, "aws_eks_cluster").vpc_config).toMatchObject({
+      endpoint_public_access: true,
+      public_access_cidrs: ["203.0.113.0/24"],
+    });
+  });
+
+  it("refuses to open the endpoint to the whole internet", () => {
+    expect(() => synthCluster({ publicAccessCidrs: ["0.0.0.0/0"] })).toThrow(/must not contain 0.0.0.0\/0/);
+  });
+
+  it("puts an EFA group into the first zone's subnet and the cluster security group", () => {
+    const json = synthCluster({ gpuNodeGroups: { p5: { instanceTypes: ["p5.48xlarge"], efa: true } } });
+    expect(byKeyPrefix(json, "aws_eks_node_group", "Cluster_GpuNodeGroup-p5").subnet_ids).toEqual([
+      "subnet-a",
+    ]);
+    const template = byKeyPrefix(json, "aws_launch_template", "Cluster_GpuNodeGroup-p5");
+    expect((template.network_interfaces as { security_groups: string[] }[])[0].security_groups).toEqual([
+      expect.stringContaining("vpc_config[0].cluster_security_group_id"),
+    ]);
+  });
+
+  it("asks for the zone of a capacity reservation", () => {
+    expect(() =>
+      synthCluster({
+        gpuNodeGroups: {
+          p5: { instanceTypes: ["p5.48xlarge"], capacityReservationId: "cr-0123456789abcdef0" },
+        },
+      }),
+    ).toThrow(/set availabilityZone/);
+  });
+
+  it("protects the cluster, its node groups and its log group when asked", () => {
+    const json = synthCluster({
+      preventDestroy: true,
+      gpuNodeGroups: { g5: { instanceTypes: ["g5.xlarge"] } },
+    });
+    expect(onlyResource(json, "aws_eks_cluster").lifecycle).toEqual({ prevent_destroy: true });
+    expect(onlyResource(json, "aws_cloudwatch_log_group").lifecycle).toEqual({ prevent_destroy: true });
+    for (const group of Object.values(resourcesOf(json, "aws_eks_node_group"))) {
+      expect(group.lifecycle).toMatchObject({ prevent_destroy: true });
+    }
+  });
+});

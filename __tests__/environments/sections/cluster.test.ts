@@ -1,0 +1,208 @@
+import { formatProblem, parseEnvironment } from "../../../environments/load";
+import { configFor, type Patch } from "../../helpers/synth";
+
+const problemsOf = (name: string, patch: Patch): string => {
+  try {
+    configFor(name, patch);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("expected the environment to be invalid");
+};
+
+describe("cluster section defaults", () => {
+  const dev = configFor("dev").cluster;
+  const prod = configFor("prod").cluster;
+
+  it("pins the Kubernetes version, add-ons and charts", () => {
+    expect(dev.kubernetesVersion).toBe("1.33");
+    expect(dev.addons.kubeProxy).toMatch(/^v1\.33\./);
+    expect(dev.charts).toEqual({
+      nvidiaDevicePlugin: "0.17.4",
+      clusterAutoscaler: "9.47.0",
+      kueue: "0.14.3",
+    });
+  });
+
+  it("gives dev spot GPUs that scale to zero", () => {
+    expect(dev.gpuNodeGroups.g5).toMatchObject({
+      capacityType: "SPOT",
+      minSize: 0,
+      amiType: "AL2023_x86_64_NVIDIA",
+    });
+  });
+
+  it("gives prod on-demand GPUs, two system nodes and no creator admin", () => {
+    expect(prod.gpuNodeGroups.g5).toMatchObject({ capacityType: "ON_DEMAND", minSize: 0 });
+    expect(prod.systemNodeGroup.minSize).toBe(2);
+    expect(prod.creatorAdmin).toBe(false);
+    expect(prod.endpoint.publicAccessCidrs).toEqual([]);
+  });
+
+  it("scales idle GPU nodes down sooner in dev than in prod", () => {
+    expect(dev.autoscaler.scaleDownUnneededMinutes).toBe(5);
+    expect(prod.autoscaler.scaleDownUnneededMinutes).toBe(15);
+  });
+
+  it("gives every namespace a GPU quota and container defaults", () => {
+    expect(dev.namespaces.training.gpuQuota).toBe(4);
+    expect(prod.namespaces.training.gpuQuota).toBe(32);
+    expect(dev.namespaces.mlflow).toEqual({
+      gpuQuota: 0,
+      containerDefaults: { cpuRequest: "250m", memoryRequest: "512Mi", memoryLimit: "2Gi" },
+    });
+  });
+
+  it("makes the creator admin only when the file lists no admin role", () => {
+    expect(configFor("prod", { cluster: { adminRoleArns: [] } }).cluster.creatorAdmin).toBe(true);
+    expect(prod.adminRoleArns).toHaveLength(1);
+  });
+
+  it("fills the defaults of a GPU node group the file declares", () => {
+    const groups = configFor("prod", {
+      cluster: { gpuNodeGroups: { a100: { instanceTypes: ["p4d.24xlarge"] } } },
+    }).cluster.gpuNodeGroups;
+    expect(Object.keys(groups)).toEqual(["a100"]);
+    expect(groups.a100).toMatchObject({
+      capacityType: "ON_DEMAND",
+      minSize: 0,
+      maxSize: 4,
+      diskSizeGiB: 200,
+      efa: false,
+    });
+  });
+
+  it("defines one Kueue team with a GPU quota", () => {
+    expect(dev.kueue.teams).toEqual({
+      research: { namespace: "training", gpuQuota: 4, cpuQuota: "32", memoryQuota: "128Gi" },
+    });
+  });
+});
+
+describe("cluster section errors", () => {
+  it("reports maxSize below minSize with file, line, column and path", () => {
+    const text = [
+      "name: prod",
+      "tier: prod",
+      "aws: {accountId: '333333333333', region: eu-west-1, availabilityZones: [eu-west-1a, eu-west-1b]}",
+      "tags: {owner: a, costCenter: b}",
+      "cluster:",
+      "  adminRoleArns: [arn:aws:iam::333333333333:role/admin]",
+      "  gpuNodeGroups:",
+      "    a100:",
+      "      instanceTypes: [p4d.24xlarge]",
+      "      minSize: 2",
+      "      maxSize: 1",
+      "",
+    ].join("\n");
+    const result = parseEnvironment(text, "environments/prod.yaml");
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems.map(formatProblem)).toEqual([
+      "environments/prod.yaml:11:16 cluster.gpuNodeGroups.a100.maxSize: must be at least minSize (2)",
+    ]);
+  });
+
+  it("refuses the retired AL2 GPU AMI with the way out", () => {
+    expect(
+      problemsOf("dev", {
+        cluster: { gpuNodeGroups: { g5: { instanceTypes: ["g5.xlarge"], amiType: "AL2_x86_64_GPU" } } },
+      }),
+    ).toMatch(/amiType: AL2_x86_64_GPU is retired .* use AL2023_x86_64_NVIDIA or BOTTLEROCKET_x86_64_NVIDIA/);
+  });
+
+  it("refuses a public endpoint outside dev", () => {
+    expect(problemsOf("prod", { cluster: { endpoint: { publicAccessCidrs: ["203.0.113.0/24"] } } })).toMatch(
+      /cluster.endpoint.publicAccessCidrs: must be empty in a prod environment/,
+    );
+  });
+
+  it("refuses an endpoint open to the whole internet, even in dev", () => {
+    expect(problemsOf("dev", { cluster: { endpoint: { publicAccessCidrs: ["0.0.0.0/0"] } } })).toMatch(
+      /publicAccessCidrs\[0\]: must not open the API endpoint to the whole internet/,
+    );
+  });
+
+  it("refuses a desired size outside min and max", () => {
+    expect(
+      problemsOf("dev", { cluster: { systemNodeGroup: { minSize: 1, maxSize: 2, desiredSize: 3 } } }),
+    ).toMatch(/systemNodeGroup.desiredSize: must be between minSize \(1\) and maxSize \(2\)/);
+  });
+
+  it("refuses fewer than two system nodes in prod", () => {
+    expect(problemsOf("prod", { cluster: { systemNodeGroup: { minSize: 1 } } })).toMatch(
+      /systemNodeGroup.minSize: must be at least 2 in prod/,
+    );
+  });
+
+  it("refuses a cluster no one could administer", () => {
+    expect(problemsOf("prod", { cluster: { adminRoleArns: [], creatorAdmin: false } })).toMatch(
+      /cluster.adminRoleArns: must list at least one role/,
+    );
+  });
+
+  it("refuses a kube-proxy add-on of another Kubernetes version", () => {
+    expect(problemsOf("dev", { cluster: { kubernetesVersion: "1.34" } })).toMatch(
+      /cluster.addons.kubeProxy: must match kubernetesVersion 1.34/,
+    );
+  });
+
+  it("refuses a Capacity Block without its reservation id", () => {
+    expect(
+      problemsOf("dev", {
+        cluster: {
+          gpuNodeGroups: { p5: { instanceTypes: ["p5.48xlarge"], capacityType: "CAPACITY_BLOCK" } },
+        },
+      }),
+    ).toMatch(/gpuNodeGroups.p5.capacityReservationId: is required when capacityType is CAPACITY_BLOCK/);
+  });
+
+  it("refuses a node group zone outside the environment's zones", () => {
+    expect(
+      problemsOf("dev", {
+        cluster: {
+          gpuNodeGroups: { p5: { instanceTypes: ["p5.48xlarge"], availabilityZone: "eu-west-1c" } },
+        },
+      }),
+    ).toMatch(
+      /gpuNodeGroups.p5.availabilityZone: must be one of the environment's zones \(eu-west-1a, eu-west-1b\)/,
+    );
+  });
+
+  it("refuses reserved label prefixes", () => {
+    expect(
+      problemsOf("dev", {
+        cluster: {
+          gpuNodeGroups: { g5: { instanceTypes: ["g5.xlarge"], labels: { "node.kubernetes.io/x": "y" } } },
+        },
+      }),
+    ).toMatch(/uses a reserved prefix/);
+  });
+
+  it("refuses a team quota above its namespace's quota", () => {
+    expect(problemsOf("dev", { cluster: { kueue: { teams: { vision: { gpuQuota: 9 } } } } })).toMatch(
+      /kueue.teams.vision.gpuQuota: exceeds the GPU quota of namespace training \(4\)/,
+    );
+  });
+});
+
+describe("network section", () => {
+  it("uses one NAT gateway in dev and one per zone in prod", () => {
+    expect(configFor("dev").network.natGateways).toBe("single");
+    expect(configFor("prod").network.natGateways).toBe("per-az");
+  });
+
+  it("records only rejected flows in dev and every flow in prod", () => {
+    expect(configFor("dev").network.flowLogs.trafficType).toBe("REJECT");
+    expect(configFor("prod").network.flowLogs.trafficType).toBe("ALL");
+  });
+
+  it("refuses a VPC too small for the subnet layout", () => {
+    expect(problemsOf("dev", { network: { vpcCidr: "10.0.0.0/24" } })).toMatch(
+      /network.vpcCidr: must have a prefix length between \/16 and \/20/,
+    );
+  });
+
+  it("suggests the network boundary of a misaligned VPC CIDR", () => {
+    expect(problemsOf("dev", { network: { vpcCidr: "10.0.1.0/16" } })).toMatch(/did you mean 10.0.0.0\/16\?/);
+  });
+});

@@ -1,0 +1,189 @@
+import { configFor, onlyResource, resourcesOf, synthEnvironment, type StackJson } from "../helpers/synth";
+
+const values = (json: StackJson, type: string) => Object.values(resourcesOf(json, type));
+const release = (json: StackJson, name: string) => values(json, "helm_release").find((r) => r.name === name);
+const helmValues = (json: StackJson, name: string) =>
+  JSON.parse((release(json, name)!.values as string[])[0]);
+const manifests = (json: StackJson) =>
+  values(json, "kubernetes_manifest").map(
+    (m) =>
+      m.manifest as {
+        kind: string;
+        metadata: { name: string; namespace?: string };
+        spec: Record<string, unknown>;
+      },
+  );
+
+describe("cluster stack", () => {
+  let dev: StackJson;
+  let prod: StackJson;
+  let devStacks: ReturnType<typeof synthEnvironment>["stacks"];
+  beforeAll(() => {
+    const synthDev = synthEnvironment(configFor("dev"));
+    dev = synthDev.json.cluster;
+    devStacks = synthDev.stacks;
+    prod = synthEnvironment(configFor("prod")).json.cluster;
+  });
+
+  it("is mlops-<env>-cluster and deploys after the platform stack", () => {
+    expect(devStacks.cluster.node.id).toBe("mlops-dev-cluster");
+    expect(devStacks.cluster.dependencies.map((d) => d.node.id)).toEqual(["mlops-dev-platform"]);
+  });
+
+  it("finds the cluster by name", () => {
+    expect(dev.data!.aws_eks_cluster).toEqual({
+      EksCluster: expect.objectContaining({ name: "mlops-dev-eks" }),
+    });
+  });
+
+  it("configures the Kubernetes and Helm providers with exec authentication, not a stored token", () => {
+    const exec = {
+      api_version: "client.authentication.k8s.io/v1beta1",
+      command: "aws",
+      args: ["eks", "get-token", "--cluster-name", "mlops-dev-eks", "--region", "eu-west-1"],
+    };
+    const kubernetes = dev.provider!.kubernetes[0];
+    expect(kubernetes).toMatchObject({
+      host: "${data.aws_eks_cluster.EksCluster.endpoint}",
+      cluster_ca_certificate:
+        "${base64decode(data.aws_eks_cluster.EksCluster.certificate_authority[0].data)}",
+      exec: [exec],
+    });
+    expect(kubernetes.token).toBeUndefined();
+    expect(dev.provider!.helm[0]).toEqual({ kubernetes: expect.objectContaining({ exec }) });
+  });
+
+  it("gets the token for the environment's deploy role", () => {
+    const exec = (prod.provider!.kubernetes[0].exec as { args: string[] }[])[0];
+    expect(exec.args).toEqual(
+      expect.arrayContaining(["--role-arn", "arn:aws:iam::333333333333:role/mlops-prod-deploy"]),
+    );
+  });
+
+  it("creates the training, serving, mlflow and monitoring namespaces", () => {
+    const names = values(dev, "kubernetes_namespace_v1").map((n) => (n.metadata as { name: string }).name);
+    expect(names.sort()).toEqual(["mlflow", "monitoring", "serving", "training"]);
+  });
+
+  it("limits GPU requests per namespace from the environment file", () => {
+    const quotas = Object.fromEntries(
+      Object.entries(resourcesOf(prod, "kubernetes_resource_quota_v1")).map(([key, quota]) => [
+        key.replace(/GpuQuota.*$/, ""),
+        (quota.spec as { hard: Record<string, string> }).hard["requests.nvidia.com/gpu"],
+      ]),
+    );
+    expect(quotas).toEqual({ Training: "32", Serving: "8", Mlflow: "0", Monitoring: "0" });
+  });
+
+  it("gives containers default requests and a memory limit", () => {
+    const limitRange = values(dev, "kubernetes_limit_range_v1")[0];
+    expect(limitRange.spec).toEqual({
+      limit: [
+        { type: "Container", default_request: { cpu: "250m", memory: "512Mi" }, default: { memory: "2Gi" } },
+      ],
+    });
+  });
+
+  it("ranks serving above training", () => {
+    const classes = Object.fromEntries(
+      values(dev, "kubernetes_priority_class_v1").map((c) => [
+        (c.metadata as { name: string }).name,
+        c.value,
+      ]),
+    );
+    expect(classes).toEqual({ training: 1000, serving: 100000 });
+  });
+
+  it("makes encrypted gp3 the default storage class, retained in prod", () => {
+    expect(onlyResource(dev, "kubernetes_storage_class_v1")).toMatchObject({
+      storage_provisioner: "ebs.csi.aws.com",
+      parameters: { type: "gp3", encrypted: "true", fsType: "ext4" },
+      volume_binding_mode: "WaitForFirstConsumer",
+      reclaim_policy: "Delete",
+      metadata: { annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+    });
+    expect(onlyResource(prod, "kubernetes_storage_class_v1").reclaim_policy).toBe("Retain");
+  });
+
+  it("creates the training service account that the platform stack gives the data-reading role", () => {
+    expect(onlyResource(dev, "kubernetes_service_account_v1").metadata).toMatchObject({ name: "training" });
+  });
+
+  it("installs the NVIDIA device plugin, pinned, only on AL2023 GPU nodes, tolerating the GPU taint", () => {
+    expect(release(dev, "nvidia-device-plugin")).toMatchObject({
+      repository: "https://nvidia.github.io/k8s-device-plugin",
+      chart: "nvidia-device-plugin",
+      version: "0.17.4",
+    });
+    const pluginValues = helmValues(dev, "nvidia-device-plugin");
+    expect(pluginValues.nodeSelector).toEqual({ "mlops/nvidia-device-plugin": "daemonset" });
+    expect(pluginValues.tolerations).toContainEqual({
+      key: "nvidia.com/gpu",
+      operator: "Exists",
+      effect: "NoSchedule",
+    });
+  });
+
+  it("leaves the device plugin out when every GPU node group runs Bottlerocket, which ships it", () => {
+    const bottlerocket = synthEnvironment(
+      configFor("dev", {
+        cluster: {
+          gpuNodeGroups: { g5: { instanceTypes: ["g5.xlarge"], amiType: "BOTTLEROCKET_x86_64_NVIDIA" } },
+        },
+      }),
+    ).json.cluster;
+    expect(release(bottlerocket, "nvidia-device-plugin")).toBeUndefined();
+  });
+
+  it("installs the cluster autoscaler, pinned, with the Pod Identity service account and the scale-down delay", () => {
+    expect(release(dev, "cluster-autoscaler")).toMatchObject({
+      repository: "https://kubernetes.github.io/autoscaler",
+      version: "9.47.0",
+      namespace: "kube-system",
+    });
+    const autoscaler = helmValues(dev, "cluster-autoscaler");
+    expect(autoscaler).toMatchObject({
+      autoDiscovery: { clusterName: "mlops-dev-eks" },
+      awsRegion: "eu-west-1",
+      image: { tag: "v1.33.1" },
+      rbac: { serviceAccount: { create: true, name: "cluster-autoscaler" } },
+    });
+    expect(autoscaler.extraArgs["scale-down-unneeded-time"]).toBe("5m");
+    expect(helmValues(prod, "cluster-autoscaler").extraArgs["scale-down-unneeded-time"]).toBe("15m");
+  });
+
+  it("installs Kueue, pinned, from its OCI registry", () => {
+    expect(release(dev, "kueue")).toMatchObject({
+      repository: "oci://registry.k8s.io/kueue/charts",
+      chart: "kueue",
+      version: "0.14.3",
+      namespace: "kueue-system",
+    });
+  });
+
+  it("gives each team a ClusterQueue with its GPU quota and a LocalQueue in its namespace", () => {
+    const queue = manifests(prod).find((m) => m.kind === "ClusterQueue" && m.metadata.name === "research")!;
+    expect(queue.spec.resourceGroups).toContainEqual({
+      coveredResources: ["nvidia.com/gpu"],
+      flavors: [{ name: "gpu", resources: [{ name: "nvidia.com/gpu", nominalQuota: "32" }] }],
+    });
+    expect(manifests(prod).find((m) => m.kind === "LocalQueue")).toMatchObject({
+      metadata: { name: "research", namespace: "training" },
+      spec: { clusterQueue: "research" },
+    });
+  });
+
+  it("steers GPU workloads admitted by Kueue to the tainted GPU nodes", () => {
+    expect(
+      manifests(dev).find((m) => m.kind === "ResourceFlavor" && m.metadata.name === "gpu")!.spec,
+    ).toEqual({
+      nodeLabels: { "nvidia.com/gpu.present": "true" },
+      tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+    });
+  });
+
+  it("creates the Kueue queues after Kueue itself", () => {
+    for (const manifest of values(dev, "kubernetes_manifest"))
+      expect(manifest.depends_on).toEqual(["helm_release.Kueue"]);
+  });
+});

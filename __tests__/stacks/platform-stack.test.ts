@@ -1,0 +1,167 @@
+import { configFor, onlyResource, resourcesOf, synthEnvironment, type StackJson } from "../helpers/synth";
+
+const values = (json: StackJson, type: string) => Object.values(resourcesOf(json, type));
+const byKeyPrefix = (json: StackJson, type: string, prefix: string) =>
+  Object.entries(resourcesOf(json, type)).find(([key]) => key.startsWith(prefix))![1];
+const policyOf = (json: StackJson, prefix: string) =>
+  JSON.parse(byKeyPrefix(json, "aws_iam_role_policy", prefix).policy as string) as {
+    Statement: { Sid: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown }[];
+  };
+
+describe("platform stack", () => {
+  let dev: StackJson;
+  let prod: StackJson;
+  beforeAll(() => {
+    dev = synthEnvironment(configFor("dev")).json.platform;
+    prod = synthEnvironment(configFor("prod")).json.platform;
+  });
+
+  describe("network", () => {
+    it("spans the environment's zones with the VPC CIDR of its file", () => {
+      expect(onlyResource(dev, "aws_vpc").cidr_block).toBe("10.10.0.0/16");
+      expect(values(dev, "aws_subnet")).toHaveLength(4);
+      expect(values(prod, "aws_subnet")).toHaveLength(6);
+    });
+
+    it("has one NAT gateway in dev and one per zone in prod", () => {
+      expect(values(dev, "aws_nat_gateway")).toHaveLength(1);
+      expect(values(prod, "aws_nat_gateway")).toHaveLength(3);
+    });
+
+    it("keeps flow logs as long as the environment keeps logs, encrypted with the platform key", () => {
+      const flowLogs = byKeyPrefix(prod, "aws_cloudwatch_log_group", "Network_FlowLogGroup");
+      expect(flowLogs).toMatchObject({
+        retention_in_days: 365,
+        kms_key_id: "${aws_kms_key.PlatformKey.arn}",
+      });
+      expect(byKeyPrefix(dev, "aws_cloudwatch_log_group", "Network_FlowLogGroup").retention_in_days).toBe(30);
+    });
+  });
+
+  describe("platform key", () => {
+    it("rotates and lets CloudWatch Logs use it only for this account's log groups", () => {
+      const key = resourcesOf(prod, "aws_kms_key").PlatformKey;
+      expect(key.enable_key_rotation).toBe(true);
+      const statement = JSON.parse(key.policy as string).Statement[1];
+      expect(statement.Principal).toEqual({ Service: "logs.eu-west-1.amazonaws.com" });
+      expect(statement.Condition).toEqual({
+        ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:333333333333:log-group:*" },
+      });
+    });
+
+    it("is protected in prod only", () => {
+      expect(resourcesOf(prod, "aws_kms_key").PlatformKey.lifecycle).toEqual({ prevent_destroy: true });
+      expect(resourcesOf(dev, "aws_kms_key").PlatformKey.lifecycle).toEqual({ prevent_destroy: false });
+    });
+  });
+
+  describe("cluster", () => {
+    it("is named <project>-<env>-eks with the pinned Kubernetes version", () => {
+      expect(onlyResource(dev, "aws_eks_cluster")).toMatchObject({ name: "mlops-dev-eks", version: "1.33" });
+    });
+
+    it("has a public endpoint in dev, only from the listed CIDRs", () => {
+      expect(onlyResource(dev, "aws_eks_cluster").vpc_config).toMatchObject({
+        endpoint_public_access: true,
+        public_access_cidrs: ["203.0.113.0/24"],
+      });
+    });
+
+    it("has a private endpoint in prod", () => {
+      expect(onlyResource(prod, "aws_eks_cluster").vpc_config).toMatchObject({
+        endpoint_private_access: true,
+        endpoint_public_access: false,
+      });
+    });
+
+    it("makes the creator admin in dev, and only the listed roles in prod", () => {
+      expect(onlyResource(dev, "aws_eks_cluster").access_config).toMatchObject({
+        bootstrap_cluster_creator_admin_permissions: true,
+      });
+      expect(onlyResource(prod, "aws_eks_cluster").access_config).toMatchObject({
+        bootstrap_cluster_creator_admin_permissions: false,
+      });
+      expect(onlyResource(prod, "aws_eks_access_entry").principal_arn).toBe(
+        "arn:aws:iam::333333333333:role/mlops-prod-deploy",
+      );
+      expect(resourcesOf(dev, "aws_eks_access_entry")).toEqual({});
+    });
+
+    it("prevents destroying the prod cluster but not the dev one", () => {
+      expect(onlyResource(prod, "aws_eks_cluster").lifecycle).toEqual({ prevent_destroy: true });
+      expect(onlyResource(dev, "aws_eks_cluster").lifecycle).toEqual({ prevent_destroy: false });
+    });
+
+    it("runs one system node in dev and two in prod", () => {
+      expect(byKeyPrefix(dev, "aws_eks_node_group", "Cluster_SystemNodeGroup").scaling_config).toMatchObject({
+        min_size: 1,
+      });
+      expect(byKeyPrefix(prod, "aws_eks_node_group", "Cluster_SystemNodeGroup").scaling_config).toMatchObject(
+        { min_size: 2 },
+      );
+    });
+
+    it("has a GPU node group on spot in dev and on demand in prod, both scaling from zero", () => {
+      const devGpu = byKeyPrefix(dev, "aws_eks_node_group", "Cluster_GpuNodeGroup-g5");
+      const prodGpu = byKeyPrefix(prod, "aws_eks_node_group", "Cluster_GpuNodeGroup-g5");
+      expect(devGpu).toMatchObject({ capacity_type: "SPOT", scaling_config: { min_size: 0, max_size: 2 } });
+      expect(prodGpu).toMatchObject({
+        capacity_type: "ON_DEMAND",
+        scaling_config: { min_size: 0, max_size: 4 },
+      });
+    });
+
+    it("pins the add-on versions of the environment file", () => {
+      const kubeProxy = values(dev, "aws_eks_addon").find((addon) => addon.addon_name === "kube-proxy")!;
+      expect(kubeProxy.addon_version).toBe("v1.33.0-eksbuild.2");
+    });
+  });
+
+  describe("cluster autoscaler role", () => {
+    it("is associated with kube-system/cluster-autoscaler through Pod Identity", () => {
+      const association = values(dev, "aws_eks_pod_identity_association").find(
+        (a) => a.namespace === "kube-system",
+      )!;
+      expect(association).toMatchObject({
+        service_account: "cluster-autoscaler",
+        cluster_name: "${aws_eks_cluster.Cluster_EB0386A7.name}",
+      });
+      expect(byKeyPrefix(dev, "aws_iam_role", "ClusterAutoscalerRole").name).toBe(
+        "mlops-dev-cluster-autoscaler",
+      );
+    });
+
+    it("may resize only Auto Scaling groups owned by this cluster", () => {
+      const resize = policyOf(dev, "ClusterAutoscalerRole").Statement.find(
+        (s) => s.Sid === "ResizeOnlyThisClustersGroups",
+      )!;
+      expect(resize.Condition).toEqual({
+        StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/mlops-dev-eks": "owned" },
+      });
+    });
+  });
+
+  describe("training role", () => {
+    it("is associated with training/training through Pod Identity", () => {
+      const association = values(dev, "aws_eks_pod_identity_association").find(
+        (a) => a.namespace === "training",
+      )!;
+      expect(association.service_account).toBe("training");
+    });
+
+    it("reads the data buckets by name and decrypts only through S3 with the data key", () => {
+      const statements = policyOf(dev, "TrainingRole").Statement;
+      expect(statements.find((s) => s.Sid === "ReadDataObjects")!.Resource).toEqual([
+        "arn:aws:s3:::mlops-dev-raw-111111111111/*",
+        "arn:aws:s3:::mlops-dev-curated-111111111111/*",
+        "arn:aws:s3:::mlops-dev-features-111111111111/*",
+      ]);
+      expect(statements.find((s) => s.Sid === "DecryptDataThroughS3")!.Condition).toEqual({
+        "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/mlops-dev-data" },
+        StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" },
+      });
+      const actions = statements.flatMap((s) => s.Action);
+      expect(actions).not.toContain("s3:PutObject");
+    });
+  });
+});

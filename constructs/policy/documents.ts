@@ -1,0 +1,166 @@
+/**
+ * IAM-style policy documents (identity policies, trust policies, bucket, key and repository policies) as the
+ * rules see them: a list of normalized statements, whatever the document was written as.
+ */
+import { blocks, strings, type PolicyResource, type RuleContext } from "./engine";
+
+/** A principal of a statement: `{ type: "AWS", values: [...] }`; `"*"` is `{ type: "*", values: ["*"] }`. */
+export interface Principal {
+  readonly type: string;
+  readonly values: readonly string[];
+}
+
+/** One statement, normalized: lists everywhere, conditions as operator → key → values. */
+export interface Statement {
+  readonly effect: "Allow" | "Deny";
+  readonly actions: readonly string[];
+  readonly notActions: readonly string[];
+  readonly resources: readonly string[];
+  readonly notResources: readonly string[];
+  readonly principals: readonly Principal[];
+  readonly conditions: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+}
+
+/**
+ * The statements of a policy document: a JSON string (what `JSON.stringify` in a construct gives, tokens
+ * inside it included), an object, or a reference to a `data.aws_iam_policy_document` in the stack.
+ * `"unknown"` when the document is computed by Terraform (`jsonencode(...)`, another resource's attribute).
+ */
+export function statementsOf(value: unknown, context: RuleContext): Statement[] | "unknown" | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value === "string") {
+    const trimmed = value.trim();
+    if (/^\$\{[^}]*\}$/.test(trimmed)) {
+      const source = context.resolve(trimmed);
+      return source && source.type === "aws_iam_policy_document" ? fromPolicyDocumentData(source) : "unknown";
+    }
+    try {
+      return fromJson(JSON.parse(trimmed));
+    } catch {
+      return "unknown";
+    }
+  }
+  if (typeof value === "object") return fromJson(value);
+  return "unknown";
+}
+
+function fromJson(document: unknown): Statement[] | "unknown" {
+  if (!document || typeof document !== "object") return "unknown";
+  const raw = (document as { Statement?: unknown }).Statement;
+  const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
+  return list
+    .filter((item): item is Record<string, unknown> => !!item && typeof item === "object")
+    .map((item) => ({
+      effect: item.Effect === "Deny" ? "Deny" : "Allow",
+      actions: strings(item.Action),
+      notActions: strings(item.NotAction),
+      resources: strings(item.Resource),
+      notResources: strings(item.NotResource),
+      principals: principalsOf(item.Principal),
+      conditions: conditionsOf(item.Condition),
+    }));
+}
+
+function principalsOf(value: unknown): Principal[] {
+  if (value === "*") return [{ type: "*", values: ["*"] }];
+  if (!value || typeof value !== "object") return [];
+  return Object.entries(value as Record<string, unknown>).map(([type, values]) => ({
+    type,
+    values: strings(values),
+  }));
+}
+
+function conditionsOf(value: unknown): Statement["conditions"] {
+  if (!value || typeof value !== "object") return {};
+  const result: Record<string, Record<string, string[]>> = {};
+  for (const [operator, keys] of Object.entries(value as Record<string, unknown>)) {
+    if (!keys || typeof keys !== "object") continue;
+    result[operator] = {};
+    for (const [key, values] of Object.entries(keys as Record<string, unknown>)) {
+      result[operator][key] = Array.isArray(values) ? values.map(String) : [String(values)];
+    }
+  }
+  return result;
+}
+
+function fromPolicyDocumentData(source: PolicyResource): Statement[] {
+  return blocks(source.values.statement).map((item) => {
+    const conditions: Record<string, Record<string, string[]>> = {};
+    for (const condition of blocks(item.condition)) {
+      const operator = String(condition.test);
+      conditions[operator] = {
+        ...(conditions[operator] ?? {}),
+        [String(condition.variable)]: strings(condition.values),
+      };
+    }
+    return {
+      effect: item.effect === "Deny" ? "Deny" : "Allow",
+      actions: strings(item.actions),
+      notActions: strings(item.not_actions),
+      resources: strings(item.resources),
+      notResources: strings(item.not_resources),
+      principals: blocks(item.principals).map((p) => ({
+        type: String(p.type),
+        values: strings(p.identifiers),
+      })),
+      conditions,
+    };
+  });
+}
+
+/** True when the statement names anyone (`"*"` or `{ "AWS": "*" }`) as principal. */
+export function hasAnyPrincipal(statement: Statement): boolean {
+  return statement.principals.some((p) => p.values.includes("*") && (p.type === "*" || p.type === "AWS"));
+}
+
+/** The condition keys a statement tests, lower-cased (`aws:securetransport`, ...). */
+export function conditionKeys(statement: Statement): string[] {
+  return Object.values(statement.conditions).flatMap((keys) =>
+    Object.keys(keys).map((key) => key.toLowerCase()),
+  );
+}
+
+/** The values a statement's condition gives `key` (any operator), case-insensitive on the key. */
+export function conditionValues(statement: Statement, key: string, operators?: readonly string[]): string[] {
+  return Object.entries(statement.conditions)
+    .filter(([operator]) => !operators || operators.includes(operator))
+    .flatMap(([, keys]) => Object.entries(keys).filter(([name]) => name.toLowerCase() === key.toLowerCase()))
+    .flatMap(([, values]) => values);
+}
+
+/** Condition keys that narrow who the principal is, so a wide principal is no longer open to anyone. */
+export const PRINCIPAL_NARROWING_KEYS = [
+  "aws:principalarn",
+  "aws:principalorgid",
+  "aws:principalaccount",
+  "aws:sourcearn",
+  "aws:sourceaccount",
+  "aws:sourcevpc",
+  "aws:sourcevpce",
+  "aws:principalservicename",
+] as const;
+
+/** True when the statement's conditions narrow its principal (see {@link PRINCIPAL_NARROWING_KEYS}). */
+export function narrowsPrincipal(statement: Statement): boolean {
+  return conditionKeys(statement).some(
+    (key) =>
+      (PRINCIPAL_NARROWING_KEYS as readonly string[]).includes(key) || key.startsWith("aws:principaltag/"),
+  );
+}
+
+/** Allow statements open to anyone: `"*"` principal and nothing in the conditions that narrows it. */
+export function publicStatements(statements: readonly Statement[]): Statement[] {
+  return statements.filter((s) => s.effect === "Allow" && hasAnyPrincipal(s) && !narrowsPrincipal(s));
+}
+
+/** Matches an IAM action pattern (`s3:Get*`) against an action, case-insensitively as IAM does. */
+export function actionMatches(pattern: string, action: string): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+    "i",
+  );
+  return regex.test(action);
+}

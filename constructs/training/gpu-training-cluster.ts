@@ -1,0 +1,446 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
+import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
+import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
+import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
+import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
+import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-identity-association";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { Construct } from "constructs";
+import { arn, partitionOf, type AwsLocation } from "../core/arn";
+import { NAME_LIMITS, shorten } from "../core/naming";
+import { GpuNodeGroup, type GpuNodeGroupOptions } from "./gpu-node-group";
+import { NodeLaunchTemplate } from "./node-launch-template";
+import { PodIdentityRole } from "./pod-identity-role";
+
+/** The control-plane log types EKS can send to CloudWatch; all are enabled. */
+export const CONTROL_PLANE_LOG_TYPES = [
+  "api",
+  "audit",
+  "authenticator",
+  "controllerManager",
+  "scheduler",
+] as const;
+
+/** Pinned versions of the cluster's EKS managed add-ons. */
+export interface ClusterAddonVersions {
+  readonly vpcCni?: string;
+  readonly coredns?: string;
+  readonly kubeProxy?: string;
+  readonly podIdentityAgent?: string;
+  readonly ebsCsiDriver?: string;
+}
+
+/** The subnets a cluster uses; an `MlopsNetwork` is one. */
+export interface ClusterNetwork {
+  /** Private subnets in every zone, for the control plane's interfaces and the nodes. */
+  readonly privateSubnetIds: readonly string[];
+  /** The zones of the subnets, in the same order. */
+  readonly availabilityZones: readonly string[];
+  /** The private subnet of one zone (for single-zone node groups). */
+  privateSubnetId(availabilityZone: string): string;
+}
+
+/** The CPU node group for cluster services. */
+export interface SystemNodeGroupOptions {
+  /** @default ["m6i.large"] */
+  readonly instanceTypes?: readonly string[];
+  /** @default 2 */
+  readonly minSize?: number;
+  /** @default 4 */
+  readonly maxSize?: number;
+  /** @default minSize */
+  readonly desiredSize?: number;
+  /** @default 50 */
+  readonly diskSizeGiB?: number;
+}
+
+/** A GPU node group of the cluster, with the zone it is pinned to. */
+export interface ClusterGpuNodeGroupOptions extends GpuNodeGroupOptions {
+  /**
+   * Keep the group in one zone. EFA groups default to the first zone; capacity reservations need theirs.
+   * @default every zone of the network (the first one for EFA)
+   */
+  readonly availabilityZone?: string;
+}
+
+/** Properties of a {@link GpuTrainingCluster}. */
+export interface GpuTrainingClusterProps {
+  /** The cluster's name; deterministic, so the Kubernetes stack can find it by name. */
+  readonly clusterName: string;
+  /** Account and region, for ARNs (no data source asks AWS). */
+  readonly location: AwsLocation;
+  /** Kubernetes minor version, such as `1.33`. */
+  readonly kubernetesVersion: string;
+  /** Where the control plane and nodes go. */
+  readonly network: ClusterNetwork;
+  /**
+   * KMS key that envelope-encrypts Kubernetes secrets and the control-plane log group. Its policy must
+   * delegate to IAM (the cluster role gets its grants here) and allow CloudWatch Logs.
+   */
+  readonly encryptionKeyArn: string;
+  /**
+   * Days control-plane logs are kept.
+   * @default 365
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * CIDRs that may reach a public API endpoint. Empty keeps the endpoint private (reachable from the VPC
+   * only); `0.0.0.0/0` is refused.
+   * @default none (private endpoint)
+   */
+  readonly publicAccessCidrs?: readonly string[];
+  /**
+   * IAM roles that get cluster-admin through access entries.
+   * @default none
+   */
+  readonly adminRoleArns?: readonly string[];
+  /**
+   * Make whoever creates the cluster its admin. Changing it replaces the cluster; do not also list that
+   * identity in adminRoleArns (EKS refuses a second access entry for it).
+   * @default false
+   */
+  readonly bootstrapCreatorAdmin?: boolean;
+  /**
+   * Add-on versions, pinned so that upgrades happen on purpose.
+   * @default the version EKS picks for the Kubernetes version (not pinned)
+   */
+  readonly addonVersions?: ClusterAddonVersions;
+  /**
+   * IMDSv2 hop limit of every node; 1 keeps pods away from the node's role.
+   * @default 1
+   */
+  readonly imdsHopLimit?: number;
+  /**
+   * The CPU node group for cluster services (on-demand, spread over every zone).
+   * @default 2-4 m6i.large
+   */
+  readonly systemNodeGroup?: SystemNodeGroupOptions;
+  /**
+   * GPU node groups keyed by name (`<cluster>-gpu-<name>`); more with {@link GpuTrainingCluster.addGpuNodeGroup}.
+   * @default none
+   */
+  readonly gpuNodeGroups?: Readonly<Record<string, ClusterGpuNodeGroupOptions>>;
+  /**
+   * Terraform `prevent_destroy` on the cluster, its node groups and its log group.
+   * @default false
+   */
+  readonly preventDestroy?: boolean;
+}
+
+/**
+ * An EKS cluster for GPU training: authentication through access entries only (mode API), a private API
+ * endpoint (public only from listed CIDRs), secrets encrypted with KMS, every control-plane log type in a
+ * log group with retention, pinned managed add-ons (VPC CNI and EBS CSI driver with their own Pod Identity
+ * roles), an on-demand system node group across zones, and {@link GpuNodeGroup}s that scale to zero.
+ * Workloads get AWS permissions through EKS Pod Identity with {@link grantServiceAccount}.
+ *
+ * @example
+ * const cluster = new GpuTrainingCluster(this, "Cluster", {
+ *   clusterName: "mlops-dev-eks", location, kubernetesVersion: "1.33", network, encryptionKeyArn: key.arn,
+ *   gpuNodeGroups: { a10g: { instanceTypes: ["g5.xlarge"], capacityType: "SPOT", maxSize: 4 } },
+ * });
+ * cluster.grantServiceAccount("training", "training", trainingRole);
+ */
+export class GpuTrainingCluster extends Construct {
+  /** The EKS cluster. */
+  readonly cluster: EksCluster;
+  /** The cluster's name (a plain string, known at synthesis). */
+  readonly clusterName: string;
+  /** The cluster's ARN, built from its name. */
+  readonly clusterArn: string;
+  /** The control-plane log group, `/aws/eks/<cluster>/cluster`. */
+  readonly logGroup: CloudwatchLogGroup;
+  /** The role the control plane uses. */
+  readonly clusterRole: IamRole;
+  /** The role every node uses: only what kubelet needs. */
+  readonly nodeRole: IamRole;
+  /** The CPU node group for cluster services. */
+  readonly systemNodeGroup: EksNodeGroup;
+  /** GPU node groups by name. */
+  readonly gpuNodeGroups: Record<string, GpuNodeGroup> = {};
+  /** The managed add-ons by name. */
+  readonly addons: Record<string, EksAddon> = {};
+
+  private readonly props: GpuTrainingClusterProps;
+  /** Add-ons the nodes need before they can become ready. */
+  private readonly nodePrerequisites: EksAddon[] = [];
+
+  constructor(scope: Construct, id: string, props: GpuTrainingClusterProps) {
+    super(scope, id);
+    this.props = props;
+    const { clusterName, location } = props;
+    const where = `GpuTrainingCluster ${this.node.path}`;
+    const publicAccessCidrs = props.publicAccessCidrs ?? [];
+    const openToAll = publicAccessCidrs.find((cidr) => cidr.endsWith("/0"));
+    if (openToAll) {
+      throw new Error(
+        `${where}: publicAccessCidrs must not contain ${openToAll}; list the CIDRs that need the API`,
+      );
+    }
+    this.clusterName = clusterName;
+    this.clusterArn = arn(location, "eks", `cluster/${clusterName}`);
+    const partition = partitionOf(location.region);
+    const managedPolicy = (name: string) => `arn:${partition}:iam::aws:policy/${name}`;
+
+    this.clusterRole = new IamRole(this, "ClusterRole", {
+      name: shorten(`${clusterName}-cluster`, NAME_LIMITS.iamRole.maxLength),
+      description: `EKS control plane of ${clusterName}`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "eks.amazonaws.com" },
+            Action: ["sts:AssumeRole", "sts:TagSession"],
+            Condition: { StringEquals: { "aws:SourceAccount": location.accountId } },
+          },
+        ],
+      }),
+    });
+    const clusterPolicy = new IamRolePolicyAttachment(this, "ClusterRoleEksClusterPolicy", {
+      role: this.clusterRole.name,
+      policyArn: managedPolicy("AmazonEKSClusterPolicy"),
+    });
+    const clusterKeyPolicy = new IamRolePolicy(this, "ClusterRoleSecretsKey", {
+      role: this.clusterRole.id,
+      name: "encrypt-secrets",
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+            Resource: props.encryptionKeyArn,
+          },
+        ],
+      }),
+    });
+
+    // Created before the cluster so that EKS writes into it (with retention and encryption) instead of
+    // creating its own log group that keeps logs forever.
+    this.logGroup = new CloudwatchLogGroup(this, "ControlPlaneLogGroup", {
+      name: `/aws/eks/${clusterName}/cluster`,
+      retentionInDays: props.logRetentionDays ?? 365,
+      kmsKeyId: props.encryptionKeyArn,
+      lifecycle: { preventDestroy: props.preventDestroy ?? false },
+    });
+
+    this.cluster = new EksCluster(this, "Resource", {
+      name: clusterName,
+      version: props.kubernetesVersion,
+      roleArn: this.clusterRole.arn,
+      vpcConfig: {
+        subnetIds: [...props.network.privateSubnetIds],
+        endpointPrivateAccess: true,
+        endpointPublicAccess: publicAccessCidrs.length > 0,
+        publicAccessCidrs: publicAccessCidrs.length > 0 ? [...publicAccessCidrs] : undefined,
+      },
+      accessConfig: {
+        authenticationMode: "API",
+        bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin ?? false,
+      },
+      // The networking add-ons are installed below as managed add-ons, pinned, instead of EKS's unmanaged copies.
+      bootstrapSelfManagedAddons: false,
+      encryptionConfig: { provider: { keyArn: props.encryptionKeyArn }, resources: ["secrets"] },
+      enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
+      dependsOn: [this.logGroup, clusterPolicy, clusterKeyPolicy],
+      lifecycle: { preventDestroy: props.preventDestroy ?? false },
+    });
+
+    for (const [index, principalArn] of (props.adminRoleArns ?? []).entries()) {
+      const roleName = principalArn.split("/").pop() ?? String(index);
+      const entry = new EksAccessEntry(this, `AdminAccessEntry-${roleName}`, {
+        clusterName: this.cluster.name,
+        principalArn,
+        type: "STANDARD",
+      });
+      new EksAccessPolicyAssociation(this, `AdminAccessPolicy-${roleName}`, {
+        clusterName: this.cluster.name,
+        principalArn,
+        policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+        accessScope: { type: "cluster" },
+        dependsOn: [entry],
+      });
+    }
+
+    this.nodeRole = new IamRole(this, "NodeRole", {
+      name: shorten(`${clusterName}-node`, NAME_LIMITS.iamRole.maxLength),
+      description: `Nodes of ${clusterName}: kubelet and image pulls only (pods use Pod Identity)`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      }),
+    });
+    // No AmazonEKS_CNI_Policy here: the VPC CNI gets its own role, so pods cannot borrow ENI permissions.
+    const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"].map(
+      (policy) =>
+        new IamRolePolicyAttachment(this, `NodeRole${policy}`, {
+          role: this.nodeRole.name,
+          policyArn: managedPolicy(policy),
+        }),
+    );
+
+    const versions = props.addonVersions ?? {};
+    const podIdentityAgent = this.addAddon("eks-pod-identity-agent", versions.podIdentityAgent);
+    const vpcCniRole = new PodIdentityRole(this, "VpcCniRole", {
+      roleName: shorten(`${clusterName}-vpc-cni`, NAME_LIMITS.iamRole.maxLength),
+      accountId: location.accountId,
+      clusterArn: this.clusterArn,
+      description: `VPC CNI (aws-node) of ${clusterName}`,
+      managedPolicyArns: [managedPolicy("AmazonEKS_CNI_Policy")],
+    });
+    const vpcCni = this.addAddon("vpc-cni", versions.vpcCni, {
+      role: vpcCniRole,
+      serviceAccount: "aws-node",
+    });
+    const kubeProxy = this.addAddon("kube-proxy", versions.kubeProxy);
+    this.nodePrerequisites.push(podIdentityAgent, vpcCni, kubeProxy);
+
+    const system = props.systemNodeGroup ?? {};
+    const systemName = shorten(`${clusterName}-system`, NAME_LIMITS.eksNodeGroup.maxLength);
+    const systemMin = system.minSize ?? 2;
+    const systemMax = system.maxSize ?? 4;
+    const systemDesired = system.desiredSize ?? systemMin;
+    if (systemMin < 1 || systemMax < systemMin || systemDesired < systemMin || systemDesired > systemMax) {
+      throw new Error(
+        `${where}: systemNodeGroup needs 1 <= minSize (${systemMin}) <= desiredSize (${systemDesired}) <= maxSize (${systemMax})`,
+      );
+    }
+    const systemTemplate = new NodeLaunchTemplate(this, "SystemLaunchTemplate", {
+      name: systemName,
+      volumeSizeGiB: system.diskSizeGiB ?? 50,
+      imdsHopLimit: props.imdsHopLimit,
+    });
+    this.systemNodeGroup = new EksNodeGroup(this, "SystemNodeGroup", {
+      clusterName: this.cluster.name,
+      nodeGroupName: systemName,
+      nodeRoleArn: this.nodeRole.arn,
+      subnetIds: [...props.network.privateSubnetIds],
+      amiType: "AL2023_x86_64_STANDARD",
+      instanceTypes: [...(system.instanceTypes ?? ["m6i.large"])],
+      capacityType: "ON_DEMAND",
+      scalingConfig: { minSize: systemMin, maxSize: systemMax, desiredSize: systemDesired },
+      updateConfig: { maxUnavailablePercentage: 33 },
+      launchTemplate: systemTemplate.reference,
+      labels: { "mlops/node-role": "system" },
+      tags: { Name: systemName },
+      dependsOn: [...nodePolicies, ...this.nodePrerequisites],
+      lifecycle: {
+        preventDestroy: props.preventDestroy ?? false,
+        ignoreChanges: ["scaling_config[0].desired_size"],
+      },
+    });
+
+    // CoreDNS and the EBS CSI controller are Deployments: they only become healthy once nodes exist.
+    this.addAddon("coredns", versions.coredns, undefined, [this.systemNodeGroup]);
+    const ebsCsiRole = new PodIdentityRole(this, "EbsCsiDriverRole", {
+      roleName: shorten(`${clusterName}-ebs-csi`, NAME_LIMITS.iamRole.maxLength),
+      accountId: location.accountId,
+      clusterArn: this.clusterArn,
+      description: `EBS CSI driver of ${clusterName}`,
+      managedPolicyArns: [`arn:${partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy`],
+    });
+    this.addAddon(
+      "aws-ebs-csi-driver",
+      versions.ebsCsiDriver,
+      { role: ebsCsiRole, serviceAccount: "ebs-csi-controller-sa" },
+      [this.systemNodeGroup],
+    );
+
+    for (const [name, options] of Object.entries(props.gpuNodeGroups ?? {}))
+      this.addGpuNodeGroup(name, options);
+  }
+
+  /** The API server endpoint. */
+  get endpoint(): string {
+    return this.cluster.endpoint;
+  }
+
+  /** The cluster's base64 certificate authority. */
+  get certificateAuthorityData(): string {
+    return this.cluster.certificateAuthority.get(0).data;
+  }
+
+  /** The security group EKS creates for the control plane and managed nodes. */
+  get clusterSecurityGroupId(): string {
+    return this.cluster.vpcConfig.clusterSecurityGroupId;
+  }
+
+  /**
+   * Adds a GPU node group named `<cluster>-gpu-<name>`, tainted, scaling from `minSize` (0 by default).
+   * EFA groups and groups with a capacity reservation go into one zone's subnet.
+   */
+  addGpuNodeGroup(name: string, options: ClusterGpuNodeGroupOptions): GpuNodeGroup {
+    if (this.gpuNodeGroups[name])
+      throw new Error(`GpuTrainingCluster ${this.node.path} already has a GPU node group "${name}"`);
+    const { network } = this.props;
+    if (options.capacityReservationId && !options.availabilityZone) {
+      throw new Error(
+        `GpuTrainingCluster ${this.node.path}: GPU node group "${name}" has a capacity reservation; set availabilityZone to its zone`,
+      );
+    }
+    const zone = options.availabilityZone ?? (options.efa ? network.availabilityZones[0] : undefined);
+    const group = new GpuNodeGroup(this, `GpuNodeGroup-${name}`, {
+      ...options,
+      clusterName: this.clusterName,
+      nodeGroupName: `${this.clusterName}-gpu-${name}`,
+      nodeRoleArn: this.nodeRole.arn,
+      subnetIds: zone ? [network.privateSubnetId(zone)] : [...network.privateSubnetIds],
+      efaSecurityGroupIds: options.efa ? [this.clusterSecurityGroupId] : undefined,
+      imdsHopLimit: this.props.imdsHopLimit,
+      dependsOn: [this.cluster, ...this.nodePrerequisites],
+      preventDestroy: this.props.preventDestroy,
+    });
+    this.gpuNodeGroups[name] = group;
+    return group;
+  }
+
+  /**
+   * Gives pods of `namespace` running as `serviceAccount` the AWS role `role` through EKS Pod Identity.
+   * The role must trust `pods.eks.amazonaws.com` (a {@link PodIdentityRole} does).
+   */
+  grantServiceAccount(
+    namespace: string,
+    serviceAccount: string,
+    role: { readonly roleArn: string },
+  ): EksPodIdentityAssociation {
+    return new EksPodIdentityAssociation(this, `PodIdentity-${namespace}-${serviceAccount}`, {
+      clusterName: this.cluster.name,
+      namespace,
+      serviceAccount,
+      roleArn: role.roleArn,
+    });
+  }
+
+  /** True when some GPU node group's AMI lacks the NVIDIA device plugin (AL2023), so the cluster must run it. */
+  get needsDevicePlugin(): boolean {
+    return Object.values(this.gpuNodeGroups).some((group) => !group.amiShipsDevicePlugin);
+  }
+
+  private addAddon(
+    addonName: string,
+    version: string | undefined,
+    identity?: { role: PodIdentityRole; serviceAccount: string },
+    dependsOn: EksNodeGroup[] = [],
+  ): EksAddon {
+    const addon = new EksAddon(this, `Addon-${addonName}`, {
+      clusterName: this.cluster.name,
+      addonName,
+      addonVersion: version,
+      // Managed add-ons own their objects: local edits are overwritten, never silently kept.
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+      podIdentityAssociation: identity
+        ? [{ roleArn: identity.role.roleArn, serviceAccount: identity.serviceAccount }]
+        : undefined,
+      dependsOn: dependsOn.length > 0 ? dependsOn : undefined,
+    });
+    this.addons[addonName] = addon;
+    return addon;
+  }
+}

@@ -1,0 +1,386 @@
+/**
+ * The `cluster` section of an environment file: the EKS cluster that runs training (and serving) on GPUs,
+ * its node groups, and what the cluster stack installs in it (quotas, autoscaler, queues).
+ */
+import { z } from "zod";
+import { cidrBlock } from "../schema";
+import { byTier, type Tier } from "../tier";
+
+/** GPU AMI types a GPU node group may use; both ship the NVIDIA driver and container toolkit. */
+export const GPU_AMI_TYPES = ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"] as const;
+
+/** The namespaces the cluster stack creates, each with a GPU quota and container defaults. */
+export const CLUSTER_NAMESPACES = ["training", "serving", "mlflow", "monitoring"] as const;
+
+const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
+const CHART_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+const ADDON_VERSION = /^v\d+\.\d+\.\d+-eksbuild\.\d+$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
+const NODE_GROUP_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
+
+const quantity = z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 500m, 2 or 4Gi");
+const chartVersion = z
+  .string()
+  .regex(CHART_VERSION, "must be an exact chart version such as 1.2.3 (no ranges)");
+const addonVersion = z
+  .string()
+  .regex(ADDON_VERSION, "must be an exact add-on version such as v1.19.5-eksbuild.1");
+const roleArn = z
+  .string()
+  .regex(ROLE_ARN, "must be an IAM role ARN such as arn:aws:iam::123456789012:role/admin");
+
+const gpuAmiType = z.enum(GPU_AMI_TYPES, {
+  error: (issue) =>
+    issue.input === "AL2_x86_64_GPU"
+      ? "AL2_x86_64_GPU is retired (Amazon Linux 2 AMIs reached end of support on 26 Nov 2025): use AL2023_x86_64_NVIDIA or BOTTLEROCKET_x86_64_NVIDIA"
+      : `must be one of ${GPU_AMI_TYPES.join(", ")}`,
+});
+
+const labels = z
+  .record(
+    z.string().regex(LABEL_KEY, "must be a Kubernetes label key such as team or example.com/gpu-type"),
+    z
+      .string()
+      .regex(LABEL_VALUE, "must be a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.'"),
+  )
+  .default({});
+
+function gpuNodeGroup(tier: Tier) {
+  const t = byTier(tier);
+  return z.strictObject({
+    /** EC2 instance types, all with the same GPU count (g5, g6, g6e, p4d, p5 ...). */
+    instanceTypes: z
+      .array(z.string().regex(INSTANCE_TYPE, "must be an EC2 instance type such as g5.xlarge"))
+      .min(1),
+    /** The NVIDIA AMI: AL2023 (the device plugin is installed by the cluster stack) or Bottlerocket (ships it). */
+    amiType: gpuAmiType.default("AL2023_x86_64_NVIDIA"),
+    /** Pins the AMI release (`1.33.0-20250704`), so nodes roll only when this changes. @default latest at creation */
+    amiReleaseVersion: z.string().min(1).optional(),
+    /** ON_DEMAND, SPOT (interruptible, much cheaper) or CAPACITY_BLOCK (a purchased EC2 Capacity Block). */
+    capacityType: z
+      .enum(["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"])
+      .default(t({ dev: "SPOT", test: "SPOT", prod: "ON_DEMAND" })),
+    /** 0 lets the group scale to zero when no job needs a GPU. */
+    minSize: z.number().int().min(0).default(0),
+    maxSize: z
+      .number()
+      .int()
+      .min(1)
+      .default(t({ dev: 2, test: 2, prod: 4 })),
+    /** @default minSize */
+    desiredSize: z.number().int().min(0).optional(),
+    /** Root volume (gp3, encrypted), large enough for CUDA images. */
+    diskSizeGiB: z.number().int().min(50).max(16384).default(200),
+    /** Extra node labels, for example the GPU model jobs select on. */
+    labels,
+    /** GPUs per node, for the autoscaler's node template. @default looked up from the instance type */
+    gpusPerNode: z.number().int().min(1).max(16).optional(),
+    /** Keep the group in one zone (required for capacity reservations; EFA groups default to the first zone). */
+    availabilityZone: z.string().optional(),
+    /** EFA network interfaces and a cluster placement group, for multi-node training on p4d/p5. */
+    efa: z.boolean().default(false),
+    /** On-Demand Capacity Reservation or Capacity Block to launch into (`cr-...`). */
+    capacityReservationId: z
+      .string()
+      .regex(/^cr-[0-9a-f]{8,17}$/, "must be a capacity reservation id such as cr-0123456789abcdef0")
+      .optional(),
+  });
+}
+
+function namespaceSettings(gpuQuota: number) {
+  return z
+    .strictObject({
+      /** Most GPUs the namespace's pods may request at once (ResourceQuota requests.nvidia.com/gpu). */
+      gpuQuota: z.number().int().min(0).default(gpuQuota),
+      /** LimitRange defaults for containers that declare nothing. No default CPU limit, to avoid throttling. */
+      containerDefaults: z
+        .strictObject({
+          cpuRequest: quantity.default("250m"),
+          memoryRequest: quantity.default("512Mi"),
+          memoryLimit: quantity.default("2Gi"),
+        })
+        .prefault({}),
+    })
+    .prefault({});
+}
+
+/** The schema of the `cluster` section, with the defaults of `tier`. */
+export function clusterSection(tier: Tier) {
+  const t = byTier(tier);
+  return z
+    .strictObject({
+      /** EKS Kubernetes version (minor), such as 1.33. */
+      kubernetesVersion: z
+        .string()
+        .regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version in quotes, such as "1.33"')
+        .default("1.33"),
+      /** IAM roles that get cluster-admin through EKS access entries. */
+      adminRoleArns: z.array(roleArn).default([]),
+      /**
+       * Whether whoever creates the cluster becomes its admin. Changing it replaces the cluster.
+       * @default true when adminRoleArns is empty (someone must be able to use the cluster), false otherwise
+       */
+      creatorAdmin: z.boolean().optional(),
+      endpoint: z
+        .strictObject({
+          /** CIDRs allowed to reach a public API endpoint. Empty means a private endpoint; dev only. */
+          publicAccessCidrs: z.array(cidrBlock).default([]),
+        })
+        .prefault({}),
+      /** EKS managed add-on versions, pinned (check with `aws eks describe-addon-versions`). */
+      addons: z
+        .strictObject({
+          vpcCni: addonVersion.default("v1.19.5-eksbuild.1"),
+          coredns: addonVersion.default("v1.12.1-eksbuild.2"),
+          kubeProxy: addonVersion.default("v1.33.0-eksbuild.2"),
+          podIdentityAgent: addonVersion.default("v1.3.7-eksbuild.2"),
+          ebsCsiDriver: addonVersion.default("v1.44.0-eksbuild.1"),
+        })
+        .prefault({}),
+      /** IMDSv2 hop limit of every node: 1 keeps pods (which use Pod Identity) away from the node's role. */
+      imdsHopLimit: z.number().int().min(1).max(64).default(1),
+      /** CPU nodes (on-demand) for cluster services: CoreDNS, the autoscaler, Kueue, MLflow. */
+      systemNodeGroup: z
+        .strictObject({
+          instanceTypes: z
+            .array(z.string().regex(INSTANCE_TYPE, "must be an EC2 instance type such as m6i.large"))
+            .min(1)
+            .default(t({ dev: ["m6i.large"], test: ["m6i.large"], prod: ["m6i.xlarge"] })),
+          minSize: z
+            .number()
+            .int()
+            .min(1)
+            .default(t({ dev: 1, test: 2, prod: 2 })),
+          maxSize: z
+            .number()
+            .int()
+            .min(1)
+            .default(t({ dev: 3, test: 4, prod: 6 })),
+          /** @default minSize */
+          desiredSize: z.number().int().min(1).optional(),
+          diskSizeGiB: z.number().int().min(20).max(16384).default(50),
+        })
+        .prefault({}),
+      /** GPU node groups keyed by name; each becomes `<project>-<env>-gpu-<name>`. */
+      gpuNodeGroups: z
+        .record(
+          z
+            .string()
+            .regex(
+              NODE_GROUP_NAME,
+              "must be 1-20 lowercase letters, digits or hyphens, starting with a letter",
+            ),
+          gpuNodeGroup(tier),
+        )
+        .prefault(
+          t({
+            dev: { g5: { instanceTypes: ["g5.xlarge", "g6.xlarge"] } },
+            test: { g5: { instanceTypes: ["g5.xlarge", "g6.xlarge"] } },
+            prod: { g5: { instanceTypes: ["g5.2xlarge", "g6.2xlarge"] } },
+          }) as Record<string, { instanceTypes: string[] }>,
+        ),
+      autoscaler: z
+        .strictObject({
+          /** Minutes a node (GPU nodes above all) may stay idle before the autoscaler removes it. */
+          scaleDownUnneededMinutes: z
+            .number()
+            .int()
+            .min(1)
+            .max(1440)
+            .default(t({ dev: 5, test: 10, prod: 15 })),
+          /** Minutes after a scale-up before scale-down is considered again. */
+          scaleDownDelayAfterAddMinutes: z
+            .number()
+            .int()
+            .min(1)
+            .max(1440)
+            .default(t({ dev: 5, test: 10, prod: 10 })),
+          /** cluster-autoscaler image tag; its minor version must match kubernetesVersion. */
+          imageTag: z
+            .string()
+            .regex(/^v1\.\d{2}\.\d+$/, "must be a cluster-autoscaler release such as v1.33.1")
+            .default("v1.33.1"),
+        })
+        .prefault({}),
+      /** Helm chart versions, pinned. */
+      charts: z
+        .strictObject({
+          nvidiaDevicePlugin: chartVersion.default("0.17.4"),
+          clusterAutoscaler: chartVersion.default("9.47.0"),
+          kueue: chartVersion.default("0.14.3"),
+        })
+        .prefault({}),
+      namespaces: z
+        .strictObject({
+          training: namespaceSettings(t({ dev: 4, test: 4, prod: 32 })),
+          serving: namespaceSettings(t({ dev: 2, test: 2, prod: 8 })),
+          mlflow: namespaceSettings(0),
+          monitoring: namespaceSettings(0),
+        })
+        .prefault({}),
+      /** Kueue: one ClusterQueue (and a LocalQueue in its namespace) per team, with quotas. */
+      kueue: z
+        .strictObject({
+          teams: z
+            .record(
+              z
+                .string()
+                .regex(
+                  NODE_GROUP_NAME,
+                  "must be 1-20 lowercase letters, digits or hyphens, starting with a letter",
+                ),
+              z.strictObject({
+                namespace: z.enum(CLUSTER_NAMESPACES).default("training"),
+                gpuQuota: z.number().int().min(0),
+                cpuQuota: quantity.default(t({ dev: "32", test: "32", prod: "256" })),
+                memoryQuota: quantity.default(t({ dev: "128Gi", test: "128Gi", prod: "1024Gi" })),
+              }),
+            )
+            .prefault(
+              t({
+                dev: { research: { gpuQuota: 4 } },
+                test: { research: { gpuQuota: 4 } },
+                prod: { research: { gpuQuota: 32 } },
+              }) as Record<string, { gpuQuota: number }>,
+            ),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .superRefine((cluster, ctx) => {
+      const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
+
+      cluster.endpoint.publicAccessCidrs.forEach((cidr, index) => {
+        if (cidr.endsWith("/0")) {
+          issue(
+            ["endpoint", "publicAccessCidrs", index],
+            "must not open the API endpoint to the whole internet; list your own CIDRs",
+          );
+        }
+      });
+      if (tier !== "dev" && cluster.endpoint.publicAccessCidrs.length > 0) {
+        issue(
+          ["endpoint", "publicAccessCidrs"],
+          `must be empty in a ${tier} environment: its API endpoint is private (reach it from inside the VPC)`,
+        );
+      }
+      if (cluster.creatorAdmin === false && cluster.adminRoleArns.length === 0) {
+        issue(
+          ["adminRoleArns"],
+          "must list at least one role when creatorAdmin is false, or no one could use the cluster",
+        );
+      }
+      if (!cluster.addons.kubeProxy.startsWith(`v${cluster.kubernetesVersion}.`)) {
+        issue(
+          ["addons", "kubeProxy"],
+          `must match kubernetesVersion ${cluster.kubernetesVersion} (kube-proxy follows the control plane)`,
+        );
+      }
+      if (!cluster.autoscaler.imageTag.startsWith(`v${cluster.kubernetesVersion}.`)) {
+        issue(
+          ["autoscaler", "imageTag"],
+          `must match kubernetesVersion ${cluster.kubernetesVersion} (one autoscaler minor per Kubernetes minor)`,
+        );
+      }
+
+      const system = cluster.systemNodeGroup;
+      checkSizes(system, ["systemNodeGroup"], issue);
+      if (tier === "prod" && system.minSize < 2) {
+        issue(
+          ["systemNodeGroup", "minSize"],
+          "must be at least 2 in prod, so cluster services survive losing a node or a zone",
+        );
+      }
+
+      for (const [name, group] of Object.entries(cluster.gpuNodeGroups)) {
+        const path = ["gpuNodeGroups", name];
+        checkSizes(group, path, issue);
+        if (group.capacityType === "CAPACITY_BLOCK" && !group.capacityReservationId) {
+          issue(
+            [...path, "capacityReservationId"],
+            "is required when capacityType is CAPACITY_BLOCK (the id of the purchased block)",
+          );
+        }
+        if (group.capacityType === "SPOT" && group.capacityReservationId) {
+          issue(
+            [...path, "capacityReservationId"],
+            "cannot be used with SPOT capacity; use ON_DEMAND or CAPACITY_BLOCK",
+          );
+        }
+        if (group.capacityReservationId && !group.availabilityZone) {
+          issue(
+            [...path, "availabilityZone"],
+            "is required with capacityReservationId: name the zone the reservation is in",
+          );
+        }
+        for (const key of Object.keys(group.labels)) {
+          if (/(^|\.)(kubernetes\.io|k8s\.io)\//.test(key) || key.startsWith("eks.amazonaws.com/")) {
+            issue(
+              [...path, "labels", key],
+              "uses a reserved prefix (kubernetes.io, k8s.io, eks.amazonaws.com); choose your own",
+            );
+          }
+        }
+      }
+
+      for (const [name, team] of Object.entries(cluster.kueue.teams)) {
+        const namespaceQuota = cluster.namespaces[team.namespace].gpuQuota;
+        if (team.gpuQuota > namespaceQuota) {
+          issue(
+            ["kueue", "teams", name, "gpuQuota"],
+            `exceeds the GPU quota of namespace ${team.namespace} (${namespaceQuota}); raise namespaces.${team.namespace}.gpuQuota or lower this`,
+          );
+        }
+      }
+    })
+    .transform((cluster) => ({
+      ...cluster,
+      creatorAdmin: cluster.creatorAdmin ?? cluster.adminRoleArns.length === 0,
+    }));
+}
+
+type Issue = (path: PropertyKey[], message: string) => void;
+
+function checkSizes(
+  group: { minSize: number; maxSize: number; desiredSize?: number },
+  path: PropertyKey[],
+  issue: Issue,
+): void {
+  if (group.maxSize < group.minSize) {
+    issue([...path, "maxSize"], `must be at least minSize (${group.minSize})`);
+  }
+  if (
+    group.desiredSize !== undefined &&
+    (group.desiredSize < group.minSize || group.desiredSize > group.maxSize)
+  ) {
+    issue(
+      [...path, "desiredSize"],
+      `must be between minSize (${group.minSize}) and maxSize (${group.maxSize})`,
+    );
+  }
+}
+
+/** The validated `cluster` section. */
+export type ClusterSettings = z.output<ReturnType<typeof clusterSection>>;
+
+/**
+ * Checks of the cluster section against the rest of the environment (zones must be the environment's).
+ * Called from the environment schema's own `superRefine`.
+ */
+export function checkClusterAgainstEnvironment(
+  env: { aws: { availabilityZones: readonly string[] }; cluster: ClusterSettings },
+  ctx: z.RefinementCtx,
+): void {
+  for (const [name, group] of Object.entries(env.cluster.gpuNodeGroups)) {
+    if (group.availabilityZone && !env.aws.availabilityZones.includes(group.availabilityZone)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["cluster", "gpuNodeGroups", name, "availabilityZone"],
+        message: `must be one of the environment's zones (${env.aws.availabilityZones.join(", ")})`,
+      });
+    }
+  }
+}

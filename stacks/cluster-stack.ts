@@ -1,0 +1,288 @@
+import { DataAwsEksCluster } from "@cdktf/provider-aws/lib/data-aws-eks-cluster";
+import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
+import { Release } from "@cdktf/provider-helm/lib/release";
+import { LimitRangeV1 } from "@cdktf/provider-kubernetes/lib/limit-range-v1";
+import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
+import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
+import { PriorityClassV1 } from "@cdktf/provider-kubernetes/lib/priority-class-v1";
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { ResourceQuotaV1 } from "@cdktf/provider-kubernetes/lib/resource-quota-v1";
+import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
+import { StorageClassV1 } from "@cdktf/provider-kubernetes/lib/storage-class-v1";
+import { Fn } from "cdktf";
+import type { Construct } from "constructs";
+import { DEVICE_PLUGIN_LABEL, GPU_TAINT } from "../constructs/training/gpu-node-group";
+import type { EnvironmentConfig } from "../environments/schema";
+import { CLUSTER_NAMESPACES } from "../environments/sections/cluster";
+import { CLUSTER_AUTOSCALER_IDENTITY, clusterNameOf, TRAINING_IDENTITY } from "./cluster-contract";
+import { MlopsStack, type SynthOptions } from "./mlops-stack";
+import { addClusterMonitoring } from "./monitoring";
+
+/** Where the pinned Helm charts come from. */
+export const CHART_REPOSITORIES = {
+  nvidiaDevicePlugin: "https://nvidia.github.io/k8s-device-plugin",
+  clusterAutoscaler: "https://kubernetes.github.io/autoscaler",
+  kueue: "oci://registry.k8s.io/kueue/charts",
+} as const;
+
+/** The Kueue API version of the queues (served by the pinned Kueue chart). */
+export const KUEUE_API_VERSION = "kueue.x-k8s.io/v1beta1";
+
+/** A cluster namespace the platform creates. */
+export type ClusterNamespace = (typeof CLUSTER_NAMESPACES)[number];
+
+/** Tolerates the GPU taint, for pods that must run on GPU nodes. */
+const GPU_TOLERATION = { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect };
+
+/**
+ * `<project>-<env>-cluster`: what runs inside the environment's EKS cluster, through the Kubernetes and
+ * Helm providers: namespaces with GPU quotas and container defaults, priority classes, the default
+ * encrypted gp3 storage class, the NVIDIA device plugin (where the AMI lacks it), the cluster autoscaler
+ * and Kueue with a queue per team.
+ *
+ * The providers find the cluster by name (`DataAwsEksCluster`) and authenticate with `aws eks get-token` on
+ * every run, so no token is stored or expires between plan and apply. The AWS CLI must be on the PATH of
+ * whoever runs Terraform, and a private API endpoint must be reachable (from inside the VPC) in test and
+ * prod.
+ */
+export class ClusterStack extends MlopsStack {
+  /** The platform's namespaces, for other parts (serving, MLflow, monitoring) to deploy into. */
+  readonly namespaces: Record<ClusterNamespace, NamespaceV1>;
+  readonly kubernetesProvider: KubernetesProvider;
+  readonly helmProvider: HelmProvider;
+  /** The cluster's name. */
+  readonly clusterName: string;
+
+  constructor(scope: Construct, config: EnvironmentConfig, options: SynthOptions = {}) {
+    super(scope, { ...options, config, part: "cluster" });
+    const settings = config.cluster;
+    this.clusterName = clusterNameOf(this.naming);
+
+    const cluster = new DataAwsEksCluster(this, "EksCluster", { name: this.clusterName });
+    const host = cluster.endpoint;
+    const clusterCaCertificate = Fn.base64decode(cluster.certificateAuthority.get(0).data);
+    const tokenArgs = ["eks", "get-token", "--cluster-name", this.clusterName, "--region", config.aws.region];
+    // The token must be for the role that has an access entry: the environment's deploy role when there is one.
+    if (config.aws.assumeRoleArn && !this.offline) tokenArgs.push("--role-arn", config.aws.assumeRoleArn);
+    const exec = { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: tokenArgs };
+    this.kubernetesProvider = new KubernetesProvider(this, "kubernetes", {
+      host,
+      clusterCaCertificate,
+      exec: [exec],
+    });
+    this.helmProvider = new HelmProvider(this, "helm", { kubernetes: { host, clusterCaCertificate, exec } });
+
+    const namespaces = {} as Record<ClusterNamespace, NamespaceV1>;
+    for (const name of CLUSTER_NAMESPACES) {
+      const id = pascal(name);
+      const namespaceSettings = settings.namespaces[name];
+      const namespace = new NamespaceV1(this, `${id}Namespace`, {
+        metadata: {
+          name,
+          labels: {
+            "app.kubernetes.io/managed-by": "cdktf",
+            // Baseline blocks privileged pods and host access; restricted is reported, not yet enforced.
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/warn": "restricted",
+          },
+        },
+      });
+      namespaces[name] = namespace;
+      new ResourceQuotaV1(this, `${id}GpuQuota`, {
+        metadata: { name: "gpu", namespace: namespace.metadata.name },
+        spec: { hard: { "requests.nvidia.com/gpu": String(namespaceSettings.gpuQuota) } },
+      });
+      const defaults = namespaceSettings.containerDefaults;
+      new LimitRangeV1(this, `${id}ContainerDefaults`, {
+        metadata: { name: "container-defaults", namespace: namespace.metadata.name },
+        spec: {
+          limit: [
+            {
+              type: "Container",
+              defaultRequest: { cpu: defaults.cpuRequest, memory: defaults.memoryRequest },
+              default: { memory: defaults.memoryLimit },
+            },
+          ],
+        },
+      });
+    }
+    this.namespaces = namespaces;
+
+    new ServiceAccountV1(this, "TrainingServiceAccount", {
+      metadata: {
+        name: TRAINING_IDENTITY.name,
+        namespace: namespaces.training.metadata.name,
+        labels: { "app.kubernetes.io/managed-by": "cdktf" },
+      },
+    });
+
+    new PriorityClassV1(this, "TrainingPriorityClass", {
+      metadata: { name: "training" },
+      value: 1000,
+      globalDefault: false,
+      preemptionPolicy: "PreemptLowerPriority",
+      description: "Training jobs: may be preempted by serving, never preempt it",
+    });
+    new PriorityClassV1(this, "ServingPriorityClass", {
+      metadata: { name: "serving" },
+      value: 100000,
+      globalDefault: false,
+      preemptionPolicy: "PreemptLowerPriority",
+      description: "Inference services: scheduled before training",
+    });
+
+    const gp3 = new StorageClassV1(this, "Gp3StorageClass", {
+      metadata: { name: "gp3", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+      storageProvisioner: "ebs.csi.aws.com",
+      parameters: { type: "gp3", encrypted: "true", fsType: "ext4" },
+      // A volume created where its pod is scheduled, so it lands in the pod's zone.
+      volumeBindingMode: "WaitForFirstConsumer",
+      allowVolumeExpansion: true,
+      reclaimPolicy: config.protection.preventDestroy ? "Retain" : "Delete",
+    });
+
+    // Bottlerocket NVIDIA AMIs run the device plugin themselves; AL2023 NVIDIA AMIs only ship the driver.
+    const groups = Object.values(settings.gpuNodeGroups);
+    if (groups.some((group) => group.amiType === "AL2023_x86_64_NVIDIA")) {
+      new Release(this, "NvidiaDevicePlugin", {
+        name: "nvidia-device-plugin",
+        namespace: "kube-system",
+        repository: CHART_REPOSITORIES.nvidiaDevicePlugin,
+        chart: "nvidia-device-plugin",
+        version: settings.charts.nvidiaDevicePlugin,
+        atomic: true,
+        values: [
+          helmValues({
+            nodeSelector: { [DEVICE_PLUGIN_LABEL]: "daemonset" },
+            tolerations: [GPU_TOLERATION, { key: "CriticalAddonsOnly", operator: "Exists" }],
+            priorityClassName: "system-node-critical",
+          }),
+        ],
+      });
+    }
+
+    new Release(this, "ClusterAutoscaler", {
+      name: "cluster-autoscaler",
+      namespace: CLUSTER_AUTOSCALER_IDENTITY.namespace,
+      repository: CHART_REPOSITORIES.clusterAutoscaler,
+      chart: "cluster-autoscaler",
+      version: settings.charts.clusterAutoscaler,
+      atomic: true,
+      values: [
+        helmValues({
+          cloudProvider: "aws",
+          awsRegion: config.aws.region,
+          autoDiscovery: { clusterName: this.clusterName },
+          image: { tag: settings.autoscaler.imageTag },
+          // The platform stack associates this service account with the autoscaler's role (Pod Identity).
+          rbac: { serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_IDENTITY.name } },
+          priorityClassName: "system-cluster-critical",
+          extraArgs: {
+            "scale-down-unneeded-time": `${settings.autoscaler.scaleDownUnneededMinutes}m`,
+            "scale-down-delay-after-add": `${settings.autoscaler.scaleDownDelayAfterAddMinutes}m`,
+            "balance-similar-node-groups": true,
+            expander: "least-waste",
+            "skip-nodes-with-local-storage": false,
+          },
+        }),
+      ],
+    });
+
+    const kueue = new Release(this, "Kueue", {
+      name: "kueue",
+      namespace: "kueue-system",
+      createNamespace: true,
+      repository: CHART_REPOSITORIES.kueue,
+      chart: "kueue",
+      version: settings.charts.kueue,
+      atomic: true,
+      wait: true,
+    });
+    this.addKueueQueues(config, kueue);
+
+    addClusterMonitoring(this, {
+      storageClassName: gp3.metadata.name,
+      dependsOn: [namespaces.monitoring, gp3],
+    });
+  }
+
+  /**
+   * One ClusterQueue per team (CPU and memory from any node, GPUs from GPU nodes, borrowing idle quota
+   * within one cohort) and a LocalQueue of the same name in the team's namespace, where jobs are submitted
+   * with the label `kueue.x-k8s.io/queue-name: <team>`.
+   *
+   * `kubernetes_manifest` needs the Kueue CRDs at plan time: on a new cluster, apply the Kueue release first
+   * (`cdktf deploy` twice, or `terraform apply -target` of the release).
+   */
+  private addKueueQueues(config: EnvironmentConfig, kueue: Release): void {
+    const manifest = (id: string, body: Record<string, unknown>) =>
+      new Manifest(this, id, { manifest: { apiVersion: KUEUE_API_VERSION, ...body }, dependsOn: [kueue] });
+
+    manifest("KueueDefaultFlavor", {
+      kind: "ResourceFlavor",
+      metadata: { name: "default-flavor" },
+      spec: {},
+    });
+    manifest("KueueGpuFlavor", {
+      kind: "ResourceFlavor",
+      metadata: { name: "gpu" },
+      // Admitted GPU pods are steered to GPU nodes and tolerate their taint.
+      spec: { nodeLabels: { "nvidia.com/gpu.present": "true" }, tolerations: [GPU_TOLERATION] },
+    });
+    for (const [team, queue] of Object.entries(config.cluster.kueue.teams)) {
+      const id = pascal(team);
+      manifest(`KueueClusterQueue${id}`, {
+        kind: "ClusterQueue",
+        metadata: { name: team },
+        spec: {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": queue.namespace } },
+          cohort: this.naming.prefix,
+          queueingStrategy: "BestEffortFIFO",
+          preemption: { reclaimWithinCohort: "Any", withinClusterQueue: "LowerPriority" },
+          resourceGroups: [
+            {
+              coveredResources: ["cpu", "memory"],
+              flavors: [
+                {
+                  name: "default-flavor",
+                  resources: [
+                    { name: "cpu", nominalQuota: queue.cpuQuota },
+                    { name: "memory", nominalQuota: queue.memoryQuota },
+                  ],
+                },
+              ],
+            },
+            {
+              coveredResources: ["nvidia.com/gpu"],
+              flavors: [
+                {
+                  name: "gpu",
+                  resources: [{ name: "nvidia.com/gpu", nominalQuota: String(queue.gpuQuota) }],
+                },
+              ],
+            },
+          ],
+        },
+      });
+      manifest(`KueueLocalQueue${id}`, {
+        kind: "LocalQueue",
+        metadata: { name: team, namespace: queue.namespace },
+        spec: { clusterQueue: team },
+      });
+    }
+  }
+}
+
+/** Helm values as YAML; JSON is YAML, and `JSON.stringify` keeps the synth output deterministic. */
+function helmValues(values: Record<string, unknown>): string {
+  return JSON.stringify(values);
+}
+
+/** `mlops-dev` → `MlopsDev`, for construct ids. */
+function pascal(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+}
