@@ -206,3 +206,50 @@ it("creates the budget and the anomaly subscription after the topic policy that 
   expect(onlyResource(platform, "aws_budgets_budget").depends_on).toEqual([policy]);
   expect(onlyResource(platform, "aws_ce_anomaly_subscription").depends_on).toEqual([policy]);
 });
+
+describe("monitoring wired into the dev environment", () => {
+  let platform: StackJson;
+  let cluster: StackJson;
+  beforeAll(() => {
+    const { json } = synthEnvironment(configFor("dev"));
+    platform = json.platform;
+    cluster = json.cluster;
+  });
+
+  it("alarms on the environment's EKS cluster", () => {
+    expect(alarm(platform, "mlops-dev-eks-gpus-idle")).toMatchObject({
+      dimensions: { ClusterName: "mlops-dev-eks" },
+      evaluation_periods: 6,
+    });
+    expect(alarm(platform, "mlops-dev-eks-failed-nodes").metric_name).toBe("cluster_failed_node_count");
+  });
+
+  it("binds Alertmanager's role to its service account in the cluster", () => {
+    const associations = Object.values(resourcesOf(platform, "aws_eks_pod_identity_association"));
+    expect(associations).toContainEqual(
+      expect.objectContaining({ namespace: "monitoring", service_account: "alertmanager" }),
+    );
+  });
+
+  it("runs Prometheus, Grafana and the DCGM exporter in the monitoring namespace, after it exists", () => {
+    const releases = Object.values(resourcesOf(cluster, "helm_release")).filter((r) =>
+      ["kube-prometheus-stack", "dcgm-exporter"].includes(r.name as string),
+    );
+    expect(releases.map((r) => r.namespace)).toEqual(["monitoring", "monitoring"]);
+    const stack = releases.find((r) => r.name === "kube-prometheus-stack")!;
+    expect(stack.depends_on).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^kubernetes_namespace_v1\.MonitoringNamespace/)]),
+    );
+  });
+
+  it("keeps Prometheus on the cluster's encrypted gp3 class", () => {
+    const stack = Object.values(resourcesOf(cluster, "helm_release")).find(
+      (r) => r.name === "kube-prometheus-stack",
+    )!;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const values = parse((stack.values as string[])[0]) as any;
+    expect(values.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName).toMatch(
+      /kubernetes_storage_class_v1\.Gp3StorageClass\w*\.metadata\[0\]\.name/,
+    );
+  });
+});
