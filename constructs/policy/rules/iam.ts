@@ -37,6 +37,7 @@ export const ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = [
   "ecr:GetAuthorizationToken",
   "sts:GetCallerIdentity",
   "ec2:Describe*",
+  "ec2:GetInstanceTypesFromInstanceRequirements",
   "autoscaling:Describe*",
   "elasticloadbalancing:Describe*",
   "eks:ListClusters",
