@@ -1,6 +1,11 @@
 /** The public API of the package: constructs and the helpers they are used with. Re-exports only. */
 export * from "./core/arn";
+export * from "./core/iam";
 export * from "./core/naming";
+export * from "./data/access-log-bucket";
+export * from "./data/bucket-policies";
+export * from "./data/data-bucket-reference";
+export * from "./data/versioned-data-bucket";
 export * from "./monitoring/alert-rules";
 export * from "./monitoring/alert-topic";
 export * from "./monitoring/conventions";
@@ -17,6 +22,8 @@ export * from "./monitoring/monthly-budget";
 export * from "./monitoring/platform-dashboard";
 export * from "./network/mlops-network";
 export * from "./network/subnet-layout";
+export * from "./registry/container-registry";
+export * from "./security/encryption-key";
 export * from "./training/gpu-instance-types";
 export * from "./training/gpu-node-group";
 export * from "./training/gpu-training-cluster";

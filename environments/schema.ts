@@ -12,7 +12,9 @@ import { z } from "zod";
 import { checkClusterAgainstEnvironment, clusterSection } from "./sections/cluster";
 import { networkSection } from "./sections/network";
 import { ciSection } from "./sections/ci";
+import { dataSection } from "./sections/data";
 import { policySection } from "./sections/policy";
+import { registrySection } from "./sections/registry";
 import { monitoringSection } from "./sections/monitoring";
 import { TIERS, type Tier, byTier } from "./tier";
 
@@ -124,6 +126,8 @@ export function environmentSchema(tier: Tier) {
           retentionDays: logRetentionDays.default(t({ dev: 30, test: 90, prod: 365 })),
         })
         .prefault({}),
+      data: dataSection(tier),
+      registry: registrySection(tier),
       policy: policySection(tier),
       monitoring: monitoringSection(tier),
     })

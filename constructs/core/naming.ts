@@ -84,3 +84,12 @@ export function shorten(name: string, maxLength: number): string {
   const head = name.slice(0, maxLength - hash.length - 1).replace(/-+$/, "");
   return `${head}-${hash}`;
 }
+
+/** `model-artifacts` → `ModelArtifacts`: a name from configuration as a construct id. */
+export function pascalCase(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join("");
+}

@@ -1,0 +1,98 @@
+/**
+ * The `registry` section of an environment file: the ECR repositories (keyed by name) and registry-wide
+ * options (enhanced scanning, pull-through cache, replication), and who may push and pull.
+ */
+import { z } from "zod";
+import { byTier, type Tier } from "../tier";
+
+/** The repositories every environment has unless its file removes one (`mlflow: null`). */
+export const DEFAULT_REPOSITORIES = ["training", "inference", "mlflow"] as const;
+
+const REPOSITORY = /^[a-z][a-z0-9-]{0,40}[a-z0-9]$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const ROLE_NAME_PATTERN = /^[\w+=,.@*-]{1,64}$/;
+
+function repositorySchema(tier: Tier) {
+  const t = byTier(tier);
+  return z.strictObject({
+    /** Days an untagged image is kept. */
+    untaggedImageExpiryDays: z
+      .number()
+      .int()
+      .min(1)
+      .default(t({ dev: 3, test: 7, prod: 14 })),
+    /** How many release images (tags starting with a release prefix) are kept, per prefix. */
+    keepReleaseImages: z
+      .number()
+      .int()
+      .min(1)
+      .default(t({ dev: 10, test: 20, prod: 50 })),
+    /** Tag prefixes that mark a release image. */
+    releaseTagPrefixes: z
+      .array(z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a tag prefix of letters, digits, . _ or -"))
+      .min(1)
+      .default(["v"]),
+  });
+}
+
+/** The settings of one repository, with defaults filled in. */
+export type RepositoryConfig = z.output<ReturnType<typeof repositorySchema>>;
+
+/** The `registry` section with the defaults of `tier`. */
+export function registrySection(tier: Tier) {
+  const t = byTier(tier);
+  const repository = repositorySchema(tier);
+  const rolePatterns = z
+    .array(
+      z
+        .string()
+        .regex(
+          ROLE_NAME_PATTERN,
+          "must be an IAM role name pattern such as ci-* (letters, digits, +=,.@-_ and *)",
+        ),
+    )
+    .min(1);
+  return z
+    .strictObject({
+      /**
+       * Repositories keyed by name (`training`, `inference`, `mlflow` by default), named
+       * `<project>-<env>-<name>`. `{}` adds one with defaults; `null` removes a default one.
+       */
+      repositories: z
+        .record(
+          z
+            .string()
+            .regex(REPOSITORY, "must be 2-42 lowercase letters, digits or hyphens, starting with a letter"),
+          repository.nullable(),
+          {
+            error: (issue) =>
+              issue.code === "invalid_key"
+                ? "is not a valid repository name: use 2-42 lowercase letters, digits or hyphens, starting with a letter"
+                : undefined,
+          },
+        )
+        .default({})
+        .transform((declared) => {
+          const merged: Record<string, RepositoryConfig> = {};
+          for (const name of DEFAULT_REPOSITORIES) merged[name] = repository.parse({});
+          for (const [name, settings] of Object.entries(declared)) {
+            if (settings === null) delete merged[name];
+            else merged[name] = settings;
+          }
+          return merged;
+        }),
+      /** Registry-wide enhanced scanning with Amazon Inspector (continuous; costs per image). */
+      enhancedScanning: z.boolean().default(t({ dev: false, test: false, prod: true })),
+      /** Public registries cached through ECR so clusters never pull from the internet at run time. */
+      pullThroughCache: z.array(z.enum(["ecr-public", "k8s", "quay"])).default(["ecr-public", "k8s", "quay"]),
+      /** Other regions (same account) the repositories are replicated to. */
+      replicationRegions: z
+        .array(z.string().regex(REGION, "must be an AWS region such as eu-central-1"))
+        .default([]),
+      /** Role name patterns, after the `<project>-<env>-` prefix, that may push images (the CI roles). */
+      pushRoles: rolePatterns.default(["ci-*"]),
+      /** Role name patterns, after the `<project>-<env>-` prefix, that may pull images. */
+      pullRoles: rolePatterns.default(["*"]),
+    })
+    .prefault({});
+}
