@@ -133,7 +133,7 @@ export class AlertTopic extends Construct {
 
     this.resource = new SnsTopic(this, "Resource", {
       name: props.topicName,
-      displayName: props.topicName,
+      displayName: props.topicName.slice(0, 100),
       kmsMasterKeyId: this.kmsKeyId,
     });
     this.policy = new SnsTopicPolicy(this, "Policy", {
