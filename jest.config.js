@@ -9,7 +9,7 @@ module.exports = {
       { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } },
     ],
   },
-  maxWorkers: "50%",
+  maxWorkers: 2,
   workerIdleMemoryLimit: "1GB",
   testTimeout: 30000,
 };

@@ -2,6 +2,7 @@
 export * from "./core/arn";
 export * from "./core/iam";
 export * from "./core/naming";
+export * from "./core/package-info";
 export * from "./data/access-log-bucket";
 export * from "./data/bucket-policies";
 export * from "./data/data-bucket-reference";
@@ -29,3 +30,4 @@ export * from "./training/gpu-node-group";
 export * from "./training/gpu-training-cluster";
 export * from "./training/node-launch-template";
 export * from "./training/pod-identity-role";
+export * from "./policy";

@@ -6,7 +6,6 @@
  * Where Terraform or the mirror is missing, the whole block is reported as skipped, with the reason in its
  * name, never as passed.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,29 +13,16 @@ import { loadEnvironments } from "../../environments/load";
 import { buildApp } from "../../stacks/app";
 import {
   checkStacksOffline,
-  findProviderMirror,
   isAwsOnly,
   offlineTerraformEnv,
+  offlineUnavailableReasonSync,
   readSynthesizedStacks,
   type StackCheck,
   type SynthesizedStack,
 } from "../../tools/lib/terraform";
 import { ROOT } from "../helpers/synth";
 
-function unavailableReason(): string | undefined {
-  try {
-    const version = JSON.parse(execFileSync("terraform", ["version", "-json"], { encoding: "utf8" })) as {
-      terraform_version: string;
-    };
-    const [major, minor] = version.terraform_version.split(".").map(Number);
-    if (major === 1 && minor < 10) return `terraform ${version.terraform_version} is older than 1.10`;
-  } catch {
-    return "terraform is not on PATH";
-  }
-  return findProviderMirror() ? undefined : "no filesystem mirror of hashicorp/aws 5.100.0";
-}
-
-const reason = unavailableReason();
+const reason = offlineUnavailableReasonSync();
 const describeOffline = reason ? describe.skip : describe;
 const title = reason ? `offline Terraform checks (skipped: ${reason})` : "offline Terraform checks";
 

@@ -10,6 +10,7 @@ import { type AwsLocation, bucketArn } from "../core/arn";
 import { policyDocument } from "../core/iam";
 import type { Naming } from "../core/naming";
 import { denyInsecureTransport } from "./bucket-policies";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of an {@link AccessLogBucket}. */
 export interface AccessLogBucketProps {
@@ -70,6 +71,7 @@ export class AccessLogBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessLogBucketProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const retentionDays = props.retentionDays ?? 365;
     const noncurrentDays = props.noncurrentVersionExpirationDays ?? 30;
     for (const [name, value] of [

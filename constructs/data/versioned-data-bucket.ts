@@ -21,6 +21,7 @@ import type { Naming } from "../core/naming";
 import { type EncryptionKey, viaServiceName } from "../security/encryption-key";
 import { denyInsecureTransport } from "./bucket-policies";
 import { DataBucketReference, dataBucketName } from "./data-bucket-reference";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Object Lock retention mode: GOVERNANCE can be lifted by privileged users, COMPLIANCE by no one. */
 export type ObjectLockMode = "GOVERNANCE" | "COMPLIANCE";
@@ -154,6 +155,7 @@ export class VersionedDataBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: VersionedDataBucketProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const { naming, location } = props;
     const settings = this.validate(props);
     this.location = location;

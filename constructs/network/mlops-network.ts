@@ -18,6 +18,7 @@ import { Construct } from "constructs";
 import { arn, type AwsLocation } from "../core/arn";
 import { NAME_LIMITS, shorten } from "../core/naming";
 import { subnetLayout, type ZoneSubnets } from "./subnet-layout";
+import { recordPackageVersion } from "../core/package-info";
 
 /** The interface endpoints a network gets unless told otherwise. */
 export const DEFAULT_INTERFACE_ENDPOINTS = [
@@ -113,6 +114,7 @@ export class MlopsNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: MlopsNetworkProps) {
     super(scope, id);
+    recordPackageVersion(this);
     if (props.availabilityZones.length === 0) {
       throw new Error(`MlopsNetwork ${this.node.path}: availabilityZones must list at least one zone`);
     }

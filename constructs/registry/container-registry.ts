@@ -12,6 +12,7 @@ import { type AwsLocation, arn, dnsSuffix } from "../core/arn";
 import { type PolicyStatement, attachInlinePolicy, grantId, policyDocument, roleArnFor } from "../core/iam";
 import { type Naming, pascalCase } from "../core/naming";
 import type { EncryptionKey } from "../security/encryption-key";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Lifecycle settings of one repository. */
 export interface ContainerRepositorySettings {
@@ -163,6 +164,7 @@ export class ContainerRegistry extends Construct {
 
   constructor(scope: Construct, id: string, props: ContainerRegistryProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const where = this.node.path;
     const { naming, location } = props;
     this.naming = naming;

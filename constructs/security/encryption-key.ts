@@ -13,6 +13,7 @@ import {
   sameStack,
 } from "../core/iam";
 import type { Naming } from "../core/naming";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of an {@link EncryptionKey}. */
 export interface EncryptionKeyProps {
@@ -160,6 +161,7 @@ export class EncryptionKey extends Construct {
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const deletionWindowDays = props.deletionWindowDays ?? 30;
     if (!Number.isInteger(deletionWindowDays) || deletionWindowDays < 7 || deletionWindowDays > 30) {
       throw new Error(

@@ -5,6 +5,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { Construct } from "constructs";
 import { arn, bucketArn, partitionOf, type AwsLocation } from "../core/arn";
 import { PolicySuppressions } from "../policy/policy-suppressions";
+import { recordPackageVersion } from "../core/package-info";
 
 /** The issuer of GitHub Actions' OIDC tokens. */
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -98,6 +99,7 @@ export class GithubOidcRoles extends Construct {
 
   constructor(scope: Construct, id: string, props: GithubOidcRolesProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const planBranches = props.planBranches ?? ["main"];
     const claims = [props.repository, ...planBranches, ...props.deployEnvironments];
     const bad = claims.find((claim) => WILDCARD.test(claim));

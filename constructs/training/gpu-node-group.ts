@@ -6,6 +6,7 @@ import { Construct } from "constructs";
 import { NAME_LIMITS, shorten } from "../core/naming";
 import { EFA_NETWORK_CARDS, GPUS_PER_INSTANCE } from "./gpu-instance-types";
 import { NodeLaunchTemplate } from "./node-launch-template";
+import { recordPackageVersion } from "../core/package-info";
 
 /** The taint every GPU node carries, so that only pods that tolerate it (GPU pods) land there. */
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
@@ -137,6 +138,7 @@ export class GpuNodeGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: GpuNodeGroupProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const where = `GpuNodeGroup ${this.node.path}`;
     const amiType = props.amiType ?? "AL2023_x86_64_NVIDIA";
     if ((amiType as string) === "AL2_x86_64_GPU") {

@@ -14,6 +14,7 @@ import { NAME_LIMITS, shorten } from "../core/naming";
 import { GpuNodeGroup, type GpuNodeGroupOptions } from "./gpu-node-group";
 import { NodeLaunchTemplate } from "./node-launch-template";
 import { PodIdentityRole } from "./pod-identity-role";
+import { recordPackageVersion } from "../core/package-info";
 
 /** The control-plane log types EKS can send to CloudWatch; all are enabled. */
 export const CONTROL_PLANE_LOG_TYPES = [
@@ -170,6 +171,7 @@ export class GpuTrainingCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: GpuTrainingClusterProps) {
     super(scope, id);
+    recordPackageVersion(this);
     this.props = props;
     const { clusterName, location } = props;
     const where = `GpuTrainingCluster ${this.node.path}`;

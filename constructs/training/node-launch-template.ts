@@ -5,6 +5,7 @@ import {
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { NAME_LIMITS, shorten } from "../core/naming";
+import { recordPackageVersion } from "../core/package-info";
 
 /** Properties of a {@link NodeLaunchTemplate}. */
 export interface NodeLaunchTemplateProps {
@@ -65,6 +66,7 @@ export class NodeLaunchTemplate extends Construct {
 
   constructor(scope: Construct, id: string, props: NodeLaunchTemplateProps) {
     super(scope, id);
+    recordPackageVersion(this);
     if (props.capacityBlock && !props.capacityReservationId) {
       throw new Error(
         `NodeLaunchTemplate ${this.node.path}: capacityBlock needs the block's capacityReservationId`,

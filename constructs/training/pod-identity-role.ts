@@ -3,6 +3,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
+import { recordPackageVersion } from "../core/package-info";
 
 /** One statement of an IAM policy. */
 export interface RolePolicyStatement {
@@ -59,6 +60,7 @@ export class PodIdentityRole extends Construct {
 
   constructor(scope: Construct, id: string, props: PodIdentityRoleProps) {
     super(scope, id);
+    recordPackageVersion(this);
     const condition: Record<string, Record<string, string>> = {
       StringEquals: { "aws:SourceAccount": props.accountId },
     };

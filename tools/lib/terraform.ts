@@ -5,7 +5,7 @@
  * credentials are mocks, and plans skip refresh. That is enough for `terraform validate` and for
  * `terraform plan -refresh=false` of every stack that needs no other stack's state.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -59,7 +59,28 @@ export async function terraformVersion(): Promise<string | undefined> {
 
 /** Why offline Terraform cannot run here, or undefined when it can. */
 export async function offlineUnavailableReason(): Promise<string | undefined> {
-  const version = await terraformVersion();
+  return unavailableBecause(await terraformVersion());
+}
+
+/**
+ * {@link offlineUnavailableReason}, answered synchronously: tests decide at load time whether their
+ * Terraform checks run or are reported as skipped with the reason.
+ */
+export function offlineUnavailableReasonSync(): string | undefined {
+  let version: string | undefined;
+  try {
+    const output = execFileSync("terraform", ["version", "-json"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    version = (JSON.parse(output) as { terraform_version: string }).terraform_version;
+  } catch {
+    version = undefined;
+  }
+  return unavailableBecause(version);
+}
+
+function unavailableBecause(version: string | undefined): string | undefined {
   if (!version) return "terraform is not on PATH";
   const [major, minor] = version.split(".").map(Number);
   if (major < 1 || (major === 1 && minor < 10)) return `terraform ${version} is older than 1.10`;

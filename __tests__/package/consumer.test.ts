@@ -1,0 +1,123 @@
+/**
+ * The package from the outside: `npm pack`, installed offline from the npm cache into the separate example
+ * repo `examples/consumer`, which composes a bucket, a registry and a GPU cluster in its own stack; that
+ * stack is synthesized and passes `terraform validate`.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  checkStackOffline,
+  offlineTerraformEnv,
+  offlineUnavailableReasonSync,
+} from "../../tools/lib/terraform";
+import { ROOT } from "../helpers/synth";
+
+const npm = (args: string[], cwd: string) =>
+  execFileSync("npm", args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" },
+  });
+
+describe("the packed package in a consumer repo", () => {
+  const work = mkdtempSync(join(tmpdir(), "mlops-consumer-"));
+  const consumer = join(work, "consumer");
+  const { name, version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Record<
+    string,
+    string
+  >;
+  let tarball: string;
+  let files: string[];
+  let stack: Record<string, Record<string, Record<string, Record<string, unknown>>>>;
+  let stackDir: string;
+
+  beforeAll(() => {
+    const packed = JSON.parse(npm(["pack", "--json", "--pack-destination", work], ROOT)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
+    tarball = join(work, packed[0].filename);
+    files = packed[0].files.map((file) => file.path);
+    cpSync(join(ROOT, "examples", "consumer"), consumer, {
+      recursive: true,
+      filter: (source) => !/node_modules|cdktf\.out/.test(source),
+    });
+    npm(["install", "--offline", "--ignore-scripts", "--no-save", tarball], consumer);
+    const synth = spawnSync(process.execPath, ["--import", "tsx", "main.ts"], {
+      cwd: consumer,
+      encoding: "utf8",
+      env: { ...process.env, ACME_OFFLINE: "1" },
+    });
+    if (synth.status !== 0) throw new Error(`consumer synth failed:\n${synth.stderr}`);
+    stackDir = join(consumer, "cdktf.out", "stacks", "vision-dev");
+    stack = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8"));
+  }, 300_000);
+
+  it("ships compiled constructs, environments and declarations, and no sources, tests or stacks", () => {
+    expect(files).toEqual(expect.arrayContaining(["dist/constructs/index.js", "dist/constructs/index.d.ts"]));
+    expect(files).toEqual(
+      expect.arrayContaining(["dist/environments/index.js", "dist/environments/index.d.ts"]),
+    );
+    expect(
+      files.filter(
+        (file) => /^(__tests__|stacks|tools|examples)\/|\.ts$/.test(file) && !file.endsWith(".d.ts"),
+      ),
+    ).toEqual([]);
+  });
+
+  it("installs next to the consumer's own cdktf and providers, not copies of its own", () => {
+    const installed = readdirSync(join(consumer, "node_modules", name));
+    expect(installed).not.toContain("node_modules");
+  });
+
+  it("composes a bucket, a registry and a GPU cluster in the consumer's stack", () => {
+    const resource = stack.resource;
+    expect(Object.values(resource.aws_s3_bucket).map((bucket) => bucket.bucket)).toContain(
+      "vision-dev-images-444444444444",
+    );
+    expect(Object.values(resource.aws_ecr_repository).map((repository) => repository.name)).toContain(
+      "vision-dev-trainer",
+    );
+    expect(Object.values(resource.aws_eks_cluster).map((cluster) => cluster.name)).toEqual([
+      "vision-dev-eks",
+    ]);
+    const gpu = Object.values(resource.aws_eks_node_group).find(
+      (group) => (group.taint as unknown[] | undefined)?.length,
+    );
+    expect(gpu).toMatchObject({ scaling_config: { min_size: 0 }, capacity_type: "SPOT" });
+  });
+
+  it("records the package version in the consumer's stack metadata", () => {
+    expect(
+      (stack as unknown as Record<string, { metadata: Record<string, unknown> }>)["//"].metadata
+        .mlopsPlatform,
+    ).toEqual({
+      package: name,
+      version,
+    });
+  });
+
+  it("serves the environment schema from the environments entry point", () => {
+    const script =
+      "const e = require('mlops-platform/environments'); console.log(typeof e.environmentSchema, typeof e.parseEnvironment)";
+    expect(execFileSync(process.execPath, ["-e", script], { cwd: consumer, encoding: "utf8" }).trim()).toBe(
+      "function function",
+    );
+  });
+
+  const reason = offlineUnavailableReasonSync();
+  (reason ? it.skip : it)(
+    reason ? `passes terraform validate (skipped: ${reason})` : "passes terraform validate",
+    async () => {
+      const check = await checkStackOffline(
+        { name: "vision-dev", dir: stackDir, dependencies: [], providers: ["aws"], readsRemoteState: false },
+        offlineTerraformEnv(work),
+        { validate: true, plan: false },
+      );
+      expect([check.init.code, check.validate?.code, check.validate?.stderr]).toEqual([0, 0, ""]);
+    },
+    120_000,
+  );
+});
