@@ -86,7 +86,7 @@ export interface KubePrometheusStackProps {
 }
 
 /** A ServiceMonitor as kube-prometheus-stack's `prometheus.additionalServiceMonitors` takes it. */
-interface ServiceMonitorValues {
+export interface ServiceMonitorValues {
   readonly name: string;
   readonly namespaceSelector: { readonly matchNames: readonly string[] };
   readonly selector: { readonly matchLabels: Record<string, string> };

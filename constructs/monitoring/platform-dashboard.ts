@@ -37,9 +37,11 @@ export interface PlatformDashboardProps {
   readonly alarmNames?: readonly string[];
 }
 
-type MetricLine = (string | Record<string, unknown>)[];
+/** One metric of a CloudWatch metric widget: namespace, name, dimension pairs, then rendering options. */
+export type MetricLine = (string | Record<string, unknown>)[];
 
-interface Widget {
+/** A widget of the dashboard body, as CloudWatch's dashboard body structure defines it. */
+export interface DashboardWidget {
   readonly type: "metric" | "alarm" | "text";
   readonly x: number;
   readonly y: number;
@@ -65,7 +67,7 @@ export class PlatformDashboard extends Construct {
   readonly resource: CloudwatchDashboard;
   readonly dashboardName: string;
   /** The dashboard body as an object (what `dashboard_body` holds, parsed). */
-  readonly body: { readonly widgets: readonly Widget[] };
+  readonly body: { readonly widgets: readonly DashboardWidget[] };
 
   constructor(scope: Construct, id: string, props: PlatformDashboardProps) {
     super(scope, id);
@@ -78,10 +80,10 @@ export class PlatformDashboard extends Construct {
     }
     this.dashboardName = props.dashboardName;
     const region = props.location.region;
-    const widgets: Widget[] = [];
+    const widgets: DashboardWidget[] = [];
     let y = 0;
     const row = (
-      cells: { title: string; properties: Record<string, unknown>; type?: Widget["type"] }[],
+      cells: { title: string; properties: Record<string, unknown>; type?: DashboardWidget["type"] }[],
       height = 6,
     ) => {
       const width = Math.floor(WIDTH / cells.length);
