@@ -15,6 +15,7 @@ import { ciSection } from "./sections/ci";
 import { dataSection } from "./sections/data";
 import { policySection } from "./sections/policy";
 import { registrySection } from "./sections/registry";
+import { checkModelRegistryAgainstEnvironment, modelRegistrySection } from "./sections/model-registry";
 import { monitoringSection } from "./sections/monitoring";
 import { TIERS, type Tier, byTier } from "./tier";
 
@@ -129,10 +130,12 @@ export function environmentSchema(tier: Tier) {
       data: dataSection(tier),
       registry: registrySection(tier),
       policy: policySection(tier),
+      modelRegistry: modelRegistrySection(tier),
       monitoring: monitoringSection(tier),
     })
     .superRefine((env, ctx) => {
       checkClusterAgainstEnvironment(env, ctx);
+      checkModelRegistryAgainstEnvironment(env, ctx);
       if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {
         ctx.addIssue({
           code: "custom",

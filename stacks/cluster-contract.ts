@@ -34,3 +34,10 @@ export const TRAINING_IDENTITY: ServiceAccountIdentity = {
 
 /** The data buckets training jobs read (their purposes, as the data stack names them). */
 export const TRAINING_DATA_BUCKETS = ["raw", "curated", "features"] as const;
+
+/** The self-hosted MLflow server: reads its database and credential secrets, writes model artifacts. */
+export const MLFLOW_IDENTITY: ServiceAccountIdentity = {
+  namespace: "mlflow",
+  name: "mlflow",
+  rolePurpose: "mlflow-server",
+};

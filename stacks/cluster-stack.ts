@@ -11,10 +11,19 @@ import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account
 import { StorageClassV1 } from "@cdktf/provider-kubernetes/lib/storage-class-v1";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
+import { DataBucketReference } from "../constructs/data/data-bucket-reference";
+import { MlflowServer } from "../constructs/model-registry/mlflow-server";
+import { modelRegistryNames } from "../constructs/model-registry/model-registry";
+import { ContainerRegistry } from "../constructs/registry/container-registry";
 import { DEVICE_PLUGIN_LABEL, GPU_TAINT } from "../constructs/training/gpu-node-group";
 import type { EnvironmentConfig } from "../environments/schema";
 import { CLUSTER_NAMESPACES } from "../environments/sections/cluster";
-import { CLUSTER_AUTOSCALER_IDENTITY, clusterNameOf, TRAINING_IDENTITY } from "./cluster-contract";
+import {
+  CLUSTER_AUTOSCALER_IDENTITY,
+  clusterNameOf,
+  MLFLOW_IDENTITY,
+  TRAINING_IDENTITY,
+} from "./cluster-contract";
 import { MlopsStack, type SynthOptions } from "./mlops-stack";
 import { addClusterMonitoring } from "./monitoring";
 
@@ -52,6 +61,8 @@ export class ClusterStack extends MlopsStack {
   readonly helmProvider: HelmProvider;
   /** The cluster's name. */
   readonly clusterName: string;
+  /** The self-hosted MLflow server (when `modelRegistry.backend` is `self-hosted`). */
+  readonly mlflowServer?: MlflowServer;
 
   constructor(scope: Construct, config: EnvironmentConfig, options: SynthOptions = {}) {
     super(scope, { ...options, config, part: "cluster" });
@@ -203,6 +214,57 @@ export class ClusterStack extends MlopsStack {
     addClusterMonitoring(this, {
       storageClassName: gp3.metadata.name,
       dependsOn: [namespaces.monitoring, gp3],
+    });
+    if (config.modelRegistry.backend === "self-hosted") this.mlflowServer = this.addMlflowServer(config);
+  }
+
+  /**
+   * The self-hosted MLflow server in the `mlflow` namespace. It finds its database, credential secrets and
+   * artifact store by the names the platform stack gives them, and gets AWS access through the Pod Identity
+   * association the platform stack creates for `mlflow/mlflow`.
+   */
+  private addMlflowServer(config: EnvironmentConfig): MlflowServer {
+    const settings = config.modelRegistry;
+    const names = modelRegistryNames(this.naming);
+    const location = this.location;
+    const artifacts = DataBucketReference.fromPurpose({
+      naming: this.naming,
+      location,
+      purpose: "model-artifacts",
+    });
+    const { certificateArn, sourceCidrs, identityProvider } = settings.loadBalancer;
+    return new MlflowServer(this, "MlflowServer", {
+      namespace: this.namespaces.mlflow.metadata.name,
+      serviceAccountName: MLFLOW_IDENTITY.name,
+      image: {
+        repositoryUrl: ContainerRegistry.repositoryUrlFor(this.naming, location, "mlflow"),
+        ...settings.server.image,
+      },
+      region: location.region,
+      databaseIdentifier: names.databaseIdentifier,
+      adminSecretName: names.adminSecretName,
+      workloadsSecretName: names.workloadsSecretName,
+      artifactStoreUri: artifacts.s3Url(settings.artifactPrefix),
+      replicas: settings.server.replicas,
+      workers: settings.server.workers,
+      resources: {
+        cpuRequest: settings.server.cpuRequest,
+        memoryRequest: settings.server.memoryRequest,
+        cpuLimit: settings.server.cpuLimit,
+        memoryLimit: settings.server.memoryLimit,
+      },
+      loadBalancer: {
+        certificateArn,
+        sourceCidrs,
+        oidc: identityProvider && {
+          issuer: identityProvider.issuer,
+          authorizationEndpoint: identityProvider.authorizationEndpoint,
+          tokenEndpoint: identityProvider.tokenEndpoint,
+          userInfoEndpoint: identityProvider.userInfoEndpoint,
+          clientSecretName: identityProvider.clientSecretName,
+          scope: identityProvider.scope,
+        },
+      },
     });
   }
 

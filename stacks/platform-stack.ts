@@ -3,6 +3,8 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { accountRootArn, arn, bucketArn, partitionOf } from "../constructs/core/arn";
+import { DataBucketReference } from "../constructs/data/data-bucket-reference";
+import { ModelRegistry } from "../constructs/model-registry/model-registry";
 import { MlopsNetwork } from "../constructs/network/mlops-network";
 import { GithubOidcRoles } from "../constructs/security/github-oidc-roles";
 import { GpuTrainingCluster } from "../constructs/training/gpu-training-cluster";
@@ -11,6 +13,7 @@ import type { EnvironmentConfig } from "../environments/schema";
 import {
   CLUSTER_AUTOSCALER_IDENTITY,
   clusterNameOf,
+  MLFLOW_IDENTITY,
   TRAINING_DATA_BUCKETS,
   TRAINING_IDENTITY,
 } from "./cluster-contract";
@@ -31,6 +34,8 @@ export class PlatformStack extends MlopsStack {
   readonly clusterAutoscalerRole: PodIdentityRole;
   /** The role of training jobs (Pod Identity, training/training): reads the data buckets. */
   readonly trainingRole: PodIdentityRole;
+  /** The environment's MLflow model registry (database, credentials and server role, or managed server). */
+  readonly modelRegistry: ModelRegistry;
   /** The roles GitHub Actions plans and deploys with (when `ci.github.repository` is set). */
   readonly ciRoles?: GithubOidcRoles;
 
@@ -204,7 +209,48 @@ export class PlatformStack extends MlopsStack {
     });
     this.cluster.grantServiceAccount(TRAINING_IDENTITY.namespace, TRAINING_IDENTITY.name, this.trainingRole);
 
-    addPlatformMonitoring(this, { cluster: this.cluster });
+    const registrySettings = config.modelRegistry;
+    // The artifact store is the data stack's model-artifacts bucket, known by name.
+    const artifacts = DataBucketReference.fromPurpose({
+      naming: this.naming,
+      location,
+      purpose: "model-artifacts",
+    });
+    this.modelRegistry = new ModelRegistry(this, "ModelRegistry", {
+      naming: this.naming,
+      location,
+      backend: registrySettings.backend,
+      artifactBucketName: artifacts.bucketName,
+      artifactKeyAlias: artifacts.keyAliasName,
+      artifactPrefix: registrySettings.artifactPrefix,
+      database: {
+        ...registrySettings.database,
+        vpcId: this.network.vpcId,
+        subnetIds: this.network.privateSubnetIds,
+        // Managed node groups and their pods (VPC CNI) carry the cluster security group.
+        allowedSecurityGroupIds: [this.cluster.clusterSecurityGroupId],
+        logRetentionDays: config.logs.retentionDays,
+      },
+      server: { namespace: MLFLOW_IDENTITY.namespace, serviceAccountName: MLFLOW_IDENTITY.name },
+      managedServer: registrySettings.managed,
+      // The stack's key already lets CloudWatch Logs encrypt; RDS and Secrets Manager use it through IAM.
+      encryptionKeyArn: this.platformKey.arn,
+      secretRecoveryWindowDays: config.protection.keyDeletionWindowDays,
+      preventDestroy,
+    });
+    if (this.modelRegistry.serverRole) {
+      this.cluster.grantServiceAccount(MLFLOW_IDENTITY.namespace, MLFLOW_IDENTITY.name, {
+        roleArn: this.modelRegistry.serverRole.arn,
+      });
+    }
+    // Training jobs log their runs and register models.
+    this.modelRegistry.grantAccess(this.trainingRole.role);
+
+    addPlatformMonitoring(this, {
+      cluster: this.cluster,
+      // The self-hosted registry's database; the SageMaker-managed tracking server has none to watch.
+      databases: this.modelRegistry.database ? [this.modelRegistry.names.databaseIdentifier] : [],
+    });
 
     new TerraformOutput(this, "cluster_name", {
       value: clusterName,

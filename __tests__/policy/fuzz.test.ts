@@ -71,6 +71,8 @@ const validEnvironment = fc.constantFrom(...TIERS).chain((tier) =>
       },
       ...(k.retentionDays ? { logs: { retentionDays: k.retentionDays } } : {}),
       ...(k.rules.length > 0 ? { policy: { rules: Object.fromEntries(k.rules) } } : {}),
+      // A self-hosted registry's database needs two zones.
+      ...(k.zones.length < 2 ? { modelRegistry: { backend: "sagemaker-managed" } } : {}),
     })),
 );
 

@@ -224,6 +224,15 @@ describe("monitoring wired into the dev environment", () => {
     expect(alarm(platform, "mlops-dev-eks-failed-nodes").metric_name).toBe("cluster_failed_node_count");
   });
 
+  it("alarms on the self-hosted registry's database with the tier's thresholds", () => {
+    expect(alarm(platform, "mlops-dev-mlflow-free-storage")).toMatchObject({
+      dimensions: { DBInstanceIdentifier: "mlops-dev-mlflow" },
+      threshold: 2 * 1024 ** 3,
+    });
+    expect(alarm(platform, "mlops-dev-mlflow-connections").threshold).toBe(50);
+    expect(alarm(platform, "mlops-dev-mlflow-cpu-utilization").threshold).toBe(80);
+  });
+
   it("binds Alertmanager's role to its service account in the cluster", () => {
     const associations = Object.values(resourcesOf(platform, "aws_eks_pod_identity_association"));
     expect(associations).toContainEqual(

@@ -61,9 +61,9 @@ describe("registry section overrides and errors", () => {
 
   test("null removes a default repository; a new entry adds one", () => {
     const { repositories } = configFor("dev", {
-      registry: { repositories: { mlflow: null, "feature-server": {} } },
+      registry: { repositories: { inference: null, "feature-server": {} } },
     }).registry;
-    expect(Object.keys(repositories).sort()).toEqual(["feature-server", "inference", "training"]);
+    expect(Object.keys(repositories).sort()).toEqual(["feature-server", "mlflow", "training"]);
   });
 
   test("refuses a pull-through cache upstream that needs credentials", () => {
