@@ -1,5 +1,10 @@
 /**
- * `mlops-platform/kubernetes`: the constructs that need the optional peer `@cdktf/provider-kubernetes`, kept
- * out of the main entry point so that AWS-only consumers do not have to install it. Re-exports only.
+ * The constructs that run inside the cluster, through the Kubernetes and Helm providers: import them from
+ * `mlops-platform/kubernetes`. They are kept out of the main entry point because `@cdktf/provider-helm` and
+ * `@cdktf/provider-kubernetes` are optional peers that AWS-only consumers do not install. Re-exports only.
  */
+export * from "./monitoring/dcgm-exporter";
+export * from "./monitoring/grafana-admin-credential";
+export * from "./monitoring/grafana-dashboards";
+export * from "./monitoring/kube-prometheus-stack";
 export * from "./serving/kubernetes-inference-service";

@@ -17,6 +17,7 @@ import { policySection } from "./sections/policy";
 import { registrySection } from "./sections/registry";
 import { checkModelRegistryAgainstEnvironment, modelRegistrySection } from "./sections/model-registry";
 import { checkServingAgainstEnvironment, servingSection } from "./sections/serving";
+import { monitoringSection } from "./sections/monitoring";
 import { TIERS, type Tier, byTier } from "./tier";
 
 export { TIERS, type Tier } from "./tier";
@@ -132,6 +133,7 @@ export function environmentSchema(tier: Tier) {
       policy: policySection(tier),
       modelRegistry: modelRegistrySection(tier),
       serving: servingSection(tier),
+      monitoring: monitoringSection(tier),
     })
     .superRefine((env, ctx) => {
       checkClusterAgainstEnvironment(env, ctx);

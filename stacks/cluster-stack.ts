@@ -27,6 +27,7 @@ import {
 } from "./cluster-contract";
 import { MlopsStack, type SynthOptions } from "./mlops-stack";
 import { addInferenceServices, dataNames } from "./serving";
+import { addClusterMonitoring } from "./monitoring";
 
 /** Where the pinned Helm charts come from. */
 export const CHART_REPOSITORIES = {
@@ -152,7 +153,7 @@ export class ClusterStack extends MlopsStack {
       priorityClassName: servingPriority.metadata.name,
     });
 
-    new StorageClassV1(this, "Gp3StorageClass", {
+    const gp3 = new StorageClassV1(this, "Gp3StorageClass", {
       metadata: { name: "gp3", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
       storageProvisioner: "ebs.csi.aws.com",
       parameters: { type: "gp3", encrypted: "true", fsType: "ext4" },
@@ -221,6 +222,10 @@ export class ClusterStack extends MlopsStack {
     });
     this.addKueueQueues(config, kueue);
 
+    addClusterMonitoring(this, {
+      storageClassName: gp3.metadata.name,
+      dependsOn: [namespaces.monitoring, gp3],
+    });
     if (config.modelRegistry.backend === "self-hosted") this.mlflowServer = this.addMlflowServer(config);
   }
 

@@ -18,8 +18,10 @@ import {
   TRAINING_DATA_BUCKETS,
   TRAINING_IDENTITY,
 } from "./cluster-contract";
+import { VARIANT_NAME } from "../constructs/serving/sagemaker-endpoint";
 import { MlopsStack, type SynthOptions } from "./mlops-stack";
 import { addInferenceServiceRoles, dataNames, SageMakerEndpoints } from "./serving";
+import { addPlatformMonitoring } from "./monitoring";
 
 /**
  * `<project>-<env>-platform`: compute and operations on AWS (network, EKS and its GPU node groups, the
@@ -269,6 +271,16 @@ export class PlatformStack extends MlopsStack {
       location,
       names,
       cluster: this.cluster,
+    });
+
+    addPlatformMonitoring(this, {
+      cluster: this.cluster,
+      endpoints: Object.values(this.sagemakerEndpoints.endpoints).map((endpoint) => ({
+        endpointName: endpoint.endpointName,
+        variantName: VARIANT_NAME,
+      })),
+      // The self-hosted registry's database; the SageMaker-managed tracking server has none to watch.
+      databases: this.modelRegistry.database ? [this.modelRegistry.names.databaseIdentifier] : [],
     });
 
     new TerraformOutput(this, "cluster_name", {

@@ -40,7 +40,7 @@ describe("platform stack", () => {
 
   describe("platform key", () => {
     it("rotates and lets CloudWatch Logs use it only for this account's log groups", () => {
-      const key = onlyResource(prod, "aws_kms_key");
+      const key = resourcesOf(prod, "aws_kms_key").PlatformKey;
       expect(key.enable_key_rotation).toBe(true);
       const statement = JSON.parse(key.policy as string).Statement[1];
       expect(statement.Principal).toEqual({ Service: "logs.eu-west-1.amazonaws.com" });
@@ -50,8 +50,8 @@ describe("platform stack", () => {
     });
 
     it("is protected in prod only", () => {
-      expect(onlyResource(prod, "aws_kms_key").lifecycle).toEqual({ prevent_destroy: true });
-      expect(onlyResource(dev, "aws_kms_key").lifecycle).toEqual({ prevent_destroy: false });
+      expect(resourcesOf(prod, "aws_kms_key").PlatformKey.lifecycle).toEqual({ prevent_destroy: true });
+      expect(resourcesOf(dev, "aws_kms_key").PlatformKey.lifecycle).toEqual({ prevent_destroy: false });
     });
   });
 

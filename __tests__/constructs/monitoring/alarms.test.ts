@@ -1,0 +1,174 @@
+import { DatabaseAlarms } from "../../../constructs/monitoring/database-alarms";
+import { EndpointAlarms } from "../../../constructs/monitoring/endpoint-alarms";
+import { GpuClusterAlarms } from "../../../constructs/monitoring/gpu-cluster-alarms";
+import { resourcesOf, type StackJson } from "../../helpers/synth";
+import { synthBare } from "./bare-stack";
+
+const TOPIC = "arn:aws:sns:eu-west-1:111111111111:mlops-dev-alerts";
+
+function alarm(json: StackJson, name: string): Record<string, unknown> {
+  const found = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm")).find(
+    (a) => a.alarm_name === name,
+  );
+  if (!found) throw new Error(`no alarm ${name}`);
+  return found;
+}
+
+describe("EndpointAlarms", () => {
+  let json: StackJson;
+  let names: readonly string[];
+  beforeAll(() => {
+    json = synthBare((stack) => {
+      names = new EndpointAlarms(stack, "Churn", {
+        endpointName: "mlops-dev-churn",
+        alarmTopicArn: TOPIC,
+        modelLatencyP95Ms: 250,
+        serverErrorThreshold: 3,
+      }).alarmNames;
+    });
+  });
+
+  it("alarms on p95 ModelLatency of the endpoint's variant, in microseconds", () => {
+    expect(alarm(json, "mlops-dev-churn-model-latency-p95")).toMatchObject({
+      namespace: "AWS/SageMaker",
+      metric_name: "ModelLatency",
+      extended_statistic: "p95",
+      dimensions: { EndpointName: "mlops-dev-churn", VariantName: "AllTraffic" },
+      threshold: 250_000,
+      comparison_operator: "GreaterThanThreshold",
+    });
+  });
+
+  it("alarms on 5xx invocation errors at the threshold given", () => {
+    expect(alarm(json, "mlops-dev-churn-invocation-5xx-errors")).toMatchObject({
+      metric_name: "Invocation5XXErrors",
+      statistic: "Sum",
+      threshold: 3,
+      comparison_operator: "GreaterThanOrEqualToThreshold",
+    });
+  });
+
+  it("alarms on model errors at the default threshold", () => {
+    expect(alarm(json, "mlops-dev-churn-invocation-model-errors")).toMatchObject({
+      metric_name: "InvocationModelErrors",
+      threshold: 5,
+    });
+  });
+
+  it("notifies the topic on alarm and recovery, and treats no traffic as OK", () => {
+    for (const name of names) {
+      expect(alarm(json, name)).toMatchObject({
+        alarm_actions: [TOPIC],
+        ok_actions: [TOPIC],
+        treat_missing_data: "notBreaching",
+      });
+    }
+  });
+
+  it("rejects a threshold that is not positive", () => {
+    expect(() =>
+      synthBare(
+        (stack) =>
+          new EndpointAlarms(stack, "Bad", { endpointName: "e", alarmTopicArn: TOPIC, modelLatencyP95Ms: 0 }),
+      ),
+    ).toThrow(/EndpointAlarms test\/Bad: modelLatencyP95Ms must be a positive number, got 0/);
+  });
+});
+
+describe("DatabaseAlarms", () => {
+  let json: StackJson;
+  beforeAll(() => {
+    json = synthBare((stack) => {
+      new DatabaseAlarms(stack, "Registry", {
+        dbInstanceIdentifier: "mlops-dev-mlflow",
+        alarmTopicArn: TOPIC,
+        freeStorageGiB: 2,
+        maxConnections: 40,
+      });
+    });
+  });
+
+  it("alarms on CPU above the default 80 %", () => {
+    expect(alarm(json, "mlops-dev-mlflow-cpu-utilization")).toMatchObject({
+      namespace: "AWS/RDS",
+      metric_name: "CPUUtilization",
+      dimensions: { DBInstanceIdentifier: "mlops-dev-mlflow" },
+      threshold: 80,
+      comparison_operator: "GreaterThanThreshold",
+    });
+  });
+
+  it("alarms on free storage below the GiB given, in bytes, and on missing data", () => {
+    expect(alarm(json, "mlops-dev-mlflow-free-storage")).toMatchObject({
+      metric_name: "FreeStorageSpace",
+      threshold: 2 * 1024 ** 3,
+      comparison_operator: "LessThanThreshold",
+      treat_missing_data: "breaching",
+    });
+  });
+
+  it("alarms on connections above the count given", () => {
+    expect(alarm(json, "mlops-dev-mlflow-connections")).toMatchObject({
+      metric_name: "DatabaseConnections",
+      threshold: 40,
+      alarm_actions: [TOPIC],
+    });
+  });
+
+  it("rejects a CPU percentage above 100", () => {
+    expect(() =>
+      synthBare(
+        (stack) =>
+          new DatabaseAlarms(stack, "Bad", {
+            dbInstanceIdentifier: "d",
+            alarmTopicArn: TOPIC,
+            cpuUtilizationPercent: 120,
+          }),
+      ),
+    ).toThrow(/cpuUtilizationPercent must be at most 100, got 120/);
+  });
+});
+
+describe("GpuClusterAlarms", () => {
+  let json: StackJson;
+  beforeAll(() => {
+    json = synthBare((stack) => {
+      new GpuClusterAlarms(stack, "Gpu", {
+        clusterName: "mlops-dev",
+        alarmTopicArn: TOPIC,
+        gpuIdleMinutes: 30,
+      });
+    });
+  });
+
+  it("alarms on failed nodes from Container Insights by cluster name", () => {
+    expect(alarm(json, "mlops-dev-failed-nodes")).toMatchObject({
+      namespace: "ContainerInsights",
+      metric_name: "cluster_failed_node_count",
+      dimensions: { ClusterName: "mlops-dev" },
+      threshold: 1,
+      comparison_operator: "GreaterThanOrEqualToThreshold",
+    });
+  });
+
+  it("alarms on GPUs idle for the minutes given (5-minute periods) and treats no GPU nodes as OK", () => {
+    expect(alarm(json, "mlops-dev-gpus-idle")).toMatchObject({
+      metric_name: "node_gpu_utilization",
+      period: 300,
+      evaluation_periods: 6,
+      threshold: 5,
+      comparison_operator: "LessThanThreshold",
+      treat_missing_data: "notBreaching",
+    });
+  });
+
+  it("rejects idle minutes CloudWatch cannot evaluate", () => {
+    const build = (gpuIdleMinutes: number) => () =>
+      synthBare(
+        (stack) =>
+          new GpuClusterAlarms(stack, "Bad", { clusterName: "c", alarmTopicArn: TOPIC, gpuIdleMinutes }),
+      );
+    expect(build(7)).toThrow(/gpuIdleMinutes must be a multiple of 5 up to 1440/);
+    expect(build(1445)).toThrow(/gpuIdleMinutes must be a multiple of 5 up to 1440/);
+  });
+});

@@ -1,0 +1,69 @@
+import { parseEnvironment } from "../../../environments/load";
+import { configFor, rawEnvironment, type Patch } from "../../helpers/synth";
+
+function problems(name: string, patch: Patch): string[] {
+  const result = parseEnvironment(JSON.stringify(rawEnvironment(name, patch)), `${name}.yaml`);
+  return result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`);
+}
+
+describe("monitoring section", () => {
+  it("defaults dev to a cheap, short-lived setup", () => {
+    expect(configFor("dev").monitoring).toMatchObject({
+      budget: { monthlyLimitUsd: 1000, forecastedPercent: 80, actualPercent: 100 },
+      costAnomalies: { enabled: true, thresholdUsd: 50 },
+      gpu: { idleMinutes: 30, idleUtilizationPercent: 5 },
+      prometheus: { retentionDays: 7, volumeSizeGiB: 20, replicas: 1, managedRemoteWrite: false },
+      grafana: { exposure: "cluster-ip", adminPasswordRevision: 1 },
+    });
+  });
+
+  it("defaults prod to durable, redundant metrics", () => {
+    expect(configFor("prod").monitoring).toMatchObject({
+      budget: { monthlyLimitUsd: 10000 },
+      prometheus: { retentionDays: 30, volumeSizeGiB: 200, replicas: 2, managedRemoteWrite: true },
+      alertmanager: { replicas: 2 },
+      database: { freeStorageGiB: 20 },
+    });
+  });
+
+  it("reads subscribers keyed by name", () => {
+    expect(configFor("prod").monitoring.alerts.subscriptions).toEqual({
+      oncall: { protocol: "email", endpoint: "ml-platform-oncall@example.com" },
+    });
+  });
+
+  it("rejects an https subscriber without https://", () => {
+    expect(
+      problems("dev", {
+        monitoring: {
+          alerts: { subscriptions: { hook: { protocol: "https", endpoint: "http://x.example.com" } } },
+        },
+      }),
+    ).toEqual(["monitoring.alerts.subscriptions.hook.endpoint: must start with https:// for protocol https"]);
+  });
+
+  it("rejects idle minutes CloudWatch cannot evaluate", () => {
+    expect(problems("dev", { monitoring: { gpu: { idleMinutes: 42 } } })).toEqual([
+      "monitoring.gpu.idleMinutes: must be a multiple of 5 (CloudWatch evaluates 5-minute periods)",
+    ]);
+  });
+
+  it("rejects a percentage of 100 or more", () => {
+    expect(problems("dev", { monitoring: { prometheus: { storageFullPercent: 100 } } })).toEqual([
+      "monitoring.prometheus.storageFullPercent: must be below 100 (a percentage)",
+    ]);
+  });
+
+  it("rejects more budget emails than AWS Budgets allows", () => {
+    const emails = Array.from({ length: 11 }, (_, i) => `p${i}@example.com`);
+    expect(problems("dev", { monitoring: { budget: { emails } } })).toEqual([
+      "monitoring.budget.emails: must list at most 10 addresses (an AWS Budgets limit)",
+    ]);
+  });
+
+  it("rejects unknown settings", () => {
+    expect(problems("dev", { monitoring: { budget: { limit: 5 } } })).toEqual([
+      "monitoring.budget.limit: is not a known setting (check the spelling; unknown keys are errors)",
+    ]);
+  });
+});

@@ -1,0 +1,264 @@
+import { Testing } from "cdktf";
+import { parse } from "yaml";
+import { MlopsStack } from "../../stacks/mlops-stack";
+import { addClusterMonitoring, addPlatformMonitoring } from "../../stacks/monitoring";
+import {
+  configFor,
+  onlyResource,
+  resourcesOf,
+  synthEnvironment,
+  synthStack,
+  type StackJson,
+} from "../helpers/synth";
+
+function alarm(json: StackJson, name: string): Record<string, unknown> {
+  const found = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm")).find(
+    (a) => a.alarm_name === name,
+  );
+  if (!found) throw new Error(`no alarm ${name}`);
+  return found;
+}
+
+describe.each([
+  ["dev", 1000, 50],
+  ["test", 2000, 100],
+  ["prod", 10000, 250],
+])("the %s platform stack", (env, limit, anomalyThreshold) => {
+  let platform: StackJson;
+  beforeAll(() => {
+    platform = synthEnvironment(configFor(env)).json.platform;
+  });
+
+  it("has the environment's encrypted alert topic", () => {
+    expect(onlyResource(platform, "aws_sns_topic")).toMatchObject({
+      name: `mlops-${env}-alerts`,
+      kms_master_key_id: expect.stringContaining("aws_kms_key"),
+    });
+  });
+
+  it("has a monthly budget with the tier's limit, told at 80 % forecast and 100 % actual", () => {
+    const budget = onlyResource(platform, "aws_budgets_budget");
+    expect(budget).toMatchObject({
+      name: `mlops-${env}-monthly`,
+      limit_amount: limit.toFixed(2),
+      time_unit: "MONTHLY",
+    });
+    expect(
+      (budget.notification as Record<string, unknown>[]).map((n) => [n.notification_type, n.threshold]),
+    ).toEqual([
+      ["FORECASTED", 80],
+      ["ACTUAL", 100],
+    ]);
+  });
+
+  it("detects cost anomalies above the tier's threshold", () => {
+    expect(onlyResource(platform, "aws_ce_anomaly_subscription")).toMatchObject({
+      threshold_expression: { dimension: { values: [anomalyThreshold.toFixed(2)] } },
+    });
+  });
+
+  it("has the environment's CloudWatch dashboard", () => {
+    expect(onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_name).toBe(`mlops-${env}-platform`);
+  });
+});
+
+it("subscribes the prod file's on-call address", () => {
+  const platform = synthEnvironment(configFor("prod")).json.platform;
+  expect(onlyResource(platform, "aws_sns_topic_subscription")).toMatchObject({
+    protocol: "email",
+    endpoint: "ml-platform-oncall@example.com",
+  });
+});
+
+describe("platform monitoring with workloads to watch", () => {
+  let json: StackJson;
+  const grants: [string, string, string][] = [];
+  beforeAll(() => {
+    const config = configFor("prod", {
+      monitoring: {
+        inference: { latencyP95Ms: 300 },
+        database: { maxConnections: 150 },
+        gpu: { idleMinutes: 45 },
+      },
+    });
+    const stack = new MlopsStack(Testing.app(), { config, part: "platform" });
+    addPlatformMonitoring(stack, {
+      cluster: {
+        clusterName: "mlops-prod-eks",
+        clusterArn: "arn:aws:eks:eu-west-1:333333333333:cluster/mlops-prod-eks",
+        grantServiceAccount: (namespace, serviceAccount, role) =>
+          grants.push([namespace, serviceAccount, role.roleArn]),
+      },
+      endpoints: [{ endpointName: "mlops-prod-churn" }],
+      databases: ["mlops-prod-mlflow"],
+    });
+    json = synthStack(stack);
+  });
+
+  it("alarms on each endpoint with the environment's latency threshold", () => {
+    expect(alarm(json, "mlops-prod-churn-model-latency-p95").threshold).toBe(300_000);
+    expect(alarm(json, "mlops-prod-churn-invocation-5xx-errors").threshold).toBe(5);
+  });
+
+  it("alarms on the registry database with the environment's thresholds", () => {
+    expect(alarm(json, "mlops-prod-mlflow-connections").threshold).toBe(150);
+    expect(alarm(json, "mlops-prod-mlflow-free-storage").threshold).toBe(20 * 1024 ** 3);
+  });
+
+  it("alarms on idle GPUs of the cluster after the environment's idle minutes", () => {
+    expect(alarm(json, "mlops-prod-eks-gpus-idle").evaluation_periods).toBe(9);
+  });
+
+  it("shows every alarm on the dashboard", () => {
+    const body = JSON.parse(onlyResource(json, "aws_cloudwatch_dashboard").dashboard_body as string) as {
+      widgets: { type: string; properties: { alarms?: string[] } }[];
+    };
+    expect(body.widgets[0].properties.alarms).toHaveLength(8);
+  });
+
+  it("gives Alertmanager and Prometheus their roles through Pod Identity", () => {
+    expect(grants.map(([namespace, serviceAccount]) => [namespace, serviceAccount])).toEqual([
+      ["monitoring", "alertmanager"],
+      ["monitoring", "prometheus"],
+    ]);
+  });
+
+  it("lets Alertmanager's role publish to the topic", () => {
+    const policies = Object.values(resourcesOf(json, "aws_iam_role_policy"));
+    expect(policies.map((p) => p.name)).toEqual(expect.arrayContaining(["publish-mlops-prod-alerts"]));
+  });
+
+  it("creates the managed Prometheus workspace in prod", () => {
+    expect(onlyResource(json, "aws_prometheus_workspace").alias).toBe("mlops-prod-metrics");
+  });
+});
+
+describe("cluster monitoring", () => {
+  let json: StackJson;
+  let text: string;
+  beforeAll(() => {
+    const stack = new MlopsStack(Testing.app(), { config: configFor("prod"), part: "cluster" });
+    addClusterMonitoring(stack, { storageClassName: "gp3-encrypted" });
+    text = Testing.synth(stack);
+    json = synthStack(stack);
+  });
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const values = (name: string): any =>
+    parse(
+      (Object.values(resourcesOf(json, "helm_release")).find((r) => r.name === name)!.values as string[])[0],
+    );
+
+  it("installs kube-prometheus-stack and the DCGM exporter", () => {
+    expect(
+      Object.values(resourcesOf(json, "helm_release"))
+        .map((r) => [r.name, r.version])
+        .sort(),
+    ).toEqual([
+      ["dcgm-exporter", expect.stringMatching(/^\d+\.\d+\.\d+$/)],
+      ["kube-prometheus-stack", expect.stringMatching(/^\d+\.\d+\.\d+$/)],
+    ]);
+  });
+
+  it("sizes Prometheus for the tier", () => {
+    expect(values("kube-prometheus-stack").prometheus.prometheusSpec).toMatchObject({
+      retention: "30d",
+      replicas: 2,
+      storageSpec: {
+        volumeClaimTemplate: {
+          spec: { storageClassName: "gp3-encrypted", resources: { requests: { storage: "200Gi" } } },
+        },
+      },
+    });
+  });
+
+  it("routes alerts to the platform stack's topic by name", () => {
+    const receivers = values("kube-prometheus-stack").alertmanager.config.receivers as {
+      sns_configs?: { topic_arn: string }[];
+    }[];
+    expect(receivers.find((r) => r.sns_configs)!.sns_configs![0].topic_arn).toBe(
+      "arn:aws:sns:eu-west-1:333333333333:mlops-prod-alerts",
+    );
+  });
+
+  it("remote-writes to the managed workspace found by alias in prod", () => {
+    expect(onlyResource({ resource: json.data } as StackJson, "aws_prometheus_workspaces")).toEqual({
+      alias_prefix: "mlops-prod-metrics",
+    });
+    expect(values("kube-prometheus-stack").prometheus.prometheusSpec.remoteWrite[0].url).toMatch(
+      /^https:\/\/aps-workspaces\.eu-west-1\.amazonaws\.com\/workspaces\/\$\{element\(data\.aws_prometheus_workspaces\.\w+\.workspace_ids, 0\)\}\/api\/v1\/remote_write$/,
+    );
+  });
+
+  it("provisions the dashboards", () => {
+    expect(Object.keys(resourcesOf(json, "kubernetes_config_map_v1"))).toHaveLength(4);
+  });
+
+  it("puts no secret value into the synthesized stack", () => {
+    expect(text).not.toMatch(/"(secret_string|admin-password|adminPassword)"\s*:\s*"(?!\$\{)/);
+    expect(onlyResource(json, "aws_secretsmanager_secret_version").secret_string).toBeUndefined();
+  });
+});
+
+it("creates the budget and the anomaly subscription after the topic policy that lets them publish", () => {
+  const platform = synthEnvironment(configFor("dev")).json.platform;
+  const policy = expect.stringMatching(/^aws_sns_topic_policy\.Monitoring_Alerts_Policy_\w+$/);
+  expect(onlyResource(platform, "aws_budgets_budget").depends_on).toEqual([policy]);
+  expect(onlyResource(platform, "aws_ce_anomaly_subscription").depends_on).toEqual([policy]);
+});
+
+describe("monitoring wired into the dev environment", () => {
+  let platform: StackJson;
+  let cluster: StackJson;
+  beforeAll(() => {
+    const { json } = synthEnvironment(configFor("dev"));
+    platform = json.platform;
+    cluster = json.cluster;
+  });
+
+  it("alarms on the environment's EKS cluster", () => {
+    expect(alarm(platform, "mlops-dev-eks-gpus-idle")).toMatchObject({
+      dimensions: { ClusterName: "mlops-dev-eks" },
+      evaluation_periods: 6,
+    });
+    expect(alarm(platform, "mlops-dev-eks-failed-nodes").metric_name).toBe("cluster_failed_node_count");
+  });
+
+  it("alarms on the self-hosted registry's database with the tier's thresholds", () => {
+    expect(alarm(platform, "mlops-dev-mlflow-free-storage")).toMatchObject({
+      dimensions: { DBInstanceIdentifier: "mlops-dev-mlflow" },
+      threshold: 2 * 1024 ** 3,
+    });
+    expect(alarm(platform, "mlops-dev-mlflow-connections").threshold).toBe(50);
+    expect(alarm(platform, "mlops-dev-mlflow-cpu-utilization").threshold).toBe(80);
+  });
+
+  it("binds Alertmanager's role to its service account in the cluster", () => {
+    const associations = Object.values(resourcesOf(platform, "aws_eks_pod_identity_association"));
+    expect(associations).toContainEqual(
+      expect.objectContaining({ namespace: "monitoring", service_account: "alertmanager" }),
+    );
+  });
+
+  it("runs Prometheus, Grafana and the DCGM exporter in the monitoring namespace, after it exists", () => {
+    const releases = Object.values(resourcesOf(cluster, "helm_release")).filter((r) =>
+      ["kube-prometheus-stack", "dcgm-exporter"].includes(r.name as string),
+    );
+    expect(releases.map((r) => r.namespace)).toEqual(["monitoring", "monitoring"]);
+    const stack = releases.find((r) => r.name === "kube-prometheus-stack")!;
+    expect(stack.depends_on).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^kubernetes_namespace_v1\.MonitoringNamespace/)]),
+    );
+  });
+
+  it("keeps Prometheus on the cluster's encrypted gp3 class", () => {
+    const stack = Object.values(resourcesOf(cluster, "helm_release")).find(
+      (r) => r.name === "kube-prometheus-stack",
+    )!;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const values = parse((stack.values as string[])[0]) as any;
+    expect(values.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName).toMatch(
+      /kubernetes_storage_class_v1\.Gp3StorageClass\w*\.metadata\[0\]\.name/,
+    );
+  });
+});

@@ -1,0 +1,37 @@
+/**
+ * The monitoring contract between the platform and the workloads it watches. Workloads that follow it are
+ * scraped, dashboarded and alerted on without touching the monitoring code; see docs/monitoring.md.
+ */
+
+/** Label a Kubernetes Service carries to be scraped by Prometheus (value {@link METRICS_LABEL_VALUE}). */
+export const METRICS_LABEL = "mlops.platform/metrics";
+export const METRICS_LABEL_VALUE = "true";
+
+/** Name of the Service port that serves Prometheus metrics. */
+export const METRICS_PORT_NAME = "metrics";
+
+/** HTTP path of the metrics. */
+export const METRICS_PATH = "/metrics";
+
+/**
+ * Metrics an inference service exposes (the names of prometheus-fastapi-instrumentator and most Python
+ * model servers): a latency histogram in seconds, and a request counter with the HTTP status in `status`
+ * (`500` or `5xx` both count as server errors).
+ */
+export const INFERENCE_METRICS = {
+  latencyHistogram: "http_request_duration_seconds",
+  requestCounter: "http_requests_total",
+  statusLabel: "status",
+  serverErrorStatus: "5.*",
+} as const;
+
+/** Label of the Grafana sidecar that loads dashboards from ConfigMaps. */
+export const GRAFANA_DASHBOARD_LABEL = "grafana_dashboard";
+export const GRAFANA_DASHBOARD_LABEL_VALUE = "1";
+
+/** Service accounts of the kube-prometheus-stack release, fixed so Pod Identity roles can be bound to them. */
+export const PROMETHEUS_SERVICE_ACCOUNT = "prometheus";
+export const ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager";
+
+/** The taint every GPU node carries (set by the GPU node groups), tolerated by the DCGM exporter. */
+export const GPU_TAINT_KEY = "nvidia.com/gpu";

@@ -1,0 +1,119 @@
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { Construct } from "constructs";
+import { recordPackageVersion } from "../core/package-info";
+
+/** Properties of an {@link EndpointAlarms}. */
+export interface EndpointAlarmsProps {
+  /** The SageMaker endpoint, by name (deterministic, so the endpoint may live in this or another stack). */
+  readonly endpointName: string;
+  /**
+   * The production variant whose metrics are watched (SageMaker publishes per endpoint and variant).
+   * @default "AllTraffic"
+   */
+  readonly variantName?: string;
+  /** SNS topic that alarm and recovery notifications go to. */
+  readonly alarmTopicArn: string;
+  /**
+   * Alarm when the p95 `ModelLatency` stays above this many milliseconds.
+   * @default 1000
+   */
+  readonly modelLatencyP95Ms?: number;
+  /**
+   * Alarm when `Invocation5XXErrors` in 5 minutes reach this count.
+   * @default 5
+   */
+  readonly serverErrorThreshold?: number;
+  /**
+   * Alarm when `InvocationModelErrors` in 5 minutes reach this count.
+   * @default 5
+   */
+  readonly modelErrorThreshold?: number;
+}
+
+/**
+ * CloudWatch alarms for one SageMaker endpoint (namespace `AWS/SageMaker`, dimensions `EndpointName` and
+ * `VariantName`): p95 model latency, 5xx invocation errors and model errors. No traffic is not an alarm
+ * (missing data counts as OK). Their names start with the endpoint's name, so they can be referenced by name,
+ * for example by a deployment configuration that rolls back on them.
+ *
+ * @example
+ * new EndpointAlarms(this, "ChurnAlarms", {
+ *   endpointName: "mlops-dev-churn", alarmTopicArn: topic.topicArn, modelLatencyP95Ms: 500,
+ * });
+ */
+export class EndpointAlarms extends Construct {
+  readonly latency: CloudwatchMetricAlarm;
+  readonly serverErrors: CloudwatchMetricAlarm;
+  readonly modelErrors: CloudwatchMetricAlarm;
+  /** Names of the three alarms. */
+  readonly alarmNames: readonly string[];
+
+  constructor(scope: Construct, id: string, props: EndpointAlarmsProps) {
+    super(scope, id);
+    recordPackageVersion(this);
+    const latencyMs = positive(this, "modelLatencyP95Ms", props.modelLatencyP95Ms ?? 1000);
+    const serverErrors = positive(this, "serverErrorThreshold", props.serverErrorThreshold ?? 5);
+    const modelErrors = positive(this, "modelErrorThreshold", props.modelErrorThreshold ?? 5);
+    const endpoint = props.endpointName;
+    const names = {
+      latency: `${endpoint}-model-latency-p95`,
+      serverErrors: `${endpoint}-invocation-5xx-errors`,
+      modelErrors: `${endpoint}-invocation-model-errors`,
+    };
+    const common = {
+      namespace: "AWS/SageMaker",
+      dimensions: { EndpointName: endpoint, VariantName: props.variantName ?? "AllTraffic" },
+      alarmActions: [props.alarmTopicArn],
+      okActions: [props.alarmTopicArn],
+      // An endpoint without traffic publishes nothing; that is not an incident.
+      treatMissingData: "notBreaching",
+    };
+
+    this.latency = new CloudwatchMetricAlarm(this, "ModelLatencyP95", {
+      ...common,
+      alarmName: names.latency,
+      alarmDescription: `p95 model latency of SageMaker endpoint ${endpoint} above ${latencyMs} ms for 3 of 5 minutes`,
+      metricName: "ModelLatency",
+      extendedStatistic: "p95",
+      period: 60,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      // ModelLatency is published in microseconds.
+      threshold: latencyMs * 1000,
+      comparisonOperator: "GreaterThanThreshold",
+    });
+    this.serverErrors = new CloudwatchMetricAlarm(this, "Invocation5xxErrors", {
+      ...common,
+      alarmName: names.serverErrors,
+      alarmDescription: `SageMaker endpoint ${endpoint} returned at least ${serverErrors} 5xx errors in 5 minutes`,
+      metricName: "Invocation5XXErrors",
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: serverErrors,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+    this.modelErrors = new CloudwatchMetricAlarm(this, "InvocationModelErrors", {
+      ...common,
+      alarmName: names.modelErrors,
+      alarmDescription: `The model behind SageMaker endpoint ${endpoint} failed at least ${modelErrors} invocations in 5 minutes`,
+      metricName: "InvocationModelErrors",
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: modelErrors,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+    this.alarmNames = [names.latency, names.serverErrors, names.modelErrors];
+  }
+}
+
+/** `value` when it is a positive number; a precise error otherwise. */
+export function positive(scope: Construct, prop: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(
+      `${scope.constructor.name} ${scope.node.path}: ${prop} must be a positive number, got ${value}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,317 @@
+import { Release } from "@cdktf/provider-helm/lib/release";
+import type { ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+import { stringify } from "yaml";
+import { platformAlertRules, type AlertRuleGroup, type PlatformAlertThresholds } from "./alert-rules";
+import {
+  ALERTMANAGER_SERVICE_ACCOUNT,
+  GRAFANA_DASHBOARD_LABEL,
+  GRAFANA_DASHBOARD_LABEL_VALUE,
+  METRICS_LABEL,
+  METRICS_LABEL_VALUE,
+  METRICS_PATH,
+  METRICS_PORT_NAME,
+  PROMETHEUS_SERVICE_ACCOUNT,
+} from "./conventions";
+import { recordPackageVersion } from "../core/package-info";
+
+/**
+ * The kube-prometheus-stack chart version this construct is written and tested against
+ * (prometheus-community/helm-charts). Bump it deliberately, per environment if need be.
+ */
+export const KUBE_PROMETHEUS_STACK_CHART_VERSION = "88.1.5";
+
+/** Properties of a {@link KubePrometheusStack}. */
+export interface KubePrometheusStackProps {
+  /**
+   * Namespace of the release (it must exist).
+   * @default "monitoring"
+   */
+  readonly namespace?: string;
+  /** @default KUBE_PROMETHEUS_STACK_CHART_VERSION */
+  readonly chartVersion?: string;
+  /** Prometheus itself. */
+  readonly prometheus: {
+    /** Days metrics are kept. */
+    readonly retentionDays: number;
+    /** Size of each replica's persistent volume, in GiB. */
+    readonly volumeSizeGiB: number;
+    /**
+     * StorageClass of the volume; it must encrypt (the cluster's gp3 encrypted class does).
+     * @default - the cluster's default StorageClass
+     */
+    readonly storageClassName?: string;
+    /** @default 1 */
+    readonly replicas?: number;
+    /** @default "30s" */
+    readonly scrapeInterval?: string;
+    /**
+     * Send every sample to a remote-write endpoint (Amazon Managed Service for Prometheus), signed with
+     * SigV4 by the Pod Identity role bound to the `prometheus` service account.
+     * @default - no remote write
+     */
+    readonly remoteWrite?: { readonly url: string; readonly region: string };
+  };
+  /** Alertmanager and where it sends alerts. */
+  readonly alertmanager: {
+    /** SNS topic alerts are published to, signed with SigV4 by the Pod Identity role of `alertmanager`. */
+    readonly snsTopicArn: string;
+    readonly region: string;
+    /** @default 1 */
+    readonly replicas?: number;
+  };
+  /** Grafana. */
+  readonly grafana: {
+    /**
+     * Existing Kubernetes Secret with the admin credential, keys `admin-user` and `admin-password`
+     * (see {@link GrafanaAdminCredential}). Grafana never falls back to a default password.
+     */
+    readonly adminSecretName: string;
+    /**
+     * How Grafana is reached: only inside the cluster (`kubectl port-forward`) or through an internal
+     * Network Load Balancer in the VPC. Never from the internet.
+     * @default "cluster-ip"
+     */
+    readonly exposure?: "cluster-ip" | "internal-load-balancer";
+  };
+  /** Thresholds of the platform's alert rules. @default - the defaults of {@link PlatformAlertThresholds} */
+  readonly alertThresholds?: PlatformAlertThresholds;
+  /**
+   * Namespaces whose Services labelled `mlops.platform/metrics: "true"` are scraped (a ServiceMonitor each).
+   * @default { mlflow: "mlflow", serving: "serving" }
+   */
+  readonly scrapedNamespaces?: { readonly mlflow?: string; readonly serving?: string };
+  /** Resources the release waits for (the Grafana admin secret, the namespace...). @default - none */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/** A ServiceMonitor as kube-prometheus-stack's `prometheus.additionalServiceMonitors` takes it. */
+export interface ServiceMonitorValues {
+  readonly name: string;
+  readonly namespaceSelector: { readonly matchNames: readonly string[] };
+  readonly selector: { readonly matchLabels: Record<string, string> };
+  readonly endpoints: readonly { readonly port: string; readonly path: string; readonly interval: string }[];
+}
+
+/**
+ * The cluster's monitoring: the kube-prometheus-stack Helm chart (Prometheus Operator, Prometheus,
+ * Alertmanager, Grafana, kube-state-metrics, node exporter) at a pinned version, configured for the platform:
+ *
+ * - Prometheus keeps `retentionDays` of metrics on an encrypted persistent volume (and stops at 80 % of it
+ *   by size, so a full disk never stops ingestion), and optionally remote-writes to Amazon Managed Prometheus;
+ * - Alertmanager sends every alert (firing and resolved) to the environment's SNS topic;
+ * - Grafana reads its admin credential from an existing Secret, has no ingress, and loads the platform's
+ *   dashboards from ConfigMaps labelled `grafana_dashboard: "1"`;
+ * - the platform's alert rules become a PrometheusRule, and ServiceMonitors scrape MLflow and the inference
+ *   services that follow the metrics convention.
+ *
+ * Rules and ServiceMonitors are rendered by the chart, not as `kubernetes_manifest` resources: the chart
+ * installs the CRDs first, whereas `kubernetes_manifest` needs the CRDs to exist when the plan is made, which
+ * fails on a new cluster.
+ *
+ * @example
+ * new KubePrometheusStack(this, "Monitoring", {
+ *   prometheus: { retentionDays: 15, volumeSizeGiB: 50, storageClassName: "gp3-encrypted" },
+ *   alertmanager: { snsTopicArn: AlertTopic.arnFor(location, "mlops-dev-alerts"), region: "eu-west-1" },
+ *   grafana: { adminSecretName: credential.kubernetesSecretName },
+ *   alertThresholds: { gpuIdleMinutes: 30 },
+ * });
+ */
+export class KubePrometheusStack extends Construct {
+  /** The Helm release. */
+  readonly release: Release;
+  readonly namespace: string;
+  /** The values given to the chart (what the release's `values` holds, as YAML). */
+  readonly values: Record<string, unknown>;
+  /** The alert rule groups of the platform's PrometheusRule. */
+  readonly alertRuleGroups: readonly AlertRuleGroup[];
+  /** The ServiceMonitors the chart creates. */
+  readonly serviceMonitors: readonly ServiceMonitorValues[];
+
+  constructor(scope: Construct, id: string, props: KubePrometheusStackProps) {
+    super(scope, id);
+    recordPackageVersion(this);
+    const where = `KubePrometheusStack ${this.node.path}`;
+    const { prometheus, alertmanager, grafana } = props;
+    if (!Number.isInteger(prometheus.retentionDays) || prometheus.retentionDays < 1) {
+      throw new Error(`${where}: prometheus.retentionDays must be a whole number of days, at least 1`);
+    }
+    if (!Number.isInteger(prometheus.volumeSizeGiB) || prometheus.volumeSizeGiB < 5) {
+      throw new Error(`${where}: prometheus.volumeSizeGiB must be a whole number of GiB, at least 5`);
+    }
+    if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(alertmanager.snsTopicArn)) {
+      throw new Error(
+        `${where}: alertmanager.snsTopicArn "${alertmanager.snsTopicArn}" is not an SNS topic ARN`,
+      );
+    }
+    if (!grafana.adminSecretName) {
+      throw new Error(
+        `${where}: grafana.adminSecretName must name the Secret that holds Grafana's admin credential`,
+      );
+    }
+    this.namespace = props.namespace ?? "monitoring";
+    const scrapeInterval = prometheus.scrapeInterval ?? "30s";
+    const mlflowNamespace = props.scrapedNamespaces?.mlflow ?? "mlflow";
+    const servingNamespace = props.scrapedNamespaces?.serving ?? "serving";
+
+    this.alertRuleGroups = platformAlertRules(props.alertThresholds, {
+      serving: servingNamespace,
+      mlflow: mlflowNamespace,
+      monitoring: this.namespace,
+    });
+    const serviceMonitor = (name: string, namespace: string): ServiceMonitorValues => ({
+      name,
+      namespaceSelector: { matchNames: [namespace] },
+      selector: { matchLabels: { [METRICS_LABEL]: METRICS_LABEL_VALUE } },
+      endpoints: [{ port: METRICS_PORT_NAME, path: METRICS_PATH, interval: scrapeInterval }],
+    });
+    this.serviceMonitors = [
+      serviceMonitor("mlflow", mlflowNamespace),
+      serviceMonitor("inference-services", servingNamespace),
+    ];
+
+    const internalLoadBalancer = grafana.exposure === "internal-load-balancer";
+    this.values = {
+      fullnameOverride: "kube-prometheus-stack",
+      defaultRules: { create: true },
+      additionalPrometheusRulesMap: { "mlops-platform": { groups: this.alertRuleGroups } },
+      prometheus: {
+        serviceAccount: { create: true, name: PROMETHEUS_SERVICE_ACCOUNT },
+        additionalServiceMonitors: this.serviceMonitors,
+        prometheusSpec: {
+          replicas: prometheus.replicas ?? 1,
+          scrapeInterval,
+          retention: `${prometheus.retentionDays}d`,
+          // Prometheus' GB are GiB; 80 % leaves room for the WAL and compaction before the volume is full.
+          retentionSize: `${Math.floor(prometheus.volumeSizeGiB * 0.8)}GB`,
+          // Select every ServiceMonitor, PodMonitor, Probe and rule in the cluster, not only this release's,
+          // so workloads can bring their own.
+          serviceMonitorSelectorNilUsesHelmValues: false,
+          podMonitorSelectorNilUsesHelmValues: false,
+          probeSelectorNilUsesHelmValues: false,
+          ruleSelectorNilUsesHelmValues: false,
+          storageSpec: {
+            volumeClaimTemplate: {
+              spec: {
+                ...(prometheus.storageClassName ? { storageClassName: prometheus.storageClassName } : {}),
+                accessModes: ["ReadWriteOnce"],
+                resources: { requests: { storage: `${prometheus.volumeSizeGiB}Gi` } },
+              },
+            },
+          },
+          ...(prometheus.remoteWrite
+            ? {
+                remoteWrite: [
+                  {
+                    url: prometheus.remoteWrite.url,
+                    sigv4: { region: prometheus.remoteWrite.region },
+                    queueConfig: { maxSamplesPerSend: 1000, maxShards: 200, capacity: 2500 },
+                  },
+                ],
+              }
+            : {}),
+        },
+      },
+      alertmanager: {
+        enabled: true,
+        serviceAccount: { create: true, name: ALERTMANAGER_SERVICE_ACCOUNT },
+        alertmanagerSpec: { replicas: alertmanager.replicas ?? 1 },
+        config: {
+          global: { resolve_timeout: "5m" },
+          route: {
+            receiver: "sns",
+            group_by: ["alertname", "namespace"],
+            group_wait: "30s",
+            group_interval: "5m",
+            repeat_interval: "4h",
+            routes: [
+              // The chart's always-firing heartbeat and inhibitor alerts are not news.
+              { receiver: "null", matchers: ['alertname = "Watchdog"'] },
+              { receiver: "null", matchers: ['alertname = "InfoInhibitor"'] },
+            ],
+          },
+          inhibit_rules: [
+            {
+              source_matchers: ['severity = "critical"'],
+              target_matchers: ['severity = "warning"'],
+              equal: ["alertname", "namespace"],
+            },
+          ],
+          receivers: [
+            { name: "null" },
+            {
+              name: "sns",
+              sns_configs: [
+                {
+                  topic_arn: alertmanager.snsTopicArn,
+                  sigv4: { region: alertmanager.region },
+                  send_resolved: true,
+                  subject: "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}",
+                  attributes: { platform: "mlops" },
+                },
+              ],
+            },
+          ],
+        },
+      },
+      grafana: {
+        enabled: true,
+        admin: {
+          existingSecret: grafana.adminSecretName,
+          userKey: "admin-user",
+          passwordKey: "admin-password",
+        },
+        ingress: { enabled: false },
+        service: internalLoadBalancer
+          ? {
+              type: "LoadBalancer",
+              annotations: {
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+              },
+            }
+          : { type: "ClusterIP" },
+        defaultDashboardsTimezone: "utc",
+        sidecar: {
+          dashboards: {
+            enabled: true,
+            label: GRAFANA_DASHBOARD_LABEL,
+            labelValue: GRAFANA_DASHBOARD_LABEL_VALUE,
+          },
+        },
+        "grafana.ini": {
+          // Anonymous access, sign-up and embedding stay off whatever the chart's defaults become.
+          "auth.anonymous": { enabled: false },
+          users: { allow_sign_up: false },
+          security: { allow_embedding: false },
+          analytics: { reporting_enabled: false, check_for_updates: false },
+        },
+      },
+    };
+
+    this.release = new Release(this, "Resource", {
+      name: "kube-prometheus-stack",
+      repository: "https://prometheus-community.github.io/helm-charts",
+      chart: "kube-prometheus-stack",
+      version: props.chartVersion ?? KUBE_PROMETHEUS_STACK_CHART_VERSION,
+      namespace: this.namespace,
+      createNamespace: false,
+      atomic: true,
+      cleanupOnFail: true,
+      timeout: 900,
+      maxHistory: 5,
+      // Terraform would read a literal "${" in a value as its own interpolation.
+      values: [escapeInterpolation(stringify(this.values, { lineWidth: 0 }))],
+      dependsOn: props.dependsOn,
+    });
+  }
+}
+
+/**
+ * Escapes Terraform's `${` and `%{` so a literal string reaches the provider unchanged; cdktf tokens
+ * (`${TfToken[...]}`) stay as they are, so values may still refer to other resources.
+ */
+export function escapeInterpolation(text: string): string {
+  return text.replace(/\$\{(?!TfToken\[)/g, "$$${").replace(/%\{/g, "%%{");
+}

@@ -1,0 +1,193 @@
+/**
+ * The `monitoring` section of an environment file: who is told about alerts and costs, the thresholds of
+ * the alarms and alert rules, and how Prometheus and Grafana run in the cluster.
+ */
+import { z } from "zod";
+import { byTier, type Tier } from "../tier";
+
+const EMAIL = z
+  .string()
+  .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an email address such as oncall@example.com");
+const SUBSCRIPTION_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const KMS_KEY =
+  /^(alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+)$/;
+
+const percentage = (fallback: number) =>
+  z.number().gt(0, "must be above 0").lt(100, "must be below 100 (a percentage)").default(fallback);
+const positive = (fallback: number) => z.number().gt(0, "must be above 0").default(fallback);
+
+/** One subscriber of the alert topic. */
+const subscription = z.strictObject({
+  protocol: z.enum(["email", "email-json", "https", "sqs", "lambda", "sms"]),
+  /** Email address, HTTPS URL, SQS queue ARN, Lambda function ARN or phone number. */
+  endpoint: z.string().min(1),
+});
+
+/** The schema of the `monitoring` section, with the defaults of `tier`. */
+export function monitoringSection(tier: Tier) {
+  const t = byTier(tier);
+  return z
+    .strictObject({
+      /** The environment's SNS alert topic: CloudWatch alarms, budgets, cost anomalies and Alertmanager. */
+      alerts: z
+        .strictObject({
+          /** Who is told, keyed by a name of your choice (`oncall`, `slack`...). */
+          subscriptions: z
+            .record(
+              z.string().regex(SUBSCRIPTION_NAME, "must be 1-40 lowercase letters, digits or hyphens"),
+              subscription,
+            )
+            .default({}),
+          /**
+           * KMS key of the topic (alias or ARN); its policy must let CloudWatch, Budgets and Cost Anomaly
+           * Detection use it. Default: the topic owns a key with that policy.
+           */
+          kmsKey: z.string().regex(KMS_KEY, "must be a KMS alias (alias/...) or key or alias ARN").optional(),
+        })
+        .prefault({}),
+      /** AWS Budgets: a monthly cost budget for the environment's account. */
+      budget: z
+        .strictObject({
+          /** Monthly limit in US dollars. */
+          monthlyLimitUsd: positive(t({ dev: 1000, test: 2000, prod: 10000 })),
+          /** People are told when the month's forecast reaches this share of the limit. */
+          forecastedPercent: z.number().gt(0).max(1000).default(80),
+          /** People are told when the month's actual cost reaches this share of the limit. */
+          actualPercent: z.number().gt(0).max(1000).default(100),
+          /** Told as well as the alert topic (at most 10). */
+          emails: z.array(EMAIL).max(10, "must list at most 10 addresses (an AWS Budgets limit)").default([]),
+        })
+        .prefault({}),
+      /** AWS Cost Anomaly Detection over the account's services. */
+      costAnomalies: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Tell people about an anomaly whose total cost impact reaches this many US dollars. */
+          thresholdUsd: positive(t({ dev: 50, test: 100, prod: 250 })),
+          /** Sent a daily summary as well (the topic is told immediately). */
+          emails: z.array(EMAIL).max(10, "must list at most 10 addresses").default([]),
+          /**
+           * An existing AWS-services monitor of the account (AWS allows one); default: create one.
+           */
+          existingMonitorArn: z
+            .string()
+            .regex(
+              /^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor\/[\w-]+$/,
+              "must be a Cost Explorer anomaly monitor ARN",
+            )
+            .optional(),
+        })
+        .prefault({}),
+      /** GPUs: idle GPUs cost money, failing ones lose work. */
+      gpu: z
+        .strictObject({
+          /** A GPU is idle below this utilisation (percent). */
+          idleUtilizationPercent: percentage(5),
+          /** Report GPUs idle this long (minutes, a multiple of 5 up to 1440). */
+          idleMinutes: z
+            .number()
+            .int()
+            .min(5)
+            .max(1440, "must be at most 1440 (CloudWatch evaluates at most one day)")
+            .multipleOf(5, "must be a multiple of 5 (CloudWatch evaluates 5-minute periods)")
+            .default(t({ dev: 30, test: 60, prod: 60 })),
+          /** Report a cluster with at least this many failed nodes. */
+          failedNodeThreshold: z.number().int().min(1).default(1),
+          /** Node label that marks GPU nodes, for the DCGM exporter's node affinity. */
+          nodeSelector: z
+            .strictObject({ key: z.string().min(1), values: z.array(z.string().min(1)).min(1) })
+            .optional(),
+        })
+        .prefault({}),
+      /** SageMaker endpoints (CloudWatch) and Kubernetes inference services (Prometheus). */
+      inference: z
+        .strictObject({
+          /** p95 latency above which an endpoint or service is reported (milliseconds). */
+          latencyP95Ms: positive(1000),
+          /** Share of a Kubernetes service's requests failing with 5xx above which it is reported. */
+          errorRatePercent: percentage(5),
+          /** 5xx invocation errors of a SageMaker endpoint in 5 minutes that are reported. */
+          endpointServerErrors: z.number().int().min(1).default(5),
+          /** Model errors of a SageMaker endpoint in 5 minutes that are reported. */
+          endpointModelErrors: z.number().int().min(1).default(5),
+        })
+        .prefault({}),
+      /** The model registry's database (CloudWatch). */
+      database: z
+        .strictObject({
+          cpuUtilizationPercent: percentage(80),
+          /** Report free storage below this many GiB. */
+          freeStorageGiB: positive(t({ dev: 2, test: 5, prod: 20 })),
+          /** Report more open connections than this (keep it below the instance class's max_connections). */
+          maxConnections: z
+            .number()
+            .int()
+            .min(1)
+            .default(t({ dev: 50, test: 80, prod: 400 })),
+        })
+        .prefault({}),
+      /** Prometheus in the cluster. */
+      prometheus: z
+        .strictObject({
+          /** Days of metrics kept in the cluster. */
+          retentionDays: z
+            .number()
+            .int()
+            .min(1)
+            .default(t({ dev: 7, test: 15, prod: 30 })),
+          /** Size of each replica's encrypted volume (GiB). */
+          volumeSizeGiB: z
+            .number()
+            .int()
+            .min(5)
+            .default(t({ dev: 20, test: 50, prod: 200 })),
+          replicas: z
+            .number()
+            .int()
+            .min(1)
+            .max(3)
+            .default(t({ dev: 1, test: 1, prod: 2 })),
+          /** Report a Prometheus volume fuller than this (percent). */
+          storageFullPercent: percentage(85),
+          /** Also remote-write to an Amazon Managed Service for Prometheus workspace (durable metrics). */
+          managedRemoteWrite: z.boolean().default(t({ dev: false, test: false, prod: true })),
+        })
+        .prefault({}),
+      alertmanager: z
+        .strictObject({
+          replicas: z
+            .number()
+            .int()
+            .min(1)
+            .max(3)
+            .default(t({ dev: 1, test: 1, prod: 2 })),
+        })
+        .prefault({}),
+      grafana: z
+        .strictObject({
+          /** Only inside the cluster (`kubectl port-forward`), or an internal load balancer in the VPC. */
+          exposure: z.enum(["cluster-ip", "internal-load-balancer"]).default("cluster-ip"),
+          /** Bump to generate a new admin password on the next apply. */
+          adminPasswordRevision: z.number().int().min(1).default(1),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .superRefine((monitoring, ctx) => {
+      for (const [name, entry] of Object.entries(monitoring.alerts.subscriptions)) {
+        const path = ["alerts", "subscriptions", name, "endpoint"];
+        if (entry.protocol === "https" && !entry.endpoint.startsWith("https://")) {
+          ctx.addIssue({ code: "custom", path, message: "must start with https:// for protocol https" });
+        }
+        if (entry.protocol.startsWith("email") && !EMAIL.safeParse(entry.endpoint).success) {
+          ctx.addIssue({ code: "custom", path, message: "must be an email address for protocol email" });
+        }
+        if ((entry.protocol === "sqs" || entry.protocol === "lambda") && !entry.endpoint.startsWith("arn:")) {
+          ctx.addIssue({ code: "custom", path, message: `must be an ARN for protocol ${entry.protocol}` });
+        }
+      }
+    });
+}
+
+/** The validated `monitoring` section. */
+export type MonitoringConfig = z.output<ReturnType<typeof monitoringSection>>;
