@@ -196,7 +196,8 @@ describe("serving in the environment's stacks", () => {
       id.includes("Private"),
     );
     expect(model.vpc_config.subnets).toEqual(privateSubnets.map((id) => `\${aws_subnet.${id}.id}`));
-    const keyId = Object.keys(resourcesOf(prod.platform, "aws_kms_key"))[0];
+    const keyId = Object.keys(resourcesOf(prod.platform, "aws_kms_key")).find((id) => id === "PlatformKey");
+    expect(keyId).toBe("PlatformKey");
     expect(onlyResource(prod.platform, "aws_sagemaker_endpoint_configuration").kms_key_arn).toBe(
       `\${aws_kms_key.${keyId}.arn}`,
     );
