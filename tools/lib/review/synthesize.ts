@@ -40,11 +40,20 @@ export class SynthesisError extends Error {
   }
 }
 
-/** Runs the cdktf app of `treeDir` into `outdir`: every environment, offline mode. */
+/**
+ * Runs the cdktf app of `treeDir` into `outdir`: every environment, offline mode, with the policy pack in
+ * report mode, so that a change the pack would block is still compared and its findings shown as high risk
+ * instead of stopping the review.
+ */
 export async function synthesizeTree(treeDir: string, outdir: string, side: string): Promise<void> {
   if (!existsSync(join(treeDir, "main.ts")))
     throw new SynthesisError(side, "main.ts not found: nothing to synthesize", 1);
-  const env: NodeJS.ProcessEnv = { ...process.env, MLOPS_OFFLINE: "1", CDKTF_OUTDIR: outdir };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MLOPS_OFFLINE: "1",
+    MLOPS_POLICY: "report",
+    CDKTF_OUTDIR: outdir,
+  };
   delete env.MLOPS_ENVIRONMENTS;
   delete env.MLOPS_ENVIRONMENTS_DIR;
   const result = await run(process.execPath, ["--import", "tsx", "main.ts"], { cwd: treeDir, env });
