@@ -103,17 +103,16 @@ function synthOnce(outdir: string, env: Record<string, string> = {}) {
 
 /**
  * An environments folder whose `dev.yaml` has `count` copies of the first entry of the record at `path`
- * (for example `serving.sagemakerEndpoints`), named `b0`, `b1`...
+ * (for example `serving.sagemakerEndpoints`), or of `fallback` where the file declares none, named `b0`, `b1`...
  */
-function scaledEnvironments(path: string[], count: number): string {
+function scaledEnvironments(path: string[], count: number, fallback: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), "mlops-bench-env-"));
   cpSync(join(ROOT, "environments"), dir, { recursive: true });
   const file = join(dir, "dev.yaml");
   const doc = parse(readFileSync(file, "utf8")) as Record<string, unknown>;
   let record = doc as Record<string, unknown>;
   for (const key of path) record = (record[key] ?? {}) as Record<string, unknown>;
-  const template = Object.values(record)[0];
-  if (!template) throw new Error(`dev.yaml declares nothing under ${path.join(".")} to copy`);
+  const template = Object.values(record)[0] ?? fallback;
   const scaled = Object.fromEntries(Array.from({ length: count }, (_, index) => [`b${index}`, template]));
   let parent = doc as Record<string, unknown>;
   for (const key of path.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
@@ -168,12 +167,12 @@ async function main(): Promise<void> {
   );
   measurements.push(baseline, all, one);
 
-  for (const [kind, path, counts] of [
-    ["inference endpoints", ["serving", "sagemakerEndpoints"], [1, 10, 50, 100]],
-    ["GPU node groups", ["cluster", "gpuNodeGroups"], [1, 5, 20]],
-  ] as [string, string[], number[]][]) {
+  for (const [kind, path, counts, fallback] of [
+    ["inference endpoints", ["serving", "sagemakerEndpoints"], [1, 10, 50, 100], undefined],
+    ["GPU node groups", ["cluster", "gpuNodeGroups"], [1, 5, 20], { instanceTypes: ["g5.xlarge"] }],
+  ] as [string, string[], number[], unknown][]) {
     const points = counts.map((count) => {
-      const dir = scaledEnvironments(path, count);
+      const dir = scaledEnvironments(path, count, fallback);
       const m = measure(
         `synth: dev with ${count} ${kind}`,
         runs,
