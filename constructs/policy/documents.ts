@@ -153,6 +153,19 @@ export function publicStatements(statements: readonly Statement[]): Statement[] 
   return statements.filter((s) => s.effect === "Allow" && hasAnyPrincipal(s) && !narrowsPrincipal(s));
 }
 
+/**
+ * Findings of a resource policy (bucket, repository...) that grants to anonymous principals: one message
+ * when some Allow statement is open to `"*"` with nothing narrowing it.
+ */
+export function anonymousGrantFindings(policy: unknown, context: RuleContext): string[] {
+  const statements = statementsOf(policy, context);
+  if (!Array.isArray(statements)) return [];
+  const open = publicStatements(statements);
+  return open.length === 0
+    ? []
+    : [`${open.length} Allow statement(s) have Principal "*" without a condition that narrows it`];
+}
+
 /** Matches an IAM action pattern (`s3:Get*`) against an action, case-insensitively as IAM does. */
 export function actionMatches(pattern: string, action: string): boolean {
   const regex = new RegExp(

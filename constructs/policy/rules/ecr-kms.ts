@@ -1,5 +1,5 @@
 /** Container registries (ECR) and encryption keys (KMS). */
-import { statementsOf, publicStatements } from "../documents";
+import { anonymousGrantFindings, statementsOf, publicStatements } from "../documents";
 import {
   block,
   blocks,
@@ -107,12 +107,7 @@ export const ECR_RULES: readonly PolicyRule[] = [
     resourceTypes: ["aws_ecr_repository_policy"],
     fix: 'Grant pull or push to named roles or accounts instead of Principal "*", or narrow it with aws:PrincipalOrgID.',
     check(policy, context) {
-      const statements = statementsOf(policy.values.policy, context);
-      if (!Array.isArray(statements)) return [];
-      const open = publicStatements(statements);
-      return open.length === 0
-        ? []
-        : [`${open.length} Allow statement(s) have Principal "*" without a condition that narrows it`];
+      return anonymousGrantFindings(policy.values.policy, context);
     },
   },
   {

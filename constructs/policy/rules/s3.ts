@@ -4,8 +4,8 @@
  * looks for the resource that configures the bucket; the deprecated inline blocks count too.
  */
 import {
+  anonymousGrantFindings,
   statementsOf,
-  publicStatements,
   hasAnyPrincipal,
   conditionValues,
   actionMatches,
@@ -245,12 +245,7 @@ export const S3_RULES: readonly PolicyRule[] = [
     resourceTypes: ["aws_s3_bucket_policy"],
     fix: 'Grant access to named roles (bucket.grantRead(role)) instead of Principal "*", or narrow it with aws:PrincipalOrgID or aws:SourceVpce.',
     check(policy, context) {
-      const statements = statementsOf(policy.values.policy, context);
-      if (!Array.isArray(statements)) return [];
-      const open = publicStatements(statements);
-      return open.length === 0
-        ? []
-        : [`${open.length} Allow statement(s) have Principal "*" without a condition that narrows it`];
+      return anonymousGrantFindings(policy.values.policy, context);
     },
   },
 ];
