@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, w
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join, relative } from "node:path";
 import { environmentJsonSchema } from "../environments/json-schema";
-import { ROOT } from "./helpers/synth";
+import { ROOT } from "./helpers/config";
 
 function synth(outdir: string, env: Record<string, string> = {}) {
   return spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "main.ts")], {

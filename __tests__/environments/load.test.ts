@@ -7,7 +7,7 @@ import {
   loadEnvironments,
   parseEnvironment,
 } from "../../environments/load";
-import { ROOT } from "../helpers/synth";
+import { ROOT } from "../helpers/config";
 
 const BROKEN = join("__tests__", "environments", "fixtures", "broken");
 

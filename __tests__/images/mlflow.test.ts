@@ -1,7 +1,7 @@
 /** The MLflow image is reproducible and unprivileged: pinned base and packages, a numeric non-root user. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../helpers/synth";
+import { ROOT } from "../helpers/config";
 
 const dir = join(ROOT, "images", "mlflow");
 const dockerfile = readFileSync(join(dir, "Dockerfile"), "utf8");

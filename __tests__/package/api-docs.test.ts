@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT } from "../helpers/synth";
+import { ROOT } from "../helpers/config";
 
 it("builds the API reference without warnings", () => {
   const out = mkdtempSync(join(tmpdir(), "mlops-api-"));

@@ -12,7 +12,7 @@ import {
   offlineTerraformEnv,
   offlineUnavailableReasonSync,
 } from "../../tools/lib/terraform";
-import { ROOT } from "../helpers/synth";
+import { ROOT } from "../helpers/config";
 
 const npm = (args: string[], cwd: string) =>
   execFileSync("npm", args, {

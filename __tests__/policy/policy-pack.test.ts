@@ -15,7 +15,7 @@ import { PolicyPack } from "../../constructs/policy/policy-pack";
 import { PolicySuppressions } from "../../constructs/policy/policy-suppressions";
 import { RULES, ruleById } from "../../constructs/policy/rules";
 import { MlopsStack } from "../../stacks/mlops-stack";
-import { configFor, type Patch } from "../helpers/synth";
+import { configFor, type Patch } from "../helpers/config";
 
 interface TestBucketProps {
   readonly encrypted?: boolean;

@@ -14,7 +14,7 @@ import {
   type StatefulInventory,
   type SynthesizedStack,
 } from "../../tools/lib/stateful";
-import { configFor, ROOT } from "../helpers/synth";
+import { configFor, ROOT } from "../helpers/config";
 
 describe("stateful address inventory", () => {
   it("matches every environment's synthesized stateful resources (else: moved block, or npm run stateful:update)", () => {

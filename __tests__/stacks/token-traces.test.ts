@@ -7,7 +7,7 @@ describe("skipTokenCreationTraces", () => {
 
   beforeEach(() => {
     // Start from Node's own formatting, not the hook the jest setup installs.
-    Error.prepareStackTrace = undefined;
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
     restore = skipTokenCreationTraces();
   });
 

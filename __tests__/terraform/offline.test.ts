@@ -26,7 +26,7 @@ import {
 } from "../../tools/lib/terraform";
 import { registryProps, registryStack } from "../constructs/model-registry/fixtures";
 import { monitoringStack, MONITORING_RESOURCE_TYPES } from "../constructs/monitoring/offline-stack";
-import { configFor, ROOT } from "../helpers/synth";
+import { configFor, ROOT } from "../helpers/config";
 
 const reason = offlineUnavailableReasonSync();
 const describeOffline = reason ? describe.skip : describe;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { run } from "../../tools/lib/terraform";
 import { formatPolicyTables, policyFindings, policyReports } from "../../tools/lib/policy";
 import { GOOD_BUCKET, patched, stackJson, without, type Resources } from "../policy/fixtures";
-import { ROOT } from "../helpers/synth";
+import { ROOT } from "../helpers/config";
 
 /** Writes a cdktf output folder holding `stacks` (name → resources, tier). */
 function writeOutdir(

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { ROOT } from "../helpers/synth";
+import { ROOT } from "../helpers/config";
 
 const FIXTURES = join(__dirname, "review", "fixtures");
 

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { ROOT } from "../helpers/synth";
+import { ROOT } from "../helpers/config";
 
 const BUCKET_CONSTRUCT = /new S3Bucket\(this, "StateBucket"/;
 

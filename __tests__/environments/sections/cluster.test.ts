@@ -1,5 +1,5 @@
 import { formatProblem, parseEnvironment } from "../../../environments/load";
-import { configFor, type Patch } from "../../helpers/synth";
+import { configFor, type Patch } from "../../helpers/config";
 
 const problemsOf = (name: string, patch: Patch): string => {
   try {

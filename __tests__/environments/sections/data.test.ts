@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { parseEnvironment } from "../../../environments/load";
-import { configFor, rawEnvironment, type Patch } from "../../helpers/synth";
+import { configFor, rawEnvironment, type Patch } from "../../helpers/config";
 
 /** The loader's problems for `environments/<name>.yaml` with `patch`, as `path: message` lines. */
 function problems(name: string, patch: Patch): string[] {

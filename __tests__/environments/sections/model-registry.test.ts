@@ -1,5 +1,5 @@
 import { DEFAULT_MLFLOW_IMAGE_TAG } from "../../../environments/sections/model-registry";
-import { configFor } from "../../helpers/synth";
+import { configFor } from "../../helpers/config";
 
 describe("modelRegistry tier defaults", () => {
   const dev = configFor("dev").modelRegistry;

@@ -1,5 +1,5 @@
 import { parseEnvironment } from "../../../environments/load";
-import { configFor, rawEnvironment, type Patch } from "../../helpers/synth";
+import { configFor, rawEnvironment, type Patch } from "../../helpers/config";
 
 function problems(name: string, patch: Patch): string[] {
   const result = parseEnvironment(JSON.stringify(rawEnvironment(name, patch)), `${name}.yaml`);

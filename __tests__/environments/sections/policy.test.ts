@@ -1,5 +1,5 @@
 import { parseEnvironment } from "../../../environments/load";
-import { configFor, rawEnvironment, type Patch } from "../../helpers/synth";
+import { configFor, rawEnvironment, type Patch } from "../../helpers/config";
 import { stringify } from "yaml";
 
 function problems(name: string, patch: Patch): string[] {

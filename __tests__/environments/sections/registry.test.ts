@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { parseEnvironment } from "../../../environments/load";
-import { configFor, rawEnvironment, type Patch } from "../../helpers/synth";
+import { configFor, rawEnvironment, type Patch } from "../../helpers/config";
 
 function problems(name: string, patch: Patch): string[] {
   const result = parseEnvironment(stringify(rawEnvironment(name, patch)), `environments/${name}.yaml`);

@@ -1,4 +1,4 @@
-import { configFor } from "../../helpers/synth";
+import { configFor } from "../../helpers/config";
 
 const ENDPOINT = {
   image: { repository: "inference", tag: "v2.0.0" },
