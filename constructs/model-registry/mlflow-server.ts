@@ -10,7 +10,12 @@ import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { TerraformOutput, Token } from "cdktf";
 import { Construct } from "constructs";
 import { recordPackageVersion } from "../core/package-info";
-import { METRICS_LABEL, METRICS_LABEL_VALUE, METRICS_PORT_NAME } from "../monitoring/conventions";
+import {
+  METRICS_LABEL,
+  METRICS_LABEL_VALUE,
+  METRICS_PORT_NAME,
+  MLFLOW_METRICS,
+} from "../monitoring/conventions";
 
 /** The MLflow image: our ECR repository and an immutable tag or a digest. */
 export interface MlflowImageProps {
@@ -139,9 +144,6 @@ export interface MlflowServerProps {
    */
   readonly metrics?: MlflowMetricsProps;
 }
-
-/** Name of the Service that exposes MLflow's metrics port; Prometheus labels its samples `job="mlflow-metrics"`. */
-export const MLFLOW_METRICS_SERVICE = "mlflow-metrics";
 
 const PORT = 5000;
 /** The image's non-root user (see images/mlflow/Dockerfile). */
@@ -407,7 +409,8 @@ export class MlflowServer extends Construct {
     if (metrics.enabled) {
       this.metricsService = new ServiceV1(this, "MetricsService", {
         metadata: {
-          name: MLFLOW_METRICS_SERVICE,
+          // Prometheus names the scrape job after the Service: dashboards and alerts select `job="mlflow-metrics"`.
+          name: MLFLOW_METRICS.job,
           namespace,
           labels: { ...labels, [METRICS_LABEL]: METRICS_LABEL_VALUE },
         },

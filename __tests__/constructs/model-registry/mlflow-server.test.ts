@@ -1,15 +1,14 @@
 import { TerraformStack, Testing } from "cdktf";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
-import {
-  MLFLOW_METRICS_SERVICE,
-  MlflowServer,
-  type MlflowServerProps,
-} from "../../../constructs/model-registry/mlflow-server";
+import { MlflowServer, type MlflowServerProps } from "../../../constructs/model-registry/mlflow-server";
 import {
   METRICS_LABEL,
   METRICS_LABEL_VALUE,
   METRICS_PORT_NAME,
+  MLFLOW_METRICS,
 } from "../../../constructs/monitoring/conventions";
+
+const MLFLOW_METRICS_SERVICE = MLFLOW_METRICS.job;
 import { onlyResource, resourcesOf, synthStack, type StackJson } from "../../helpers/synth";
 
 const REPOSITORY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-mlflow";
