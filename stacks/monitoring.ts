@@ -56,6 +56,8 @@ function pascal(name: string): string {
 export interface MonitoredCluster {
   readonly clusterName: string;
   readonly clusterArn: string;
+  /** Container Insights publishes the cluster's `ContainerInsights` metrics (the GPU alarms need them). */
+  readonly hasContainerInsights: boolean;
   grantServiceAccount(namespace: string, serviceAccount: string, role: { readonly roleArn: string }): unknown;
 }
 
@@ -154,14 +156,17 @@ export function addPlatformMonitoring(
   let managedPrometheus: ManagedPrometheus | undefined;
   const cluster = targets.cluster;
   if (cluster) {
-    const gpu = new GpuClusterAlarms(scope, "GpuCluster", {
-      clusterName: cluster.clusterName,
-      alarmTopicArn: alertTopicArn,
-      gpuIdleUtilizationPercent: settings.gpu.idleUtilizationPercent,
-      gpuIdleMinutes: settings.gpu.idleMinutes,
-      failedNodeThreshold: settings.gpu.failedNodeThreshold,
-    });
-    alarmNames.push(...gpu.alarmNames);
+    // Alarms on metrics nobody publishes would stay OK forever and look like coverage.
+    if (cluster.hasContainerInsights) {
+      const gpu = new GpuClusterAlarms(scope, "GpuCluster", {
+        clusterName: cluster.clusterName,
+        alarmTopicArn: alertTopicArn,
+        gpuIdleUtilizationPercent: settings.gpu.idleUtilizationPercent,
+        gpuIdleMinutes: settings.gpu.idleMinutes,
+        failedNodeThreshold: settings.gpu.failedNodeThreshold,
+      });
+      alarmNames.push(...gpu.alarmNames);
+    }
 
     const alertmanager = new PodIdentityRole(scope, "AlertmanagerRole", {
       roleName: names.alertmanagerRole,
@@ -197,7 +202,8 @@ export function addPlatformMonitoring(
     dashboardName: names.dashboard,
     endpoints: targets.endpoints,
     databases: targets.databases,
-    clusterName: cluster?.clusterName,
+    // Its cluster widgets show Container Insights metrics; without the add-on they would stay empty.
+    clusterName: cluster?.hasContainerInsights ? cluster.clusterName : undefined,
     alarmNames,
   });
 

@@ -141,6 +141,12 @@ export class PlatformStack extends MlopsStack {
       imdsHopLimit: settings.imdsHopLimit,
       systemNodeGroup: settings.systemNodeGroup,
       gpuNodeGroups: settings.gpuNodeGroups,
+      containerInsights: config.monitoring.containerInsights.enabled
+        ? {
+            addonVersion: config.monitoring.containerInsights.addonVersion,
+            containerLogs: config.monitoring.containerInsights.containerLogs,
+          }
+        : undefined,
       preventDestroy,
     });
 
