@@ -284,6 +284,7 @@ export class PlatformStack extends MlopsStack {
       endpoints: Object.values(this.sagemakerEndpoints.endpoints).map((endpoint) => ({
         endpointName: endpoint.endpointName,
         variantName: VARIANT_NAME,
+        rollbackAlarms: { serverErrors: endpoint.serverErrorsAlarm, latency: endpoint.latencyAlarm },
       })),
       // The self-hosted registry's database; the SageMaker-managed tracking server has none to watch.
       databases: this.modelRegistry.database ? [this.modelRegistry.names.databaseIdentifier] : [],

@@ -314,6 +314,47 @@ describe("monitoring wired into the dev environment", () => {
     cluster = json.cluster;
   });
 
+  it("lets the SageMaker endpoint's rollback alarms notify the topic instead of doubling them", () => {
+    const topic = expect.stringMatching(/^\$\{aws_sns_topic\.Monitoring_Alerts_\w+\.arn\}$/);
+    for (const name of ["mlops-dev-churn-5xx-errors", "mlops-dev-churn-model-latency"]) {
+      expect(alarm(platform, name)).toMatchObject({ alarm_actions: [topic], ok_actions: [topic] });
+    }
+    const names = Object.values(resourcesOf(platform, "aws_cloudwatch_metric_alarm")).map(
+      (a) => a.alarm_name,
+    );
+    expect(names.filter((name) => String(name).startsWith("mlops-dev-churn-")).sort()).toEqual([
+      "mlops-dev-churn-5xx-errors",
+      "mlops-dev-churn-invocation-model-errors",
+      "mlops-dev-churn-model-latency",
+    ]);
+  });
+
+  it("rolls the endpoint back on the alarms that notify", () => {
+    const endpoint = onlyResource(platform, "aws_sagemaker_endpoint") as {
+      deployment_config: { auto_rollback_configuration: { alarms: { alarm_name: string }[] } };
+    };
+    const rollback = endpoint.deployment_config.auto_rollback_configuration.alarms.map((a) => a.alarm_name);
+    const byName = Object.entries(resourcesOf(platform, "aws_cloudwatch_metric_alarm"));
+    const referenced = rollback.map((ref) => byName.find(([id]) => ref.includes(`.${id}.`))![1]);
+    expect(referenced.map((a) => a.alarm_name)).toEqual([
+      "mlops-dev-churn-5xx-errors",
+      "mlops-dev-churn-model-latency",
+    ]);
+    for (const a of referenced) expect(a.alarm_actions).toHaveLength(1);
+  });
+
+  it("shows the endpoint's alarms on the dashboard", () => {
+    const body = JSON.parse(onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string) as {
+      widgets: { properties: { alarms?: string[] } }[];
+    };
+    expect(body.widgets[0].properties.alarms).toEqual(
+      expect.arrayContaining([
+        "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:mlops-dev-churn-5xx-errors",
+        "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:mlops-dev-churn-model-latency",
+      ]),
+    );
+  });
+
   it("leaves the cluster widgets off the dashboard without Container Insights", () => {
     const body = onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string;
     expect(body).not.toContain("ContainerInsights");

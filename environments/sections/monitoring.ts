@@ -129,15 +129,16 @@ export function monitoringSection(tier: Tier) {
             .default("v4.10.3-eksbuild.1"),
         })
         .prefault({}),
-      /** SageMaker endpoints (CloudWatch) and Kubernetes inference services (Prometheus). */
+      /**
+       * Kubernetes inference services (Prometheus) and SageMaker endpoints (CloudWatch). An endpoint's 5xx and
+       * latency alarms are its rollback alarms, set per endpoint in `serving.sagemakerEndpoints.<name>.alarms`.
+       */
       inference: z
         .strictObject({
-          /** p95 latency above which an endpoint or service is reported (milliseconds). */
+          /** p95 latency above which a Kubernetes inference service is reported (milliseconds). */
           latencyP95Ms: positive(1000),
           /** Share of a Kubernetes service's requests failing with 5xx above which it is reported. */
           errorRatePercent: percentage(5),
-          /** 5xx invocation errors of a SageMaker endpoint in 5 minutes that are reported. */
-          endpointServerErrors: z.number().int().min(1).default(5),
           /** Model errors of a SageMaker endpoint in 5 minutes that are reported. */
           endpointModelErrors: z.number().int().min(1).default(5),
         })
