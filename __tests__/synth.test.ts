@@ -100,6 +100,18 @@ describe("a broken environment file", () => {
   });
 });
 
+describe("an error that escapes synthesis", () => {
+  it("is reported with its TypeScript file and line, not the transpiled ones", () => {
+    const work = mkdtempSync(join(tmpdir(), "mlops-escape-"));
+    const result = synth(join(work, "cdktf.out"), { MLOPS_ENVIRONMENTS_DIR: join(work, "missing") });
+    const source = readFileSync(join(ROOT, "environments", "load.ts"), "utf8").split("\n");
+    const line = source.findIndex((text) => text.includes("return readdirSync(dir)")) + 1;
+    expect(line).toBeGreaterThan(0);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(`at environmentFiles (${join(ROOT, "environments", "load.ts")}:${line}:`);
+  });
+});
+
 describe("the JSON Schema for editors", () => {
   it("is committed and up to date (run npm run schema after changing the zod schema)", () => {
     const committed = readFileSync(join(ROOT, "environments", "environment.schema.json"), "utf8");

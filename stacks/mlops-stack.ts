@@ -3,7 +3,7 @@ import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { Naming } from "../constructs/core/naming";
 import { recordPackageVersion } from "../constructs/core/package-info";
-import { PolicyPack } from "../constructs/policy/policy-pack";
+import { PolicyPack, type IValidationRenderSharing } from "../constructs/policy/policy-pack";
 import type { EnvironmentConfig } from "../environments/schema";
 
 /** How stacks are synthesized, decided once by `main.ts`. */
@@ -45,7 +45,7 @@ export function stackName(config: EnvironmentConfig, part: string): string {
  * locking, or a local file offline) and an AWS provider pinned to the environment's account and region and
  * tagging every resource.
  */
-export class MlopsStack extends TerraformStack {
+export class MlopsStack extends TerraformStack implements IValidationRenderSharing {
   readonly config: EnvironmentConfig;
   readonly naming: Naming;
   readonly offline: boolean;
@@ -106,6 +106,46 @@ export class MlopsStack extends TerraformStack {
       rules: config.policy.rules,
       mode: props.policy ?? "enforce",
     });
+  }
+
+  /** Set while cdktf runs the validations, which a synth does right before rendering the stack. */
+  private validating = false;
+  /** The JSON the policy pack rendered while validating, until the synthesizer's render takes it. */
+  private renderedForValidation?: Record<string, unknown>;
+
+  /**
+   * Runs every validation (the policy pack's among them). When they pass, the policy pack's render is kept
+   * for the render that a synth does next; when one fails, synthesis stops and the render is dropped.
+   */
+  override runAllValidations(): void {
+    this.renderedForValidation = undefined;
+    this.validating = true;
+    try {
+      super.runAllValidations();
+    } catch (error) {
+      this.renderedForValidation = undefined;
+      throw error;
+    } finally {
+      this.validating = false;
+    }
+  }
+
+  /** Renders the stack for the policy pack; during a synth's validations, keeps it for the render after. */
+  renderForValidation(): Record<string, unknown> {
+    const rendered: Record<string, unknown> = super.toTerraform();
+    if (this.validating) this.renderedForValidation = rendered;
+    return rendered;
+  }
+
+  /**
+   * The stack's Terraform JSON. A synth renders right after the validations pass, with nothing in between
+   * that changes the stack, and the policy pack's validation has just rendered it: that render is taken
+   * instead of rendering again (rendering is most of a synth's time). Any other call renders afresh.
+   */
+  override toTerraform(): Record<string, unknown> {
+    const rendered = this.renderedForValidation;
+    this.renderedForValidation = undefined;
+    return rendered ?? super.toTerraform();
   }
 
   /** Where this environment's resources live, for building ARNs without asking AWS. */

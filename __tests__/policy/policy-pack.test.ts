@@ -188,6 +188,45 @@ describe("PolicyPack on a stack", () => {
   });
 });
 
+describe("an MlopsStack's render during a synth", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it("is done once: the synthesizer takes the JSON the policy pack rendered", () => {
+    const stack = stackFor("prod");
+    new TestBucket(stack, "Datasets");
+    const render = jest.spyOn(TerraformStack.prototype, "toTerraform");
+    Testing.synth(stack, true);
+    expect(render).toHaveBeenCalledTimes(1);
+  });
+
+  it("gives the synthesizer the same JSON as a render of its own", () => {
+    const stack = stackFor("prod");
+    new TestBucket(stack, "Datasets");
+    const synthesized = JSON.parse(Testing.synth(stack, true));
+    // Testing.synth leaves out cdktf's "//" metadata; so does the comparison.
+    const fresh = JSON.parse(JSON.stringify(stack.toTerraform()), (key, value) =>
+      key === "//" ? undefined : value,
+    );
+    expect(synthesized).toEqual(fresh);
+  });
+
+  it("is not reused after a validation fails: a fix made afterwards is rendered", () => {
+    const stack = stackFor("prod");
+    const bucket = new TestBucket(stack, "Datasets", { encrypted: false });
+    expect(synthError(stack)).toContain("MLOPS-S3-002");
+    bucket.node.tryRemoveChild("Policy");
+    expect(JSON.stringify(stack.toTerraform())).not.toContain("aws_s3_bucket_policy");
+  });
+
+  it("is not kept when the pack runs outside a synth", () => {
+    const stack = stackFor("prod");
+    const bucket = new TestBucket(stack, "Datasets");
+    expect(stack.node.validate()).toEqual([]);
+    bucket.node.tryRemoveChild("Policy");
+    expect(JSON.stringify(stack.toTerraform())).not.toContain("aws_s3_bucket_policy");
+  });
+});
+
 describe("unsafe options refuse loudly in prod", () => {
   it.each([
     ["turning off encryption", { encrypted: false }, "MLOPS-S3-002"],

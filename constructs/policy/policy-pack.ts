@@ -43,6 +43,21 @@ export interface PolicyPackProps {
 }
 
 /**
+ * A stack that renders its Terraform JSON for the policy pack's validation and hands that same JSON to the
+ * synthesizer, whose render follows validation with nothing in between that changes the stack. Rendering is
+ * most of a synth's cost, so such a stack is rendered once less per synth. {@link MlopsStack} is one; on any
+ * other stack the pack renders on its own.
+ */
+export interface IValidationRenderSharing {
+  /** Renders the stack for validation and keeps the result for the synthesizer's render that follows. */
+  renderForValidation(): Record<string, unknown>;
+}
+
+function sharesValidationRender(stack: object): stack is IValidationRenderSharing {
+  return typeof (stack as Partial<IValidationRenderSharing>).renderForValidation === "function";
+}
+
+/**
  * The policy pack on one stack: a validation that runs after all aspects on every synth, evaluates every rule
  * over the stack's final Terraform JSON and blocks synthesis on failures at level error (test and prod by
  * default), warns on the others, and notes suppressed ones.
@@ -80,19 +95,18 @@ export class PolicyPack implements IValidation {
 
   /** Every finding on the stack as it is now (pass, fail and suppressed). */
   findings(): PolicyFinding[] {
-    const json = this.stack.toTerraform() as SynthesizedStackJson;
-    return evaluateStack(json, this.ruleSet, {
-      stack: this.stack.node.id,
-      settings: { environment: this.props.environment, tier: this.props.tier, rules: this.props.rules },
-    });
+    return this.evaluate(this.stack.toTerraform() as SynthesizedStackJson);
   }
 
   /** Called by cdktf after the aspects: the messages of blocking failures (synthesis stops when any). */
   validate(): string[] {
+    const json = sharesValidationRender(this.stack)
+      ? this.stack.renderForValidation()
+      : this.stack.toTerraform();
     const constructs = new Map(this.stack.node.findAll().map((c) => [c.node.path, c] as const));
     const at = (path: string): IConstruct => constructs.get(path) ?? this.stack;
     const errors: string[] = [];
-    for (const finding of this.findings()) {
+    for (const finding of this.evaluate(json as SynthesizedStackJson)) {
       if (finding.result === "suppressed") {
         note(
           at(finding.path),
@@ -106,6 +120,13 @@ export class PolicyPack implements IValidation {
       }
     }
     return errors;
+  }
+
+  private evaluate(json: SynthesizedStackJson): PolicyFinding[] {
+    return evaluateStack(json, this.ruleSet, {
+      stack: this.stack.node.id,
+      settings: { environment: this.props.environment, tier: this.props.tier, rules: this.props.rules },
+    });
   }
 }
 

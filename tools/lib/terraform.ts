@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 
 /** The AWS provider version that `@cdktf/provider-aws` 20.1.0 was generated from. */
 export const AWS_PROVIDER_VERSION = "5.100.0";
@@ -330,4 +330,146 @@ export async function checkStacksOffline(
   const head = await checkStackOffline(first, env, stepsFor(first));
   const tail = await mapLimit(rest, limit, (stack) => checkStackOffline(stack, env, stepsFor(stack)));
   return [head, ...tail];
+}
+
+/** A resource change of a plan: address (inside its stack), type and what Terraform would do. */
+export interface PlannedChange {
+  readonly address: string;
+  readonly type: string;
+  /** `create`, `update`, `delete`, `replace`, `read`... as `terraform plan -json` reports it. */
+  readonly action: string;
+}
+
+/** One stack's part of a {@link CombinedPlan}. */
+export interface StackPlan {
+  readonly stack: string;
+  /** True when Terraform planned the whole configuration: an error in any stack stops every plan. */
+  readonly planned: boolean;
+  /** The errors Terraform reported in this stack's files or resources. */
+  readonly errors: readonly string[];
+  readonly changes: readonly PlannedChange[];
+  readonly counts: PlanCounts;
+}
+
+/** Several stacks validated and planned offline as modules of one configuration. */
+export interface CombinedPlan {
+  readonly init: CommandResult;
+  readonly plan?: CommandResult;
+  /** Every error, with the stack it was found in where Terraform says. */
+  readonly errors: readonly string[];
+  readonly stacks: ReadonlyMap<string, StackPlan>;
+}
+
+interface PlanLogLine {
+  readonly type?: string;
+  readonly diagnostic?: {
+    readonly severity: string;
+    readonly summary: string;
+    readonly detail?: string;
+    readonly address?: string;
+    readonly range?: { readonly filename: string; readonly start: { readonly line: number } };
+  };
+  readonly change?: {
+    readonly resource: {
+      readonly module?: string;
+      readonly resource: string;
+      readonly resource_type: string;
+    };
+    readonly action: string;
+  };
+}
+
+/**
+ * Validates and plans `stacks` (AWS-only, offline: see {@link offlineTerraformEnv}) with ONE `terraform
+ * init` and ONE `terraform plan -refresh=false`, as modules of a configuration written to `workDir`: the AWS
+ * provider's schema is loaded once instead of twice per stack, which makes this several times faster than
+ * {@link checkStackOffline} on each. A plan validates first, so no separate `validate` is needed.
+ *
+ * Each stack keeps its own provider configuration; its backend is ignored (Terraform warns, and the warning
+ * is dropped here). Stack names become module names, so they must be unique. Errors are assigned to the
+ * stacks whose files or resources they point at.
+ */
+export async function planStacksTogether(
+  stacks: readonly SynthesizedStack[],
+  workDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<CombinedPlan> {
+  const names = stacks.map((stack) => stack.name);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate) throw new Error(`planStacksTogether: two stacks are named ${duplicate}; rename one`);
+  mkdirSync(workDir, { recursive: true });
+  const source = (dir: string) => {
+    const path = relative(workDir, dir).split("\\").join("/");
+    return path.startsWith(".") ? path : `./${path}`;
+  };
+  writeFileSync(
+    join(workDir, "main.tf.json"),
+    `${JSON.stringify({ module: Object.fromEntries(stacks.map((s) => [s.name, { source: source(s.dir) }])) }, null, 2)}\n`,
+  );
+  const tf = (args: string[]) => run("terraform", args, { cwd: workDir, env });
+  const empty = (planned: boolean) =>
+    new Map(
+      stacks.map((stack) => [
+        stack.name,
+        { stack: stack.name, planned, errors: [], changes: [], counts: countChanges([]) } as StackPlan,
+      ]),
+    );
+  const init = await tf(["init", "-input=false", "-no-color"]);
+  if (init.code !== 0) return { init, errors: [init.stderr.trim()], stacks: empty(false) };
+  const plan = await tf(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-json"]);
+
+  const stackOf = new Map(stacks.map((stack) => [resolve(stack.dir), stack.name] as const));
+  const errors = new Map<string, string[]>(names.map((name) => [name, []]));
+  const changes = new Map<string, PlannedChange[]>(names.map((name) => [name, []]));
+  const allErrors: string[] = [];
+  for (const line of plan.stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const entry = JSON.parse(line) as PlanLogLine;
+    if (entry.type === "planned_change" && entry.change) {
+      const { module, resource, resource_type: type } = entry.change.resource;
+      const name = module?.replace(/^module\./, "").split(".")[0];
+      changes.get(name ?? "")?.push({ address: resource, type, action: entry.change.action });
+    } else if (entry.type === "diagnostic" && entry.diagnostic?.severity === "error") {
+      const { summary, detail, address, range } = entry.diagnostic;
+      const file = range ? resolve(workDir, range.filename) : undefined;
+      const owner =
+        [...stackOf].find(([dir]) => file?.startsWith(`${dir}/`))?.[1] ??
+        names.find((name) => address?.startsWith(`module.${name}.`));
+      const where = range ? `${range.filename}:${range.start.line}: ` : address ? `${address}: ` : "";
+      const message = `${where}${summary}${detail ? `: ${detail}` : ""}`;
+      allErrors.push(owner ? `${owner}: ${message}` : message);
+      if (owner) errors.get(owner)!.push(message);
+    }
+  }
+  if (plan.code !== 0 && allErrors.length === 0)
+    allErrors.push(plan.stderr.trim() || "terraform plan failed");
+  const planned = plan.code === 0;
+  return {
+    init,
+    plan,
+    errors: allErrors,
+    stacks: new Map(
+      names.map((name) => [
+        name,
+        {
+          stack: name,
+          planned,
+          errors: errors.get(name)!,
+          changes: changes.get(name)!,
+          counts: countChanges(changes.get(name)!),
+        },
+      ]),
+    ),
+  };
+}
+
+function countChanges(changes: readonly PlannedChange[]): PlanCounts {
+  const count = (action: string) => changes.filter((change) => change.action === action).length;
+  const replace = count("replace");
+  return {
+    add: count("create") + replace,
+    change: count("update"),
+    destroy: count("delete") + replace,
+    replace,
+  };
 }
