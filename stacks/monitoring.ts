@@ -3,6 +3,7 @@
  * platform stack, the Kubernetes side for the cluster stack. Both sides agree on names only (the alert
  * topic, the service accounts, the managed Prometheus alias), never through cross-stack references.
  */
+import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DataAwsPrometheusWorkspaces } from "@cdktf/provider-aws/lib/data-aws-prometheus-workspaces";
 import { Fn, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
@@ -56,7 +57,22 @@ function pascal(name: string): string {
 export interface MonitoredCluster {
   readonly clusterName: string;
   readonly clusterArn: string;
+  /** Container Insights publishes the cluster's `ContainerInsights` metrics (the GPU alarms need them). */
+  readonly hasContainerInsights: boolean;
   grantServiceAccount(namespace: string, serviceAccount: string, role: { readonly roleArn: string }): unknown;
+}
+
+/** A SageMaker endpoint to alarm on. */
+export interface MonitoredEndpoint extends DashboardEndpoint {
+  /**
+   * The endpoint's own alarms on 5xx errors and latency (a `SageMakerEndpoint`'s rollback alarms): they are
+   * made to notify the alert topic instead of being doubled by monitoring's own.
+   * @default - monitoring creates its own latency and 5xx alarms
+   */
+  readonly rollbackAlarms?: {
+    readonly serverErrors: CloudwatchMetricAlarm;
+    readonly latency: CloudwatchMetricAlarm;
+  };
 }
 
 /** What the platform stack watches; each is optional so monitoring lands before the workloads do. */
@@ -64,7 +80,7 @@ export interface PlatformMonitoringTargets {
   /** The EKS cluster: GPU alarms, and Pod Identity roles for Alertmanager and Prometheus. */
   readonly cluster?: MonitoredCluster;
   /** SageMaker endpoints, by name. */
-  readonly endpoints?: readonly DashboardEndpoint[];
+  readonly endpoints?: readonly MonitoredEndpoint[];
   /** RDS instance identifiers (the model registry's database). */
   readonly databases?: readonly string[];
 }
@@ -130,12 +146,15 @@ export function addPlatformMonitoring(
 
   const alarmNames: string[] = [];
   for (const endpoint of targets.endpoints ?? []) {
+    const own = endpoint.rollbackAlarms;
     const alarms = new EndpointAlarms(scope, `Endpoint${pascal(endpoint.endpointName)}`, {
       endpointName: endpoint.endpointName,
       variantName: endpoint.variantName,
       alarmTopicArn: alertTopicArn,
-      modelLatencyP95Ms: settings.inference.latencyP95Ms,
-      serverErrorThreshold: settings.inference.endpointServerErrors,
+      // One alarm per signal: the endpoint's rollback alarms notify too, with the endpoint's thresholds.
+      ...(own
+        ? { existingAlarms: { serverErrors: own.serverErrors, latency: own.latency } }
+        : { modelLatencyP95Ms: settings.inference.latencyP95Ms }),
       modelErrorThreshold: settings.inference.endpointModelErrors,
     });
     alarmNames.push(...alarms.alarmNames);
@@ -154,14 +173,17 @@ export function addPlatformMonitoring(
   let managedPrometheus: ManagedPrometheus | undefined;
   const cluster = targets.cluster;
   if (cluster) {
-    const gpu = new GpuClusterAlarms(scope, "GpuCluster", {
-      clusterName: cluster.clusterName,
-      alarmTopicArn: alertTopicArn,
-      gpuIdleUtilizationPercent: settings.gpu.idleUtilizationPercent,
-      gpuIdleMinutes: settings.gpu.idleMinutes,
-      failedNodeThreshold: settings.gpu.failedNodeThreshold,
-    });
-    alarmNames.push(...gpu.alarmNames);
+    // Alarms on metrics nobody publishes would stay OK forever and look like coverage.
+    if (cluster.hasContainerInsights) {
+      const gpu = new GpuClusterAlarms(scope, "GpuCluster", {
+        clusterName: cluster.clusterName,
+        alarmTopicArn: alertTopicArn,
+        gpuIdleUtilizationPercent: settings.gpu.idleUtilizationPercent,
+        gpuIdleMinutes: settings.gpu.idleMinutes,
+        failedNodeThreshold: settings.gpu.failedNodeThreshold,
+      });
+      alarmNames.push(...gpu.alarmNames);
+    }
 
     const alertmanager = new PodIdentityRole(scope, "AlertmanagerRole", {
       roleName: names.alertmanagerRole,
@@ -197,7 +219,8 @@ export function addPlatformMonitoring(
     dashboardName: names.dashboard,
     endpoints: targets.endpoints,
     databases: targets.databases,
-    clusterName: cluster?.clusterName,
+    // Its cluster widgets show Container Insights metrics; without the add-on they would stay empty.
+    clusterName: cluster?.hasContainerInsights ? cluster.clusterName : undefined,
     alarmNames,
   });
 

@@ -141,6 +141,12 @@ export class PlatformStack extends MlopsStack {
       imdsHopLimit: settings.imdsHopLimit,
       systemNodeGroup: settings.systemNodeGroup,
       gpuNodeGroups: settings.gpuNodeGroups,
+      containerInsights: config.monitoring.containerInsights.enabled
+        ? {
+            addonVersion: config.monitoring.containerInsights.addonVersion,
+            containerLogs: config.monitoring.containerInsights.containerLogs,
+          }
+        : undefined,
       preventDestroy,
     });
 
@@ -278,6 +284,7 @@ export class PlatformStack extends MlopsStack {
       endpoints: Object.values(this.sagemakerEndpoints.endpoints).map((endpoint) => ({
         endpointName: endpoint.endpointName,
         variantName: VARIANT_NAME,
+        rollbackAlarms: { serverErrors: endpoint.serverErrorsAlarm, latency: endpoint.latencyAlarm },
       })),
       // The self-hosted registry's database; the SageMaker-managed tracking server has none to watch.
       databases: this.modelRegistry.database ? [this.modelRegistry.names.databaseIdentifier] : [],

@@ -27,6 +27,20 @@ describe("images/mlflow", () => {
     expect(names).toEqual(expect.arrayContaining(["mlflow[auth]", "psycopg2-binary", "boto3"]));
   });
 
+  test("installs the Prometheus exporter that `mlflow server --expose-prometheus` needs", () => {
+    const names = requirements.map((requirement) => requirement.split("==")[0]);
+    expect(names).toEqual(expect.arrayContaining(["prometheus-flask-exporter", "prometheus-client"]));
+  });
+
+  test("runs the server with --expose-prometheus and serves the samples on their own port", () => {
+    const entrypoint = readFileSync(join(dir, "entrypoint.py"), "utf8");
+    expect(entrypoint).toMatch(/"--expose-prometheus", metrics_dir/);
+    expect(entrypoint).toMatch(/MultiProcessCollector\(registry, path=directory\)/);
+    expect(entrypoint).toMatch(/start_http_server\(int\(metrics_port\)/);
+    expect(entrypoint).toMatch(/os\.environ\.get\("MLFLOW_PROMETHEUS_DIR"\)/);
+    expect(entrypoint).toMatch(/os\.environ\.get\("MLFLOW_METRICS_PORT"\)/);
+  });
+
   test("runs as the numeric non-root user the Deployment expects", () => {
     const users = [...dockerfile.matchAll(/^USER (.+)$/gm)].map((match) => match[1]);
     expect(users).toEqual(["10001:10001"]);

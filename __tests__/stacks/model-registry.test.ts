@@ -126,7 +126,11 @@ describe("dev: self-hosted, cheap and disposable", () => {
 
   test("exposes it on a ClusterIP service and an internal load balancer", () => {
     const services = Object.values(resourcesOf(cluster, "kubernetes_service_v1")) as Json[];
-    expect(services.map((service) => service.spec.type).sort()).toEqual(["ClusterIP", "LoadBalancer"]);
+    expect(services.map((service) => service.spec.type).sort()).toEqual([
+      "ClusterIP",
+      "ClusterIP",
+      "LoadBalancer",
+    ]);
     const lb = services.find((service) => service.spec.type === "LoadBalancer")!;
     expect(lb.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-internal"]).toBe("true");
   });

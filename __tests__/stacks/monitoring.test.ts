@@ -20,10 +20,10 @@ function alarm(json: StackJson, name: string): Record<string, unknown> {
 }
 
 describe.each([
-  ["dev", 1000, 50],
-  ["test", 2000, 100],
-  ["prod", 10000, 250],
-])("the %s platform stack", (env, limit, anomalyThreshold) => {
+  ["dev", 1000, 50, false, false],
+  ["test", 2000, 100, true, false],
+  ["prod", 10000, 250, true, true],
+])("the %s platform stack", (env, limit, anomalyThreshold, containerInsights, containerLogs) => {
   let platform: StackJson;
   beforeAll(() => {
     platform = synthEnvironment(configFor(env)).json.platform;
@@ -60,6 +60,39 @@ describe.each([
   it("has the environment's CloudWatch dashboard", () => {
     expect(onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_name).toBe(`mlops-${env}-platform`);
   });
+
+  const addon = () =>
+    Object.values(resourcesOf(platform, "aws_eks_addon")).find(
+      (a) => a.addon_name === "amazon-cloudwatch-observability",
+    );
+  const gpuAlarms = () =>
+    Object.values(resourcesOf(platform, "aws_cloudwatch_metric_alarm"))
+      .map((a) => a.alarm_name)
+      .filter((name) =>
+        [`mlops-${env}-eks-gpus-idle`, `mlops-${env}-eks-failed-nodes`].includes(name as string),
+      );
+
+  it(`${containerInsights ? "installs" : "leaves out"} Container Insights by the tier's default`, () => {
+    expect(addon() !== undefined).toBe(containerInsights);
+  });
+
+  it(`${containerInsights ? "creates" : "leaves out"} the GPU node-group alarms with it`, () => {
+    expect(gpuAlarms().sort()).toEqual(
+      containerInsights ? [`mlops-${env}-eks-failed-nodes`, `mlops-${env}-eks-gpus-idle`] : [],
+    );
+  });
+
+  it(`${containerLogs ? "ships" : "does not ship"} container logs by the tier's default`, () => {
+    if (!containerInsights) return expect(addon()).toBeUndefined();
+    expect(JSON.parse(addon()!.configuration_values as string).containerLogs).toEqual({
+      enabled: containerLogs,
+    });
+    const groups = Object.values(resourcesOf(platform, "aws_cloudwatch_log_group"))
+      .map((g) => g.name as string)
+      .filter((name) => name.startsWith("/aws/containerinsights/"));
+    const types = containerLogs ? ["application", "dataplane", "host", "performance"] : ["performance"];
+    expect(groups.sort()).toEqual(types.map((type) => `/aws/containerinsights/mlops-${env}-eks/${type}`));
+  });
 });
 
 it("subscribes the prod file's on-call address", () => {
@@ -86,6 +119,7 @@ describe("platform monitoring with workloads to watch", () => {
       cluster: {
         clusterName: "mlops-prod-eks",
         clusterArn: "arn:aws:eks:eu-west-1:333333333333:cluster/mlops-prod-eks",
+        hasContainerInsights: true,
         grantServiceAccount: (namespace, serviceAccount, role) =>
           grants.push([namespace, serviceAccount, role.roleArn]),
       },
@@ -207,6 +241,70 @@ it("creates the budget and the anomaly subscription after the topic policy that 
   expect(onlyResource(platform, "aws_ce_anomaly_subscription").depends_on).toEqual([policy]);
 });
 
+describe("Container Insights in the test environment", () => {
+  let platform: StackJson;
+  beforeAll(() => {
+    platform = synthEnvironment(configFor("test", { monitoring: { gpu: { idleMinutes: 30 } } })).json
+      .platform;
+  });
+
+  const addon = () =>
+    Object.values(resourcesOf(platform, "aws_eks_addon")).find(
+      (a) => a.addon_name === "amazon-cloudwatch-observability",
+    )!;
+
+  it("installs the pinned add-on with Classic Container Insights and GPU metrics", () => {
+    expect(addon()).toMatchObject({ cluster_name: expect.stringContaining("aws_eks_cluster") });
+    expect(addon().addon_version).toBe("v4.10.3-eksbuild.1");
+    expect(JSON.parse(addon().configuration_values as string).agent.config.logs.metrics_collected).toEqual({
+      kubernetes: { enhanced_container_insights: true, accelerated_compute_metrics: true },
+    });
+  });
+
+  it("associates the agent's service account with a role holding CloudWatchAgentServerPolicy", () => {
+    const [association] = addon().pod_identity_association as { role_arn: string; service_account: string }[];
+    expect(association.service_account).toBe("cloudwatch-agent");
+    const roleId = /aws_iam_role\.(\w+)\.arn/.exec(association.role_arn)![1];
+    const role = resourcesOf(platform, "aws_iam_role")[roleId];
+    expect(role.name).toBe("mlops-test-eks-cloudwatch-agent");
+    expect(JSON.parse(role.assume_role_policy as string).Statement[0].Principal).toEqual({
+      Service: "pods.eks.amazonaws.com",
+    });
+    const attachments = Object.values(resourcesOf(platform, "aws_iam_role_policy_attachment")).filter((a) =>
+      String(a.role).includes(roleId),
+    );
+    expect(attachments.map((a) => a.policy_arn)).toEqual([
+      "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+    ]);
+  });
+
+  it("creates the performance log group first, encrypted, with a retention, protected in test", () => {
+    const [id, group] = Object.entries(resourcesOf(platform, "aws_cloudwatch_log_group")).find(
+      ([, g]) => g.name === "/aws/containerinsights/mlops-test-eks/performance",
+    )!;
+    expect(group).toMatchObject({
+      retention_in_days: 7,
+      kms_key_id: expect.stringContaining("aws_kms_key.PlatformKey"),
+      lifecycle: { prevent_destroy: true },
+    });
+    expect(addon().depends_on).toEqual(expect.arrayContaining([`aws_cloudwatch_log_group.${id}`]));
+  });
+
+  it("alarms on the environment's EKS cluster from the add-on's metrics", () => {
+    expect(alarm(platform, "mlops-test-eks-gpus-idle")).toMatchObject({
+      namespace: "ContainerInsights",
+      dimensions: { ClusterName: "mlops-test-eks" },
+      evaluation_periods: 6,
+    });
+    expect(alarm(platform, "mlops-test-eks-failed-nodes").metric_name).toBe("cluster_failed_node_count");
+  });
+
+  it("shows the cluster's Container Insights widgets on the dashboard", () => {
+    const body = onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string;
+    expect(body).toContain("node_gpu_utilization");
+  });
+});
+
 describe("monitoring wired into the dev environment", () => {
   let platform: StackJson;
   let cluster: StackJson;
@@ -216,12 +314,50 @@ describe("monitoring wired into the dev environment", () => {
     cluster = json.cluster;
   });
 
-  it("alarms on the environment's EKS cluster", () => {
-    expect(alarm(platform, "mlops-dev-eks-gpus-idle")).toMatchObject({
-      dimensions: { ClusterName: "mlops-dev-eks" },
-      evaluation_periods: 6,
-    });
-    expect(alarm(platform, "mlops-dev-eks-failed-nodes").metric_name).toBe("cluster_failed_node_count");
+  it("lets the SageMaker endpoint's rollback alarms notify the topic instead of doubling them", () => {
+    const topic = expect.stringMatching(/^\$\{aws_sns_topic\.Monitoring_Alerts_\w+\.arn\}$/);
+    for (const name of ["mlops-dev-churn-5xx-errors", "mlops-dev-churn-model-latency"]) {
+      expect(alarm(platform, name)).toMatchObject({ alarm_actions: [topic], ok_actions: [topic] });
+    }
+    const names = Object.values(resourcesOf(platform, "aws_cloudwatch_metric_alarm")).map(
+      (a) => a.alarm_name,
+    );
+    expect(names.filter((name) => String(name).startsWith("mlops-dev-churn-")).sort()).toEqual([
+      "mlops-dev-churn-5xx-errors",
+      "mlops-dev-churn-invocation-model-errors",
+      "mlops-dev-churn-model-latency",
+    ]);
+  });
+
+  it("rolls the endpoint back on the alarms that notify", () => {
+    const endpoint = onlyResource(platform, "aws_sagemaker_endpoint") as {
+      deployment_config: { auto_rollback_configuration: { alarms: { alarm_name: string }[] } };
+    };
+    const rollback = endpoint.deployment_config.auto_rollback_configuration.alarms.map((a) => a.alarm_name);
+    const byName = Object.entries(resourcesOf(platform, "aws_cloudwatch_metric_alarm"));
+    const referenced = rollback.map((ref) => byName.find(([id]) => ref.includes(`.${id}.`))![1]);
+    expect(referenced.map((a) => a.alarm_name)).toEqual([
+      "mlops-dev-churn-5xx-errors",
+      "mlops-dev-churn-model-latency",
+    ]);
+    for (const a of referenced) expect(a.alarm_actions).toHaveLength(1);
+  });
+
+  it("shows the endpoint's alarms on the dashboard", () => {
+    const body = JSON.parse(onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string) as {
+      widgets: { properties: { alarms?: string[] } }[];
+    };
+    expect(body.widgets[0].properties.alarms).toEqual(
+      expect.arrayContaining([
+        "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:mlops-dev-churn-5xx-errors",
+        "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:mlops-dev-churn-model-latency",
+      ]),
+    );
+  });
+
+  it("leaves the cluster widgets off the dashboard without Container Insights", () => {
+    const body = onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string;
+    expect(body).not.toContain("ContainerInsights");
   });
 
   it("alarms on the self-hosted registry's database with the tier's thresholds", () => {
@@ -249,6 +385,47 @@ describe("monitoring wired into the dev environment", () => {
     expect(stack.depends_on).toEqual(
       expect.arrayContaining([expect.stringMatching(/^kubernetes_namespace_v1\.MonitoringNamespace/)]),
     );
+  });
+
+  it("scrapes the MLflow server: the mlflow ServiceMonitor selects its metrics Service and port", () => {
+    const release = Object.values(resourcesOf(cluster, "helm_release")).find(
+      (r) => r.name === "kube-prometheus-stack",
+    )!;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const monitors = (parse((release.values as string[])[0]) as any).prometheus.additionalServiceMonitors;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const monitor = monitors.find((m: any) => m.name === "mlflow");
+    const namespaces = Object.fromEntries(
+      Object.entries(resourcesOf(cluster, "kubernetes_namespace_v1")).map(([id, ns]) => [
+        id,
+        (ns.metadata as { name: string }).name,
+      ]),
+    );
+    const namespaceOf = (reference: string) =>
+      namespaces[/kubernetes_namespace_v1\.(\w+)\./.exec(reference)![1]];
+    const selected = Object.values(resourcesOf(cluster, "kubernetes_service_v1")).filter((service) => {
+      const metadata = service.metadata as { namespace: string; labels?: Record<string, string> };
+      return (
+        monitor.namespaceSelector.matchNames.includes(namespaceOf(metadata.namespace)) &&
+        Object.entries(monitor.selector.matchLabels).every(([k, v]) => metadata.labels?.[k] === v)
+      );
+    });
+    expect(selected.map((service) => (service.metadata as { name: string }).name)).toEqual([
+      "mlflow-metrics",
+    ]);
+    const ports = (selected[0].spec as { port: { name: string }[] }).port.map((port) => port.name);
+    expect(ports).toContain(monitor.endpoints[0].port);
+  });
+
+  it("lets only Prometheus' namespace reach MLflow's metrics port", () => {
+    const policy = Object.values(resourcesOf(cluster, "kubernetes_network_policy_v1")).find(
+      (p) => (p.metadata as { name: string }).name === "mlflow",
+    )!;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const metrics = (policy.spec as any).ingress.find((rule: any) => rule.ports[0].port === "metrics");
+    expect(metrics.from).toEqual([
+      { namespace_selector: { match_labels: { "kubernetes.io/metadata.name": "monitoring" } } },
+    ]);
   });
 
   it("keeps Prometheus on the cluster's encrypted gp3 class", () => {

@@ -3,12 +3,19 @@ import {
   type DeploymentV1SpecTemplateSpecContainerEnv,
 } from "@cdktf/provider-kubernetes/lib/deployment-v1";
 import { IngressV1 } from "@cdktf/provider-kubernetes/lib/ingress-v1";
+import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
 import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { TerraformOutput, Token } from "cdktf";
 import { Construct } from "constructs";
 import { recordPackageVersion } from "../core/package-info";
+import {
+  METRICS_LABEL,
+  METRICS_LABEL_VALUE,
+  METRICS_PORT_NAME,
+  MLFLOW_METRICS,
+} from "../monitoring/conventions";
 
 /** The MLflow image: our ECR repository and an immutable tag or a digest. */
 export interface MlflowImageProps {
@@ -70,6 +77,25 @@ export interface MlflowLoadBalancerProps {
   readonly sourceCidrs?: readonly string[];
 }
 
+/** The server's Prometheus metrics, for the platform's in-cluster Prometheus. */
+export interface MlflowMetricsProps {
+  /**
+   * Serve the metrics. Off only for a cluster without Prometheus.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Container and Service port of the metrics (never the API port, which requires MLflow's basic-auth).
+   * @default 9102
+   */
+  readonly port?: number;
+  /**
+   * Namespace whose pods may reach the metrics port (where Prometheus runs).
+   * @default "monitoring"
+   */
+  readonly scraperNamespace?: string;
+}
+
 /** Properties of an {@link MlflowServer}. */
 export interface MlflowServerProps {
   /** Namespace the server runs in (it must exist; pass the namespace resource's name to order them). */
@@ -111,6 +137,12 @@ export interface MlflowServerProps {
    * @default - an internal Network Load Balancer on port 80
    */
   readonly loadBalancer?: MlflowLoadBalancerProps;
+  /**
+   * Prometheus metrics (request counts and latencies per status, and the server's health) on their own
+   * port, behind a Service that follows the platform's metrics convention.
+   * @default - on port 9102, reachable from namespace `monitoring` only
+   */
+  readonly metrics?: MlflowMetricsProps;
 }
 
 const PORT = 5000;
@@ -118,6 +150,8 @@ const PORT = 5000;
 const RUN_AS = "10001";
 /** The only writable path (an emptyDir): HOME and TMPDIR of the image. */
 const SCRATCH = "/scratch";
+/** prometheus_client's multiprocess directory (an emptyDir): every gunicorn worker writes its samples there. */
+const PROMETHEUS_MULTIPROC = "/prometheus-multiproc";
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -128,6 +162,12 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  * when it has 2 or more replicas, a ClusterIP Service for in-cluster clients and an internal-only load
  * balancer: a Network Load Balancer provisioned by EKS's built-in cloud controller, or, when an identity
  * provider is given, an Application Load Balancer with OIDC, which needs the AWS Load Balancer Controller.
+ *
+ * Metrics: the server runs with `mlflow server --expose-prometheus`, whose `/metrics` sits behind basic-auth
+ * on the API port, so the image's entrypoint serves the same samples (and a `mlflow_server_healthy` gauge)
+ * without authentication on a separate `metrics` port. A Service `mlflow-metrics` labelled
+ * `mlops.platform/metrics: "true"` exposes only that port, and a NetworkPolicy lets only pods of the
+ * scraper's namespace reach it (the API port stays open to every client, as before).
  *
  * @example
  * new MlflowServer(this, "MlflowServer", {
@@ -150,6 +190,10 @@ export class MlflowServer extends Construct {
   readonly ingress?: IngressV1;
   /** The budget that keeps a pod running during voluntary disruptions (2 or more replicas). */
   readonly podDisruptionBudget?: PodDisruptionBudgetV1;
+  /** The Service Prometheus scrapes (when metrics are on). */
+  readonly metricsService?: ServiceV1;
+  /** Which traffic may reach the server's pods: the API from anywhere, metrics from the scraper's namespace. */
+  readonly networkPolicy: NetworkPolicyV1;
   /** The fully qualified image reference the pods run. */
   readonly image: string;
   /** `MLFLOW_TRACKING_URI` for in-cluster clients. */
@@ -181,6 +225,26 @@ export class MlflowServer extends Construct {
     ) {
       throw new Error(
         `${where}: artifactStoreUri "${props.artifactStoreUri}" must be s3://<bucket>/<prefix>`,
+      );
+    }
+    const metrics = {
+      enabled: props.metrics?.enabled ?? true,
+      port: props.metrics?.port ?? 9102,
+      scraperNamespace: props.metrics?.scraperNamespace ?? "monitoring",
+    };
+    if (
+      !Number.isInteger(metrics.port) ||
+      metrics.port < 1024 ||
+      metrics.port > 65535 ||
+      metrics.port === PORT
+    ) {
+      throw new Error(
+        `${where}: metrics.port (${metrics.port}) must be from 1024 to 65535 (the image runs as non-root) and differ from the API port ${PORT}`,
+      );
+    }
+    if (!Token.isUnresolved(metrics.scraperNamespace) && !DNS_LABEL.test(metrics.scraperNamespace)) {
+      throw new Error(
+        `${where}: metrics.scraperNamespace "${metrics.scraperNamespace}" must be a Kubernetes namespace name (a DNS label)`,
       );
     }
     const lb = props.loadBalancer ?? {};
@@ -216,6 +280,12 @@ export class MlflowServer extends Construct {
       { name: "MLFLOW_ARTIFACTS_DESTINATION", value: props.artifactStoreUri },
       { name: "MLFLOW_PORT", value: String(PORT) },
       { name: "MLFLOW_WORKERS", value: String(workers) },
+      ...(metrics.enabled
+        ? [
+            { name: "MLFLOW_PROMETHEUS_DIR", value: PROMETHEUS_MULTIPROC },
+            { name: "MLFLOW_METRICS_PORT", value: String(metrics.port) },
+          ]
+        : []),
     ];
 
     this.deployment = new DeploymentV1(this, "Resource", {
@@ -257,7 +327,12 @@ export class MlflowServer extends Construct {
                 name: "mlflow",
                 image: this.image,
                 imagePullPolicy: "IfNotPresent",
-                port: [{ name: "http", containerPort: PORT, protocol: "TCP" }],
+                port: [
+                  { name: "http", containerPort: PORT, protocol: "TCP" },
+                  ...(metrics.enabled
+                    ? [{ name: METRICS_PORT_NAME, containerPort: metrics.port, protocol: "TCP" }]
+                    : []),
+                ],
                 env,
                 resources: {
                   requests: { cpu: resources.cpuRequest ?? "500m", memory: resources.memoryRequest ?? "1Gi" },
@@ -293,10 +368,22 @@ export class MlflowServer extends Construct {
                   timeoutSeconds: 10,
                   failureThreshold: 3,
                 },
-                volumeMount: [{ name: "scratch", mountPath: SCRATCH }],
+                volumeMount: [
+                  { name: "scratch", mountPath: SCRATCH },
+                  ...(metrics.enabled
+                    ? [{ name: "prometheus-multiproc", mountPath: PROMETHEUS_MULTIPROC }]
+                    : []),
+                ],
               },
             ],
-            volume: [{ name: "scratch", emptyDir: { sizeLimit: "2Gi" } }],
+            volume: [
+              { name: "scratch", emptyDir: { sizeLimit: "2Gi" } },
+              // Kept apart from /scratch so the entrypoint can empty it on every start, as prometheus_client
+              // requires (an emptyDir outlives a container restart).
+              ...(metrics.enabled
+                ? [{ name: "prometheus-multiproc", emptyDir: { sizeLimit: "256Mi" } }]
+                : []),
+            ],
           },
         },
       },
@@ -318,6 +405,50 @@ export class MlflowServer extends Construct {
       },
     });
     this.inClusterTrackingUri = `http://${name}.${namespace}.svc.cluster.local:${PORT}`;
+
+    if (metrics.enabled) {
+      this.metricsService = new ServiceV1(this, "MetricsService", {
+        metadata: {
+          // Prometheus names the scrape job after the Service: dashboards and alerts select `job="mlflow-metrics"`.
+          name: MLFLOW_METRICS.job,
+          namespace,
+          labels: { ...labels, [METRICS_LABEL]: METRICS_LABEL_VALUE },
+        },
+        spec: {
+          type: "ClusterIP",
+          selector,
+          port: [
+            { name: METRICS_PORT_NAME, port: metrics.port, targetPort: METRICS_PORT_NAME, protocol: "TCP" },
+          ],
+        },
+      });
+    }
+    this.networkPolicy = new NetworkPolicyV1(this, "NetworkPolicy", {
+      metadata: { name, namespace, labels },
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ["Ingress"],
+        ingress: [
+          // The API answers every client that can route to it (pods, the load balancer, the kubelet's probes);
+          // MLflow's basic-auth and the load balancer's source ranges decide who gets in.
+          { ports: [{ port: "http", protocol: "TCP" }] },
+          ...(metrics.enabled
+            ? [
+                {
+                  ports: [{ port: METRICS_PORT_NAME, protocol: "TCP" }],
+                  from: [
+                    {
+                      namespaceSelector: {
+                        matchLabels: { "kubernetes.io/metadata.name": metrics.scraperNamespace },
+                      },
+                    },
+                  ],
+                },
+              ]
+            : []),
+        ],
+      },
+    });
 
     const sourceCidrs = lb.sourceCidrs ? [...lb.sourceCidrs] : undefined;
     if (lb.oidc) {

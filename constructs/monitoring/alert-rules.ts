@@ -1,4 +1,4 @@
-import { GPU_TAINT_KEY, INFERENCE_METRICS } from "./conventions";
+import { GPU_TAINT_KEY, INFERENCE_METRICS, MLFLOW_METRICS } from "./conventions";
 
 /** Thresholds of the platform's Prometheus alert rules. */
 export interface PlatformAlertThresholds {
@@ -204,14 +204,20 @@ export function platformAlertRules(
           },
         },
         {
+          // The server's own scraped health, not only Kubernetes' view of its pods: a pod can be Ready and
+          // still fail every request. `unless` also fires when no scrape succeeds at all, and the Deployment
+          // term keeps the rule quiet where MLflow is not self-hosted.
           alert: "MlflowUnavailable",
-          expr: `sum(kube_deployment_status_replicas_available{namespace="${mlflow}"}) < 1`,
+          expr:
+            `sum(kube_deployment_spec_replicas{namespace="${mlflow}", deployment="mlflow"}) > 0 ` +
+            `unless on () sum(${MLFLOW_METRICS.healthGauge}{namespace="${mlflow}", job="${MLFLOW_METRICS.job}"}) > 0`,
           for: "5m",
           labels: labels("critical", "registry"),
           annotations: {
-            summary: "MLflow has no available replica",
+            summary: "No MLflow server answers",
             description:
-              "The model registry is down: training jobs cannot log runs and deployments cannot resolve models.",
+              "No MLflow pod answered its health check through the metrics scrape for 5 minutes: training jobs " +
+              "cannot log runs and deployments cannot resolve models.",
           },
         },
       ],

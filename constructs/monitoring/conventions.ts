@@ -25,6 +25,18 @@ export const INFERENCE_METRICS = {
   serverErrorStatus: "5.*",
 } as const;
 
+/**
+ * The self-hosted MLflow server's metrics: the Service Prometheus scrapes (so its samples carry
+ * `job="mlflow-metrics"`), prometheus_flask_exporter's request metrics (`mlflow server --expose-prometheus`,
+ * labels `method` and `status`), and the image's health gauge (1 when `/health` answered during the scrape).
+ */
+export const MLFLOW_METRICS = {
+  job: "mlflow-metrics",
+  healthGauge: "mlflow_server_healthy",
+  requestCounter: "mlflow_http_request_total",
+  latencyHistogram: "mlflow_http_request_duration_seconds",
+} as const;
+
 /** Label of the Grafana sidecar that loads dashboards from ConfigMaps. */
 export const GRAFANA_DASHBOARD_LABEL = "grafana_dashboard";
 export const GRAFANA_DASHBOARD_LABEL_VALUE = "1";

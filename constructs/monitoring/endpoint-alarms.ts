@@ -28,29 +28,60 @@ export interface EndpointAlarmsProps {
    * @default 5
    */
   readonly modelErrorThreshold?: number;
+  /**
+   * Alarms that already watch this endpoint's 5xx errors or model latency, such as a `SageMakerEndpoint`'s
+   * rollback alarms (`serverErrorsAlarm`, `latencyAlarm`). They get this construct's notifications instead of
+   * a second alarm being created on the same metric, so one alarm both rolls a deployment back and tells
+   * people. They keep their own thresholds: `serverErrorThreshold` and `modelLatencyP95Ms` cannot be given
+   * for a signal whose alarm is reused.
+   * @default - every alarm is created here
+   */
+  readonly existingAlarms?: {
+    readonly serverErrors?: CloudwatchMetricAlarm;
+    readonly latency?: CloudwatchMetricAlarm;
+  };
 }
 
 /**
  * CloudWatch alarms for one SageMaker endpoint (namespace `AWS/SageMaker`, dimensions `EndpointName` and
- * `VariantName`): p95 model latency, 5xx invocation errors and model errors. No traffic is not an alarm
- * (missing data counts as OK). Their names start with the endpoint's name, so they can be referenced by name,
- * for example by a deployment configuration that rolls back on them.
+ * `VariantName`): p95 model latency, 5xx invocation errors and model errors, each notifying the topic when it
+ * goes into ALARM and back to OK. No traffic is not an alarm (missing data counts as OK). Their names start
+ * with the endpoint's name, so they can be referenced by name. Where the endpoint already has alarms on the
+ * same signals (a `SageMakerEndpoint`'s rollback alarms), pass them as `existingAlarms`: they are reused and
+ * notify, rather than doubled.
  *
  * @example
  * new EndpointAlarms(this, "ChurnAlarms", {
  *   endpointName: "mlops-dev-churn", alarmTopicArn: topic.topicArn, modelLatencyP95Ms: 500,
+ * });
+ * // An endpoint of this package: its rollback alarms notify too, only the model-error alarm is added.
+ * new EndpointAlarms(this, "ChurnAlarms", {
+ *   endpointName: endpoint.endpointName, alarmTopicArn: topic.topicArn,
+ *   existingAlarms: { serverErrors: endpoint.serverErrorsAlarm, latency: endpoint.latencyAlarm },
  * });
  */
 export class EndpointAlarms extends Construct {
   readonly latency: CloudwatchMetricAlarm;
   readonly serverErrors: CloudwatchMetricAlarm;
   readonly modelErrors: CloudwatchMetricAlarm;
-  /** Names of the three alarms. */
+  /** Names of the three alarms (reused ones included). */
   readonly alarmNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: EndpointAlarmsProps) {
     super(scope, id);
     recordPackageVersion(this);
+    const existing = props.existingAlarms ?? {};
+    for (const [signal, prop] of [
+      ["latency", "modelLatencyP95Ms"],
+      ["serverErrors", "serverErrorThreshold"],
+    ] as const) {
+      if (existing[signal] && props[prop] !== undefined) {
+        throw new Error(
+          `EndpointAlarms ${this.node.path}: ${prop} cannot be given with existingAlarms.${signal}, which keeps its own ` +
+            "threshold; set the threshold where that alarm is defined, or drop the existing alarm",
+        );
+      }
+    }
     const latencyMs = positive(this, "modelLatencyP95Ms", props.modelLatencyP95Ms ?? 1000);
     const serverErrors = positive(this, "serverErrorThreshold", props.serverErrorThreshold ?? 5);
     const modelErrors = positive(this, "modelErrorThreshold", props.modelErrorThreshold ?? 5);
@@ -69,30 +100,34 @@ export class EndpointAlarms extends Construct {
       treatMissingData: "notBreaching",
     };
 
-    this.latency = new CloudwatchMetricAlarm(this, "ModelLatencyP95", {
-      ...common,
-      alarmName: names.latency,
-      alarmDescription: `p95 model latency of SageMaker endpoint ${endpoint} above ${latencyMs} ms for 3 of 5 minutes`,
-      metricName: "ModelLatency",
-      extendedStatistic: "p95",
-      period: 60,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      // ModelLatency is published in microseconds.
-      threshold: latencyMs * 1000,
-      comparisonOperator: "GreaterThanThreshold",
-    });
-    this.serverErrors = new CloudwatchMetricAlarm(this, "Invocation5xxErrors", {
-      ...common,
-      alarmName: names.serverErrors,
-      alarmDescription: `SageMaker endpoint ${endpoint} returned at least ${serverErrors} 5xx errors in 5 minutes`,
-      metricName: "Invocation5XXErrors",
-      statistic: "Sum",
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: serverErrors,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-    });
+    this.latency = existing.latency
+      ? notify(existing.latency, props.alarmTopicArn)
+      : new CloudwatchMetricAlarm(this, "ModelLatencyP95", {
+          ...common,
+          alarmName: names.latency,
+          alarmDescription: `p95 model latency of SageMaker endpoint ${endpoint} above ${latencyMs} ms for 3 of 5 minutes`,
+          metricName: "ModelLatency",
+          extendedStatistic: "p95",
+          period: 60,
+          evaluationPeriods: 5,
+          datapointsToAlarm: 3,
+          // ModelLatency is published in microseconds.
+          threshold: latencyMs * 1000,
+          comparisonOperator: "GreaterThanThreshold",
+        });
+    this.serverErrors = existing.serverErrors
+      ? notify(existing.serverErrors, props.alarmTopicArn)
+      : new CloudwatchMetricAlarm(this, "Invocation5xxErrors", {
+          ...common,
+          alarmName: names.serverErrors,
+          alarmDescription: `SageMaker endpoint ${endpoint} returned at least ${serverErrors} 5xx errors in 5 minutes`,
+          metricName: "Invocation5XXErrors",
+          statistic: "Sum",
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: serverErrors,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+        });
     this.modelErrors = new CloudwatchMetricAlarm(this, "InvocationModelErrors", {
       ...common,
       alarmName: names.modelErrors,
@@ -104,8 +139,18 @@ export class EndpointAlarms extends Construct {
       threshold: modelErrors,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
     });
-    this.alarmNames = [names.latency, names.serverErrors, names.modelErrors];
+    // The names as given (not Terraform references), so the dashboard built from them stays plain text.
+    const nameOf = (alarm: CloudwatchMetricAlarm) => alarm.alarmNameInput ?? alarm.alarmName;
+    this.alarmNames = [nameOf(this.latency), nameOf(this.serverErrors), names.modelErrors];
   }
+}
+
+/** Adds `topicArn` to the alarm's ALARM and OK actions (once), and returns the alarm. */
+function notify(alarm: CloudwatchMetricAlarm, topicArn: string): CloudwatchMetricAlarm {
+  const add = (actions: string[] | undefined) => [...new Set([...(actions ?? []), topicArn])];
+  alarm.alarmActions = add(alarm.alarmActionsInput);
+  alarm.okActions = add(alarm.okActionsInput);
+  return alarm;
 }
 
 /** `value` when it is a positive number; a precise error otherwise. */

@@ -33,9 +33,10 @@ export interface GpuClusterAlarmsProps {
  *
  * Why Container Insights: EKS managed node groups get Auto Scaling group names that are only known after
  * apply, so `AWS/EC2` or `AWS/AutoScaling` alarms could not be planned from configuration; Container
- * Insights aggregates per cluster name, which the configuration knows. The metrics exist once the
- * `amazon-cloudwatch-observability` EKS add-on runs in the cluster; until then the alarms stay OK (missing
- * data is not breaching), and per-node, per-job GPU alerts come from Prometheus in the cluster.
+ * Insights aggregates per cluster name, which the configuration knows. Only create these alarms for a
+ * cluster that runs the `amazon-cloudwatch-observability` EKS add-on (`GpuTrainingCluster`'s
+ * `containerInsights`, a version before v6.2.0): without it nothing publishes the metrics and the alarms
+ * would stay OK forever. Per-node, per-job GPU alerts come from Prometheus in the cluster.
  *
  * @example
  * new GpuClusterAlarms(this, "GpuClusterAlarms", {

@@ -310,8 +310,15 @@ export class SageMakerEndpoint extends Construct {
   readonly model: SagemakerModel;
   /** The role SageMaker assumes to fetch the image and artifacts and write logs and captures. */
   readonly executionRole: IamRole;
-  /** The alarms a deployment rolls back on. */
+  /** The alarms a deployment rolls back on: {@link serverErrorsAlarm} and {@link latencyAlarm}. */
   readonly rollbackAlarms: CloudwatchMetricAlarm[];
+  /**
+   * `Invocation5XXErrors` alarm (`<endpoint>-5xx-errors`); rolls deployments back. Give it to
+   * `EndpointAlarms`' `existingAlarms` so that the same alarm also notifies people.
+   */
+  readonly serverErrorsAlarm: CloudwatchMetricAlarm;
+  /** p99 `ModelLatency` alarm (`<endpoint>-model-latency`); rolls deployments back. */
+  readonly latencyAlarm: CloudwatchMetricAlarm;
   /** The autoscaling target (instance endpoints only). */
   readonly scalableTarget?: AppautoscalingTarget;
   /** Where captures land (`s3://<bucket>/data-capture/<endpoint name>`), when capture is on. */
@@ -503,6 +510,7 @@ export class SageMakerEndpoint extends Construct {
     });
 
     this.rollbackAlarms = this.createAlarms(props.alarms ?? {});
+    [this.serverErrorsAlarm, this.latencyAlarm] = this.rollbackAlarms;
 
     this.endpoint = new SagemakerEndpoint(this, "Resource", {
       name: this.endpointName,

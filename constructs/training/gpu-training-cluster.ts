@@ -8,6 +8,7 @@ import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-ident
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { arn, partitionOf, type AwsLocation } from "../core/arn";
 import { NAME_LIMITS, shorten } from "../core/naming";
@@ -32,6 +33,33 @@ export interface ClusterAddonVersions {
   readonly kubeProxy?: string;
   readonly podIdentityAgent?: string;
   readonly ebsCsiDriver?: string;
+}
+
+/**
+ * CloudWatch Container Insights with enhanced observability: the `amazon-cloudwatch-observability` EKS
+ * add-on (CloudWatch agent, its NVIDIA DCGM exporter on GPU nodes, and optionally Fluent Bit).
+ */
+export interface ContainerInsightsOptions {
+  /**
+   * Version of the add-on. Pod Identity needs v3.1.0 or later, and the `ContainerInsights` metrics (Enhanced
+   * Container Insights, "Classic") come from versions before v6.2.0, whose default is OpenTelemetry metrics.
+   * @default the version EKS picks for the Kubernetes version (not pinned)
+   */
+  readonly addonVersion?: string;
+  /**
+   * Ship every container's stdout and stderr with Fluent Bit to `/aws/containerinsights/<cluster>/application`
+   * (and node logs to `.../dataplane` and `.../host`). Those log groups are created here first, with the
+   * cluster's key and `logRetentionDays`, so the agent never creates them without either. Ingestion is
+   * charged per GB.
+   * @default false
+   */
+  readonly containerLogs?: boolean;
+  /**
+   * Days the `/aws/containerinsights/<cluster>/performance` log group keeps the agent's raw performance
+   * events (the metrics themselves are kept by CloudWatch Metrics regardless).
+   * @default 7
+   */
+  readonly performanceLogRetentionDays?: number;
 }
 
 /** The subnets a cluster uses; an `MlopsNetwork` is one. */
@@ -125,11 +153,31 @@ export interface GpuTrainingClusterProps {
    */
   readonly gpuNodeGroups?: Readonly<Record<string, ClusterGpuNodeGroupOptions>>;
   /**
-   * Terraform `prevent_destroy` on the cluster, its node groups and its log group.
+   * Let the VPC CNI enforce Kubernetes NetworkPolicies (its network policy agent). Pods that no policy
+   * selects keep accepting all traffic.
+   * @default true
+   */
+  readonly enforceNetworkPolicies?: boolean;
+  /**
+   * Install CloudWatch Container Insights (the `amazon-cloudwatch-observability` add-on with its own Pod
+   * Identity role), which publishes the `ContainerInsights` metrics that {@link GpuClusterAlarms} watch.
+   * @default - not installed
+   */
+  readonly containerInsights?: ContainerInsightsOptions;
+  /**
+   * Terraform `prevent_destroy` on the cluster, its node groups and its log groups.
    * @default false
    */
   readonly preventDestroy?: boolean;
 }
+
+/** The EKS add-on of Container Insights. */
+export const CONTAINER_INSIGHTS_ADDON = "amazon-cloudwatch-observability";
+/** Where the add-on runs its CloudWatch agent: the service account its Pod Identity role is bound to. */
+export const CONTAINER_INSIGHTS_IDENTITY = {
+  namespace: "amazon-cloudwatch",
+  serviceAccount: "cloudwatch-agent",
+};
 
 /**
  * An EKS cluster for GPU training: authentication through access entries only (mode API), a private API
@@ -164,6 +212,10 @@ export class GpuTrainingCluster extends Construct {
   readonly gpuNodeGroups: Record<string, GpuNodeGroup> = {};
   /** The managed add-ons by name. */
   readonly addons: Record<string, EksAddon> = {};
+  /** The role of the Container Insights agent (when Container Insights is installed). */
+  readonly containerInsightsRole?: PodIdentityRole;
+  /** Log groups of Container Insights by type (`performance`, and `application`, `dataplane`, `host` with container logs). */
+  readonly containerInsightsLogGroups: Record<string, CloudwatchLogGroup> = {};
 
   private readonly props: GpuTrainingClusterProps;
   /** Add-ons the nodes need before they can become ready. */
@@ -296,10 +348,13 @@ export class GpuTrainingCluster extends Construct {
       description: `VPC CNI (aws-node) of ${clusterName}`,
       managedPolicyArns: [managedPolicy("AmazonEKS_CNI_Policy")],
     });
-    const vpcCni = this.addAddon("vpc-cni", versions.vpcCni, {
-      role: vpcCniRole,
-      serviceAccount: "aws-node",
-    });
+    const vpcCni = this.addAddon(
+      "vpc-cni",
+      versions.vpcCni,
+      { role: vpcCniRole, serviceAccount: "aws-node" },
+      [],
+      (props.enforceNetworkPolicies ?? true) ? { enableNetworkPolicy: "true" } : undefined,
+    );
     const kubeProxy = this.addAddon("kube-proxy", versions.kubeProxy);
     this.nodePrerequisites.push(podIdentityAgent, vpcCni, kubeProxy);
 
@@ -354,8 +409,78 @@ export class GpuTrainingCluster extends Construct {
       [this.systemNodeGroup],
     );
 
+    if (props.containerInsights)
+      this.containerInsightsRole = this.addContainerInsights(props.containerInsights);
+
     for (const [name, options] of Object.entries(props.gpuNodeGroups ?? {}))
       this.addGpuNodeGroup(name, options);
+  }
+
+  /** True when Container Insights publishes this cluster's `ContainerInsights` metrics. */
+  get hasContainerInsights(): boolean {
+    return this.addons[CONTAINER_INSIGHTS_ADDON] !== undefined;
+  }
+
+  /**
+   * The `amazon-cloudwatch-observability` add-on with a Pod Identity role holding `CloudWatchAgentServerPolicy`,
+   * after the log groups its agent and Fluent Bit write to, so each gets the cluster's key and a retention.
+   */
+  private addContainerInsights(options: ContainerInsightsOptions): PodIdentityRole {
+    const { clusterName, location } = this.props;
+    const partition = partitionOf(location.region);
+    const role = new PodIdentityRole(this, "ContainerInsightsRole", {
+      roleName: shorten(`${clusterName}-cloudwatch-agent`, NAME_LIMITS.iamRole.maxLength),
+      accountId: location.accountId,
+      clusterArn: this.clusterArn,
+      description: `CloudWatch agent and Fluent Bit of ${clusterName} (Container Insights)`,
+      managedPolicyArns: [`arn:${partition}:iam::aws:policy/CloudWatchAgentServerPolicy`],
+    });
+    const containerLogs = options.containerLogs ?? false;
+    const retention: Record<string, number> = {
+      performance: options.performanceLogRetentionDays ?? 7,
+      ...(containerLogs
+        ? {
+            application: this.props.logRetentionDays ?? 365,
+            dataplane: this.props.logRetentionDays ?? 365,
+            host: this.props.logRetentionDays ?? 365,
+          }
+        : {}),
+    };
+    for (const [type, days] of Object.entries(retention)) {
+      this.containerInsightsLogGroups[type] = new CloudwatchLogGroup(
+        this,
+        `ContainerInsightsLogGroup-${type}`,
+        {
+          name: `/aws/containerinsights/${clusterName}/${type}`,
+          retentionInDays: days,
+          kmsKeyId: this.props.encryptionKeyArn,
+          lifecycle: { preventDestroy: this.props.preventDestroy ?? false },
+        },
+      );
+    }
+    this.addAddon(
+      CONTAINER_INSIGHTS_ADDON,
+      options.addonVersion,
+      { role, serviceAccount: CONTAINER_INSIGHTS_IDENTITY.serviceAccount },
+      // Its controller is a Deployment, healthy only once nodes exist.
+      [this.systemNodeGroup, ...Object.values(this.containerInsightsLogGroups)],
+      {
+        // Written out, not left to the add-on's defaults: Enhanced Container Insights (Classic) publishes the
+        // `ContainerInsights` metrics that CloudWatch alarms watch, GPU metrics included; Application Signals,
+        // which nothing here uses, stays off.
+        agent: {
+          config: {
+            logs: {
+              metrics_collected: {
+                kubernetes: { enhanced_container_insights: true, accelerated_compute_metrics: true },
+              },
+            },
+          },
+        },
+        containerLogs: { enabled: containerLogs },
+      },
+    );
+    return role;
   }
 
   /** The API server endpoint. */
@@ -428,12 +553,14 @@ export class GpuTrainingCluster extends Construct {
     addonName: string,
     version: string | undefined,
     identity?: { role: PodIdentityRole; serviceAccount: string },
-    dependsOn: EksNodeGroup[] = [],
+    dependsOn: ITerraformDependable[] = [],
+    configuration?: Record<string, unknown>,
   ): EksAddon {
     const addon = new EksAddon(this, `Addon-${addonName}`, {
       clusterName: this.cluster.name,
       addonName,
       addonVersion: version,
+      configurationValues: configuration ? JSON.stringify(configuration) : undefined,
       // Managed add-ons own their objects: local edits are overwritten, never silently kept.
       resolveConflictsOnCreate: "OVERWRITE",
       resolveConflictsOnUpdate: "OVERWRITE",

@@ -12,6 +12,11 @@ const SUBSCRIPTION_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const KMS_KEY =
   /^(alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+)$/;
 
+const ADDON_VERSION = /^v(\d+)\.(\d+)\.\d+-eksbuild\.\d+$/;
+const ADDON_VERSION_RANGE =
+  "must be v3.1.0 or later (EKS Pod Identity) and before v6.2.0 (later versions publish OpenTelemetry " +
+  "metrics instead of the ContainerInsights namespace the GPU alarms watch)";
+
 const percentage = (fallback: number) =>
   z.number().gt(0, "must be above 0").lt(100, "must be below 100 (a percentage)").default(fallback);
 const positive = (fallback: number) => z.number().gt(0, "must be above 0").default(fallback);
@@ -99,15 +104,41 @@ export function monitoringSection(tier: Tier) {
             .optional(),
         })
         .prefault({}),
-      /** SageMaker endpoints (CloudWatch) and Kubernetes inference services (Prometheus). */
+      /**
+       * CloudWatch Container Insights on the EKS cluster (the `amazon-cloudwatch-observability` add-on): the
+       * metrics the CloudWatch GPU node-group alarms watch. Without it those alarms are not created; GPU
+       * alerting then comes from Prometheus in the cluster only.
+       */
+      containerInsights: z
+        .strictObject({
+          /** Install the add-on and create the GPU node-group alarms (charged per observation). */
+          enabled: z.boolean().default(t({ dev: false, test: true, prod: true })),
+          /** Also ship every container's logs to CloudWatch Logs (charged per GB ingested). */
+          containerLogs: z.boolean().default(t({ dev: false, test: false, prod: true })),
+          /** Pinned add-on version: v3.1.0 or later (Pod Identity), before v6.2.0 (ContainerInsights metrics). */
+          addonVersion: z
+            .string()
+            .regex(ADDON_VERSION, "must be an EKS add-on version such as v4.10.3-eksbuild.1")
+            .refine((version) => {
+              const match = ADDON_VERSION.exec(version);
+              // A malformed version is reported by the pattern above.
+              if (!match) return true;
+              const [major, minor] = [Number(match[1]), Number(match[2])];
+              return (major > 3 || (major === 3 && minor >= 1)) && (major < 6 || (major === 6 && minor < 2));
+            }, ADDON_VERSION_RANGE)
+            .default("v4.10.3-eksbuild.1"),
+        })
+        .prefault({}),
+      /**
+       * Kubernetes inference services (Prometheus) and SageMaker endpoints (CloudWatch). An endpoint's 5xx and
+       * latency alarms are its rollback alarms, set per endpoint in `serving.sagemakerEndpoints.<name>.alarms`.
+       */
       inference: z
         .strictObject({
-          /** p95 latency above which an endpoint or service is reported (milliseconds). */
+          /** p95 latency above which a Kubernetes inference service is reported (milliseconds). */
           latencyP95Ms: positive(1000),
           /** Share of a Kubernetes service's requests failing with 5xx above which it is reported. */
           errorRatePercent: percentage(5),
-          /** 5xx invocation errors of a SageMaker endpoint in 5 minutes that are reported. */
-          endpointServerErrors: z.number().int().min(1).default(5),
           /** Model errors of a SageMaker endpoint in 5 minutes that are reported. */
           endpointModelErrors: z.number().int().min(1).default(5),
         })
@@ -174,6 +205,14 @@ export function monitoringSection(tier: Tier) {
     })
     .prefault({})
     .superRefine((monitoring, ctx) => {
+      if (monitoring.containerInsights.containerLogs && !monitoring.containerInsights.enabled) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["containerInsights", "containerLogs"],
+          message:
+            "needs containerInsights.enabled: true (Fluent Bit comes with the Container Insights add-on)",
+        });
+      }
       for (const [name, entry] of Object.entries(monitoring.alerts.subscriptions)) {
         const path = ["alerts", "subscriptions", name, "endpoint"];
         if (entry.protocol === "https" && !entry.endpoint.startsWith("https://")) {

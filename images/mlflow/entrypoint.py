@@ -9,10 +9,17 @@ Nothing secret is baked into the image, the Kubernetes manifests or Terraform:
 
 The first start of an environment (table creation, schema upgrades, the admin user) is serialized across
 replicas with a PostgreSQL advisory lock. Credentials are written only to /scratch (an emptyDir), mode 0600.
+
+With MLFLOW_PROMETHEUS_DIR and MLFLOW_METRICS_PORT set, the server runs with `--expose-prometheus`: its
+gunicorn workers record prometheus_flask_exporter samples (`mlflow_http_request_*`) in that directory.
+MLflow serves them at /metrics on the API port, where basic-auth asks for a password that Prometheus does
+not have, so this process serves the same samples, plus `mlflow_server_healthy`, without authentication
+on the metrics port, which the Kubernetes NetworkPolicy opens to the monitoring namespace only.
 """
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,6 +104,45 @@ def wait_healthy(port, server, timeout_seconds=600):
     sys.exit("mlflow-entrypoint: the server did not become healthy in time")
 
 
+def answers_health(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def reset_metrics_directory(directory):
+    """prometheus_client needs an empty directory at start; an emptyDir outlives a container restart."""
+    os.makedirs(directory, exist_ok=True)
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
+def serve_metrics(directory, metrics_port, api_port):
+    """Serves the workers' samples (multiprocess mode) and the server's health on the metrics port."""
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.core import GaugeMetricFamily
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    class HealthCollector:
+        def collect(self):
+            gauge = GaugeMetricFamily(
+                "mlflow_server_healthy", "1 when the MLflow server answered /health during this scrape"
+            )
+            gauge.add_metric([], 1.0 if answers_health(api_port) else 0.0)
+            yield gauge
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)
+    registry.register(HealthCollector())
+    start_http_server(int(metrics_port), addr="0.0.0.0", registry=registry)
+    log(f"serving metrics on port {metrics_port}")
+
+
 def ensure_workloads_user(port, admin, workloads):
     """Creates the workloads user through MLflow's auth API, or resets its password to the secret's."""
     from mlflow.exceptions import MlflowException, RestException
@@ -155,6 +201,14 @@ def main():
         "MLFLOW_AUTH_CONFIG_PATH": f"{RUN_DIR}/basic_auth.ini",
         "MLFLOW_BACKEND_STORE_URI": backend_uri,
     }
+    metrics_dir = os.environ.get("MLFLOW_PROMETHEUS_DIR")
+    metrics_port = os.environ.get("MLFLOW_METRICS_PORT")
+    expose_prometheus = []
+    if metrics_dir and metrics_port:
+        reset_metrics_directory(metrics_dir)
+        # MLflow sets the legacy lower-case name; prometheus_client reads the upper-case one first.
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        expose_prometheus = ["--expose-prometheus", metrics_dir]
 
     lock = connect(db, master["username"], master["password"], tracking_database)
     lock.autocommit = True
@@ -185,6 +239,7 @@ def main():
             "--serve-artifacts",
             "--artifacts-destination",
             os.environ["MLFLOW_ARTIFACTS_DESTINATION"],
+            *expose_prometheus,
         ],
         env=env,
     )
@@ -196,6 +251,9 @@ def main():
         ensure_workloads_user(port, admin, workloads)
     finally:
         lock.close()
+    if expose_prometheus:
+        # Only once the server is healthy, so a replica that never starts is a failed scrape, not a healthy one.
+        serve_metrics(metrics_dir, metrics_port, port)
     log("ready")
     sys.exit(server.wait())
 

@@ -1,6 +1,14 @@
 import { TerraformStack, Testing } from "cdktf";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { MlflowServer, type MlflowServerProps } from "../../../constructs/model-registry/mlflow-server";
+import {
+  METRICS_LABEL,
+  METRICS_LABEL_VALUE,
+  METRICS_PORT_NAME,
+  MLFLOW_METRICS,
+} from "../../../constructs/monitoring/conventions";
+
+const MLFLOW_METRICS_SERVICE = MLFLOW_METRICS.job;
 import { onlyResource, resourcesOf, synthStack, type StackJson } from "../../helpers/synth";
 
 const REPOSITORY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-mlflow";
@@ -85,9 +93,64 @@ describe("MlflowServer with defaults", () => {
     });
   });
 
-  test("mounts an emptyDir on /scratch, the only writable path", () => {
-    expect(container.volume_mount).toEqual([{ name: "scratch", mount_path: "/scratch" }]);
-    expect(pod.volume).toEqual([{ name: "scratch", empty_dir: { size_limit: "2Gi" } }]);
+  test("mounts emptyDirs on /scratch and the metrics directory, the only writable paths", () => {
+    expect(container.volume_mount).toEqual([
+      { name: "scratch", mount_path: "/scratch" },
+      { name: "prometheus-multiproc", mount_path: "/prometheus-multiproc" },
+    ]);
+    expect(pod.volume).toEqual([
+      { name: "scratch", empty_dir: { size_limit: "2Gi" } },
+      { name: "prometheus-multiproc", empty_dir: { size_limit: "256Mi" } },
+    ]);
+  });
+
+  test("asks the entrypoint for --expose-prometheus in the mounted directory, served on the metrics port", () => {
+    const env = Object.fromEntries(
+      (container.env as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+    );
+    expect(env).toMatchObject({
+      MLFLOW_PROMETHEUS_DIR: "/prometheus-multiproc",
+      MLFLOW_METRICS_PORT: "9102",
+    });
+  });
+
+  test("names the container's API and metrics ports", () => {
+    expect(container.port).toEqual([
+      { name: "http", container_port: 5000, protocol: "TCP" },
+      { name: "metrics", container_port: 9102, protocol: "TCP" },
+    ]);
+  });
+
+  test("exposes only the metrics port on a Service labelled for the platform's ServiceMonitor", () => {
+    const service = Object.values(resourcesOf(json, "kubernetes_service_v1")).find(
+      (s: Json) => s.metadata.name === MLFLOW_METRICS_SERVICE,
+    ) as Json;
+    expect(service.metadata.labels).toMatchObject({ [METRICS_LABEL]: METRICS_LABEL_VALUE });
+    expect(service.spec).toMatchObject({
+      type: "ClusterIP",
+      selector: deployment.spec.selector.match_labels,
+      port: [{ name: METRICS_PORT_NAME, port: 9102, target_port: METRICS_PORT_NAME }],
+    });
+  });
+
+  test("labels no other Service for scraping (the API port needs basic-auth)", () => {
+    const labelled = Object.values(resourcesOf(json, "kubernetes_service_v1"))
+      .filter((s: Json) => s.metadata.labels?.[METRICS_LABEL] === METRICS_LABEL_VALUE)
+      .map((s: Json) => s.metadata.name);
+    expect(labelled).toEqual([MLFLOW_METRICS_SERVICE]);
+  });
+
+  test("lets only the monitoring namespace reach the metrics port, and anyone the API port", () => {
+    const policy = onlyResource(json, "kubernetes_network_policy_v1") as Json;
+    expect(policy.spec.pod_selector.match_labels).toEqual(deployment.spec.selector.match_labels);
+    expect(policy.spec.policy_types).toEqual(["Ingress"]);
+    expect(policy.spec.ingress).toEqual([
+      { ports: [{ port: "http", protocol: "TCP" }] },
+      {
+        ports: [{ port: "metrics", protocol: "TCP" }],
+        from: [{ namespace_selector: { match_labels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+      },
+    ]);
   });
 
   test("runs as its own service account without a Kubernetes API token", () => {
@@ -217,7 +280,50 @@ describe("MlflowServer with an OIDC identity provider", () => {
 
   test("replaces the Network Load Balancer", () => {
     const types = Object.values(resourcesOf(json, "kubernetes_service_v1")).map((s: Json) => s.spec.type);
-    expect(types).toEqual(["ClusterIP"]);
+    expect(types).not.toContain("LoadBalancer");
+  });
+});
+
+describe("MlflowServer with metrics on another port and scraper namespace", () => {
+  let json: StackJson;
+  beforeAll(() => {
+    json = synthServer(serverProps({ metrics: { port: 9200, scraperNamespace: "observability" } }));
+  });
+
+  test("serves the metrics on that port", () => {
+    const service = Object.values(resourcesOf(json, "kubernetes_service_v1")).find(
+      (s: Json) => s.metadata.name === MLFLOW_METRICS_SERVICE,
+    ) as Json;
+    expect(service.spec.port[0]).toMatchObject({ port: 9200, target_port: "metrics" });
+  });
+
+  test("opens the metrics port to that namespace", () => {
+    const policy = onlyResource(json, "kubernetes_network_policy_v1") as Json;
+    expect(policy.spec.ingress[1].from[0].namespace_selector.match_labels).toEqual({
+      "kubernetes.io/metadata.name": "observability",
+    });
+  });
+});
+
+describe("MlflowServer without metrics", () => {
+  let json: StackJson;
+  let container: Json;
+  beforeAll(() => {
+    json = synthServer(serverProps({ metrics: { enabled: false } }));
+    container = (onlyResource(json, "kubernetes_deployment_v1") as Json).spec.template.spec.container[0];
+  });
+
+  test("has no metrics Service, port, directory or exporter settings", () => {
+    const names = Object.values(resourcesOf(json, "kubernetes_service_v1")).map((s: Json) => s.metadata.name);
+    expect(names).not.toContain(MLFLOW_METRICS_SERVICE);
+    expect(container.port.map((p: Json) => p.name)).toEqual(["http"]);
+    expect(container.volume_mount.map((m: Json) => m.name)).toEqual(["scratch"]);
+    expect(container.env.map((e: Json) => e.name)).not.toContain("MLFLOW_PROMETHEUS_DIR");
+  });
+
+  test("still limits ingress to the API port", () => {
+    const policy = onlyResource(json, "kubernetes_network_policy_v1") as Json;
+    expect(policy.spec.ingress).toEqual([{ ports: [{ port: "http", protocol: "TCP" }] }]);
   });
 });
 
@@ -266,6 +372,20 @@ describe("MlflowServer errors", () => {
         },
       }),
     ).toThrow(/loadBalancer\.oidc needs loadBalancer\.certificateArn/);
+  });
+
+  test("refuses a metrics port equal to the API port", () => {
+    expect(build({ metrics: { port: 5000 } })).toThrow(/metrics\.port \(5000\) must be from 1024 to 65535/);
+  });
+
+  test("refuses a privileged metrics port", () => {
+    expect(build({ metrics: { port: 80 } })).toThrow(/metrics\.port \(80\)/);
+  });
+
+  test("refuses a scraper namespace that is not a DNS label", () => {
+    expect(build({ metrics: { scraperNamespace: "Monitoring" } })).toThrow(
+      /metrics\.scraperNamespace "Monitoring" must be a Kubernetes namespace name/,
+    );
   });
 
   test("refuses an artifact store that is not S3", () => {

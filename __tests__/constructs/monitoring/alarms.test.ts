@@ -1,3 +1,4 @@
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DatabaseAlarms } from "../../../constructs/monitoring/database-alarms";
 import { EndpointAlarms } from "../../../constructs/monitoring/endpoint-alarms";
 import { GpuClusterAlarms } from "../../../constructs/monitoring/gpu-cluster-alarms";
@@ -13,6 +14,82 @@ function alarm(json: StackJson, name: string): Record<string, unknown> {
   if (!found) throw new Error(`no alarm ${name}`);
   return found;
 }
+
+describe("EndpointAlarms reusing the endpoint's rollback alarms", () => {
+  const OTHER = "arn:aws:sns:eu-west-1:111111111111:deployments";
+  let json: StackJson;
+  let names: readonly string[];
+  beforeAll(() => {
+    json = synthBare((stack) => {
+      const own = (id: string, name: string, metricName: string) =>
+        new CloudwatchMetricAlarm(stack, id, {
+          alarmName: name,
+          namespace: "AWS/SageMaker",
+          metricName,
+          statistic: "Sum",
+          period: 60,
+          evaluationPeriods: 2,
+          threshold: 5,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+          alarmActions: [OTHER],
+        });
+      names = new EndpointAlarms(stack, "Churn", {
+        endpointName: "mlops-dev-churn",
+        alarmTopicArn: TOPIC,
+        existingAlarms: {
+          serverErrors: own("Errors", "mlops-dev-churn-5xx-errors", "Invocation5XXErrors"),
+          latency: own("Latency", "mlops-dev-churn-model-latency", "ModelLatency"),
+        },
+      }).alarmNames;
+    });
+  });
+
+  it("creates only the model-error alarm: one alarm per signal", () => {
+    expect(
+      Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm"))
+        .map((a) => a.alarm_name)
+        .sort(),
+    ).toEqual([
+      "mlops-dev-churn-5xx-errors",
+      "mlops-dev-churn-invocation-model-errors",
+      "mlops-dev-churn-model-latency",
+    ]);
+  });
+
+  it("makes the reused alarms notify the topic on alarm and recovery, keeping their own actions", () => {
+    for (const name of ["mlops-dev-churn-5xx-errors", "mlops-dev-churn-model-latency"]) {
+      expect(alarm(json, name)).toMatchObject({ alarm_actions: [OTHER, TOPIC], ok_actions: [TOPIC] });
+    }
+  });
+
+  it("names the reused alarms among its own, as plain names", () => {
+    expect(names).toEqual([
+      "mlops-dev-churn-model-latency",
+      "mlops-dev-churn-5xx-errors",
+      "mlops-dev-churn-invocation-model-errors",
+    ]);
+  });
+
+  it("refuses a threshold for a signal whose alarm it reuses", () => {
+    expect(() =>
+      synthBare((stack) => {
+        const errors = new CloudwatchMetricAlarm(stack, "Errors", {
+          alarmName: "e",
+          comparisonOperator: "GreaterThanThreshold",
+          evaluationPeriods: 1,
+        });
+        new EndpointAlarms(stack, "Churn", {
+          endpointName: "mlops-dev-churn",
+          alarmTopicArn: TOPIC,
+          serverErrorThreshold: 3,
+          existingAlarms: { serverErrors: errors },
+        });
+      }),
+    ).toThrow(
+      /serverErrorThreshold cannot be given with existingAlarms\.serverErrors, which keeps its own threshold/,
+    );
+  });
+});
 
 describe("EndpointAlarms", () => {
   let json: StackJson;

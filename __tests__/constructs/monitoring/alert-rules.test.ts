@@ -67,10 +67,17 @@ describe("platformAlertRules", () => {
     );
   });
 
-  it("reports an MLflow without replicas", () => {
+  it("reports an MLflow whose scraped health check no pod passes, while its Deployment wants replicas", () => {
     expect(rule(groups, "MlflowUnavailable").expr).toBe(
-      'sum(kube_deployment_status_replicas_available{namespace="mlflow"}) < 1',
+      'sum(kube_deployment_spec_replicas{namespace="mlflow", deployment="mlflow"}) > 0 ' +
+        'unless on () sum(mlflow_server_healthy{namespace="mlflow", job="mlflow-metrics"}) > 0',
     );
+  });
+
+  it("looks for MLflow in the namespace given", () => {
+    const expr = rule(platformAlertRules({}, { mlflow: "registry" }), "MlflowUnavailable").expr;
+    expect(expr).toContain('kube_deployment_spec_replicas{namespace="registry"');
+    expect(expr).toContain('mlflow_server_healthy{namespace="registry"');
   });
 
   it("uses the defaults when no threshold is given", () => {

@@ -3,6 +3,7 @@ import {
   PLATFORM_DASHBOARDS,
   type GrafanaDashboard,
 } from "../../../constructs/monitoring/grafana-dashboards";
+import { MLFLOW_METRICS } from "../../../constructs/monitoring/conventions";
 import { resourcesOf, type StackJson } from "../../helpers/synth";
 import { synthBare } from "./bare-stack";
 
@@ -99,10 +100,30 @@ describe("GrafanaDashboards", () => {
     expect(panel(inference, "Inference errors per service").targets[0].expr).toContain('status=~"5.*"');
   });
 
-  it("shows MLflow availability", () => {
+  it("shows MLflow availability from the health gauge of the MLflow scrape job", () => {
     expect(panel(PLATFORM_DASHBOARDS.mlflow, "MLflow availability").targets[0].expr).toBe(
-      'min(up{namespace="mlflow"})',
+      `sum(${MLFLOW_METRICS.healthGauge}{namespace="mlflow", job="${MLFLOW_METRICS.job}"}) / ` +
+        'sum(kube_deployment_spec_replicas{namespace="mlflow", deployment="mlflow"})',
     );
+  });
+
+  it("reads MLflow's requests and latency from the metrics --expose-prometheus exports", () => {
+    const mlflow = PLATFORM_DASHBOARDS.mlflow;
+    expect(panel(mlflow, "MLflow requests").targets[0].expr).toContain(
+      `rate(${MLFLOW_METRICS.requestCounter}{namespace="mlflow", job="${MLFLOW_METRICS.job}"}[5m])`,
+    );
+    expect(panel(mlflow, "MLflow request latency p95").targets[0].expr).toContain(
+      `${MLFLOW_METRICS.latencyHistogram}_bucket{namespace="mlflow", job="${MLFLOW_METRICS.job}"}`,
+    );
+  });
+
+  it("keeps the replica panel from kube-state-metrics, with the scraped targets beside it", () => {
+    const exprs = panel(PLATFORM_DASHBOARDS.mlflow, "MLflow replicas available").targets.map((t) => t.expr);
+    expect(exprs).toEqual([
+      'sum(kube_deployment_status_replicas_available{namespace="mlflow"})',
+      'sum(kube_deployment_spec_replicas{namespace="mlflow"})',
+      `sum(up{namespace="mlflow", job="${MLFLOW_METRICS.job}"})`,
+    ]);
   });
 
   it("gives every dashboard a unique uid, the datasource variable and panels with queries", () => {

@@ -174,6 +174,104 @@ describe("GpuTrainingCluster defaults", () => {
   });
 });
 
+describe("GpuTrainingCluster network policies", () => {
+  const vpcCni = (json: StackJson) =>
+    Object.values(resourcesOf(json, "aws_eks_addon")).find((addon) => addon.addon_name === "vpc-cni")!;
+
+  it("lets the VPC CNI enforce NetworkPolicies by default", () => {
+    expect(JSON.parse(vpcCni(synthCluster()).configuration_values as string)).toEqual({
+      enableNetworkPolicy: "true",
+    });
+  });
+
+  it("leaves NetworkPolicies unenforced when asked", () => {
+    expect(vpcCni(synthCluster({ enforceNetworkPolicies: false })).configuration_values).toBeUndefined();
+  });
+});
+
+describe("GpuTrainingCluster with Container Insights", () => {
+  let json: StackJson;
+  let addon: Record<string, unknown>;
+  beforeAll(() => {
+    json = synthCluster({
+      containerInsights: { addonVersion: "v4.10.3-eksbuild.1", containerLogs: true },
+      logRetentionDays: 90,
+      preventDestroy: true,
+    });
+    addon = Object.values(resourcesOf(json, "aws_eks_addon")).find(
+      (a) => a.addon_name === "amazon-cloudwatch-observability",
+    )!;
+  });
+
+  it("installs the amazon-cloudwatch-observability add-on at the version given", () => {
+    expect(addon).toMatchObject({
+      addon_version: "v4.10.3-eksbuild.1",
+      resolve_conflicts_on_update: "OVERWRITE",
+    });
+  });
+
+  it("binds the agent's service account to its own role through Pod Identity", () => {
+    expect(addon.pod_identity_association).toEqual([
+      { role_arn: expect.stringContaining("ContainerInsightsRole"), service_account: "cloudwatch-agent" },
+    ]);
+    const role = byKeyPrefix(json, "aws_iam_role", "Cluster_ContainerInsightsRole");
+    expect(role.name).toBe("mlops-dev-eks-cloudwatch-agent");
+    expect(JSON.parse(role.assume_role_policy as string).Statement[0].Condition.ArnEquals).toEqual({
+      "aws:SourceArn": "arn:aws:eks:eu-west-1:111111111111:cluster/mlops-dev-eks",
+    });
+    expect(
+      byKeyPrefix(json, "aws_iam_role_policy_attachment", "Cluster_ContainerInsightsRole").policy_arn,
+    ).toBe("arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy");
+  });
+
+  it("ships container logs when asked", () => {
+    expect(JSON.parse(addon.configuration_values as string).containerLogs).toEqual({ enabled: true });
+  });
+
+  it("creates every log group the agent and Fluent Bit write to, encrypted and kept for a set time", () => {
+    const groups = Object.values(resourcesOf(json, "aws_cloudwatch_log_group"))
+      .filter((g) => String(g.name).startsWith("/aws/containerinsights/"))
+      .map((g) => [
+        g.name,
+        g.retention_in_days,
+        g.kms_key_id,
+        (g.lifecycle as Record<string, unknown>).prevent_destroy,
+      ]);
+    const key = "arn:aws:kms:eu-west-1:111111111111:key/test";
+    expect(groups.sort()).toEqual([
+      ["/aws/containerinsights/mlops-dev-eks/application", 90, key, true],
+      ["/aws/containerinsights/mlops-dev-eks/dataplane", 90, key, true],
+      ["/aws/containerinsights/mlops-dev-eks/host", 90, key, true],
+      ["/aws/containerinsights/mlops-dev-eks/performance", 7, key, true],
+    ]);
+  });
+
+  it("waits for the log groups and the system nodes", () => {
+    expect(addon.depends_on).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^aws_eks_node_group\.Cluster_SystemNodeGroup/),
+        expect.stringMatching(/^aws_cloudwatch_log_group\.Cluster_ContainerInsightsLogGroup-performance/),
+        expect.stringMatching(/^aws_cloudwatch_log_group\.Cluster_ContainerInsightsLogGroup-application/),
+      ]),
+    );
+  });
+});
+
+describe("GpuTrainingCluster with Container Insights, without container logs", () => {
+  it("turns Fluent Bit off and creates only the performance log group", () => {
+    const json = synthCluster({ containerInsights: {} });
+    const addon = Object.values(resourcesOf(json, "aws_eks_addon")).find(
+      (a) => a.addon_name === "amazon-cloudwatch-observability",
+    )!;
+    expect(JSON.parse(addon.configuration_values as string).containerLogs).toEqual({ enabled: false });
+    expect(
+      Object.values(resourcesOf(json, "aws_cloudwatch_log_group"))
+        .map((g) => g.name)
+        .filter((name) => String(name).startsWith("/aws/containerinsights/")),
+    ).toEqual(["/aws/containerinsights/mlops-dev-eks/performance"]);
+  });
+});
+
 describe("GpuTrainingCluster options", () => {
   it("opens a public endpoint only to the CIDRs given", () => {
     const json = synthCluster({ publicAccessCidrs: ["203.0.113.0/24"] });

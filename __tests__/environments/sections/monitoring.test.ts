@@ -26,6 +26,45 @@ describe("monitoring section", () => {
     });
   });
 
+  it("leaves Container Insights off in dev (cost), on in test and prod, with container logs in prod only", () => {
+    expect(configFor("dev").monitoring.containerInsights).toEqual({
+      enabled: false,
+      containerLogs: false,
+      addonVersion: "v4.10.3-eksbuild.1",
+    });
+    expect(configFor("test").monitoring.containerInsights).toMatchObject({
+      enabled: true,
+      containerLogs: false,
+    });
+    expect(configFor("prod").monitoring.containerInsights).toMatchObject({
+      enabled: true,
+      containerLogs: true,
+    });
+  });
+
+  it("rejects container logs without the Container Insights add-on", () => {
+    expect(
+      problems("prod", { monitoring: { containerInsights: { enabled: false, containerLogs: true } } }),
+    ).toEqual([
+      "monitoring.containerInsights.containerLogs: needs containerInsights.enabled: true (Fluent Bit comes with the Container Insights add-on)",
+    ]);
+  });
+
+  it.each(["v3.0.0-eksbuild.1", "v6.2.0-eksbuild.1"])(
+    "rejects add-on version %s (no Pod Identity, or no ContainerInsights metrics)",
+    (addonVersion) => {
+      expect(problems("test", { monitoring: { containerInsights: { addonVersion } } })).toEqual([
+        expect.stringMatching(/^monitoring\.containerInsights\.addonVersion: must be v3\.1\.0 or later/),
+      ]);
+    },
+  );
+
+  it("rejects an add-on version that is not one", () => {
+    expect(problems("test", { monitoring: { containerInsights: { addonVersion: "4.10" } } })).toEqual([
+      "monitoring.containerInsights.addonVersion: must be an EKS add-on version such as v4.10.3-eksbuild.1",
+    ]);
+  });
+
   it("reads subscribers keyed by name", () => {
     expect(configFor("prod").monitoring.alerts.subscriptions).toEqual({
       oncall: { protocol: "email", endpoint: "ml-platform-oncall@example.com" },
