@@ -20,7 +20,7 @@ function alarm(json: StackJson, name: string): Record<string, unknown> {
 }
 
 describe.each([
-  ["dev", 1000, 50, false, false],
+  ["dev", 1000, 50, true, false],
   ["test", 2000, 100, true, false],
   ["prod", 10000, 250, true, true],
 ])("the %s platform stack", (env, limit, anomalyThreshold, containerInsights, containerLogs) => {
@@ -305,6 +305,33 @@ describe("Container Insights in the test environment", () => {
   });
 });
 
+describe("an environment that turns Container Insights off", () => {
+  let platform: StackJson;
+  beforeAll(() => {
+    platform = synthEnvironment(configFor("dev", { monitoring: { containerInsights: { enabled: false } } }))
+      .json.platform;
+  });
+
+  it("installs no add-on", () => {
+    const addons = Object.values(resourcesOf(platform, "aws_eks_addon")).map((a) => a.addon_name);
+    expect(addons).not.toContain("amazon-cloudwatch-observability");
+  });
+
+  it("creates no GPU node-group alarm, which would watch metrics nobody publishes", () => {
+    const names = Object.values(resourcesOf(platform, "aws_cloudwatch_metric_alarm")).map(
+      (a) => a.alarm_name,
+    );
+    expect(names).not.toContain("mlops-dev-eks-gpus-idle");
+    expect(names).not.toContain("mlops-dev-eks-failed-nodes");
+    expect(names.length).toBeGreaterThan(0);
+  });
+
+  it("leaves the cluster widgets off the dashboard", () => {
+    const body = onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string;
+    expect(body).not.toContain("ContainerInsights");
+  });
+});
+
 describe("monitoring wired into the dev environment", () => {
   let platform: StackJson;
   let cluster: StackJson;
@@ -353,11 +380,6 @@ describe("monitoring wired into the dev environment", () => {
         "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:mlops-dev-churn-model-latency",
       ]),
     );
-  });
-
-  it("leaves the cluster widgets off the dashboard without Container Insights", () => {
-    const body = onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string;
-    expect(body).not.toContain("ContainerInsights");
   });
 
   it("alarms on the self-hosted registry's database with the tier's thresholds", () => {

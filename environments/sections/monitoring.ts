@@ -112,7 +112,7 @@ export function monitoringSection(tier: Tier) {
       containerInsights: z
         .strictObject({
           /** Install the add-on and create the GPU node-group alarms (charged per observation). */
-          enabled: z.boolean().default(t({ dev: false, test: true, prod: true })),
+          enabled: z.boolean().default(true),
           /** Also ship every container's logs to CloudWatch Logs (charged per GB ingested). */
           containerLogs: z.boolean().default(t({ dev: false, test: false, prod: true })),
           /** Pinned add-on version: v3.1.0 or later (Pod Identity), before v6.2.0 (ContainerInsights metrics). */

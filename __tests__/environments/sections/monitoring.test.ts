@@ -26,9 +26,9 @@ describe("monitoring section", () => {
     });
   });
 
-  it("leaves Container Insights off in dev (cost), on in test and prod, with container logs in prod only", () => {
+  it("installs Container Insights everywhere (dev's idle GPUs cost most), with container logs in prod only", () => {
     expect(configFor("dev").monitoring.containerInsights).toEqual({
-      enabled: false,
+      enabled: true,
       containerLogs: false,
       addonVersion: "v4.10.3-eksbuild.1",
     });
