@@ -5,6 +5,7 @@ import { Naming } from "../constructs/core/naming";
 import { recordPackageVersion } from "../constructs/core/package-info";
 import { PolicyPack, type IValidationRenderSharing } from "../constructs/policy/policy-pack";
 import type { EnvironmentConfig } from "../environments/schema";
+import { foreignReferences } from "./foreign-references";
 
 /** How stacks are synthesized, decided once by `main.ts`. */
 export interface SynthOptions {
@@ -100,6 +101,15 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
       ],
     });
 
+    this.node.addValidation({
+      validate: () =>
+        foreignReferences(this.renderForValidation()).map(
+          (address) =>
+            `${address} is referenced here but is not in this stack: a reference to another stack's resource ` +
+            "would need that stack's state to plan. Refer to it by name (Naming) and ARN (constructs/core/arn.ts).",
+        ),
+    });
+
     this.policy = PolicyPack.attach(this, {
       environment: config.name,
       tier: config.tier,
@@ -130,11 +140,25 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
     }
   }
 
-  /** Renders the stack for the policy pack; during a synth's validations, keeps it for the render after. */
+  /**
+   * Renders the stack for a validation. During a synth's validations the render is done once, shared by the
+   * policy pack and the reference check, and kept for the render after.
+   */
   renderForValidation(): Record<string, unknown> {
+    if (this.validating && this.renderedForValidation) return this.renderedForValidation;
     const rendered: Record<string, unknown> = super.toTerraform();
     if (this.validating) this.renderedForValidation = rendered;
     return rendered;
+  }
+
+  /**
+   * cdktf prepares every stack before a synth by resolving each of its elements once more, only to find
+   * references to other stacks and turn them into remote-state lookups: 40 % of a synth's time. Stacks here
+   * never refer to one another (they agree on names and ARNs), so the pass is skipped, and a reference that
+   * leaves the stack fails validation instead of silently needing another stack's state.
+   */
+  override prepareStack(): void {
+    this.ensureBackendExists();
   }
 
   /**

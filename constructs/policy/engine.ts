@@ -332,7 +332,8 @@ export function references(value: unknown): Reference[] {
   return found;
 }
 
-function interpolations(text: string): string[] {
+/** The expressions of the `${...}` interpolations in `text` (nested braces included). */
+export function interpolations(text: string): string[] {
   const result: string[] = [];
   let start = text.indexOf("${");
   while (start >= 0) {
