@@ -164,18 +164,33 @@ interface Target {
 const WHY_MISSED: readonly [string, string][] = [
   [
     "synth of all environments, wall time",
-    "mostly fixed cost (one environment alone takes most of it): tsx transpiles our sources at every start and " +
-      "the process loads ~200 provider modules; the policy pack renders every stack a second time",
+    "fixed cost at every start, not work per stack (one environment alone takes nearly as long): the TypeScript " +
+      "loader (see the precompiled row: tsx registers its hooks on a worker thread, lexes each of ~700 loaded " +
+      "modules and, with source maps on, decodes the inline source maps of cdktf and the provider packages), then " +
+      "loading cdktf (the baseline), ~90 provider modules, zod and yaml; rendering the 12 stacks is the smaller " +
+      "part (cdktf resolves every value twice in a render and captures a stack trace for every token). cdktf.json " +
+      "runs the app with tsx, so the loader's share stays",
   ],
   [
-    "synth cost per added",
-    "each item adds a dozen or more resources; suspected (not yet profiled): the policy pack finds a resource's related resources by " +
-      "scanning the whole stack, so its cost grows with the stack",
+    "synth cost per added inference endpoint",
+    "an endpoint adds nine resources (model, endpoint configuration, endpoint, execution role and policy, log " +
+      "group, three alarms) and ~12 KB of JSON; the cost is cdktf's, about 1 ms per resource: constructing one " +
+      "captures a stack trace for each of its attribute references and nested blocks, and rendering resolves every " +
+      "value twice. The policy pack and the reference check are under a tenth of it",
+  ],
+  [
+    "synth cost per added GPU node group",
+    "a node group adds a launch template and a node group with many nested blocks, each costing cdktf a stack " +
+      "trace when constructed and two resolves when rendered",
+  ],
+  [
+    "review between two commits",
+    "a review synthesizes twice (base and head), so it is at least 2 × one synth, plus the git worktree for the base",
   ],
   [
     "npm test wall time",
-    "offline Terraform validate + plan of 9 stacks (~11 s each, 2 at a time), `npm pack` and an offline install " +
-      "for the consumer example, TypeDoc, and the review end-to-end tests all run as processes on 2 cores",
+    "the offline Terraform run (init and one plan of 13 stacks), `npm pack` with an offline install for the " +
+      "consumer example, TypeDoc, and the review end-to-end tests run as processes on 2 cores",
   ],
 ];
 
@@ -372,7 +387,9 @@ function renderMarkdown(
     "",
     `Measured by \`npm run bench\` on ${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}; ` +
       `${runs} runs per measurement unless stated. Times are wall-clock times of whole processes; peak RSS is the ` +
-      "main Node process's. Regenerate with `npm run bench` (this file is written by it).",
+      "main Node process's. This machine is a shared VM whose speed drifts by up to a third between runs: compare " +
+      "rows of one run with each other (the baseline row shows the drift). Regenerate with `npm run bench` (this " +
+      "file is written by it).",
     "",
     "## Targets",
     "",
