@@ -162,21 +162,12 @@ export interface PlanCounts {
 /** Counts the actions of `terraform show -json <plan>` output (a replacement counts as add and destroy). */
 export function countPlanActions(planJson: string): PlanCounts {
   const plan = JSON.parse(planJson) as { resource_changes?: { change: { actions: string[] } }[] };
-  let add = 0;
-  let change = 0;
-  let destroy = 0;
-  let replace = 0;
-  for (const { change: c } of plan.resource_changes ?? []) {
-    const actions = c.actions;
-    if (actions.includes("create") && actions.includes("delete")) {
-      replace++;
-      add++;
-      destroy++;
-    } else if (actions.includes("create")) add++;
-    else if (actions.includes("delete")) destroy++;
-    else if (actions.includes("update")) change++;
-  }
-  return { add, change, destroy, replace };
+  return countChanges(
+    (plan.resource_changes ?? []).map(({ change: { actions } }) => ({
+      // `show -json` lists a replacement as both actions; `plan -json` calls it `replace`.
+      action: actions.includes("create") && actions.includes("delete") ? "replace" : actions[0],
+    })),
+  );
 }
 
 /** A synthesized stack as the cdktf manifest describes it. */
@@ -463,7 +454,8 @@ export async function planStacksTogether(
   };
 }
 
-function countChanges(changes: readonly PlannedChange[]): PlanCounts {
+/** Counts planned actions (a replacement counts as add and destroy). */
+function countChanges(changes: readonly Pick<PlannedChange, "action">[]): PlanCounts {
   const count = (action: string) => changes.filter((change) => change.action === action).length;
   const replace = count("replace");
   return {

@@ -3,10 +3,10 @@
  * can also be validated and planned offline) and plain values where the real stacks pass other constructs'.
  */
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { LocalBackend, TerraformStack, Testing, type App } from "cdktf";
+import { Testing, type App, type TerraformStack } from "cdktf";
 import { Naming } from "../../../constructs/core/naming";
 import { ModelRegistry, type ModelRegistryProps } from "../../../constructs/model-registry/model-registry";
+import { offlineBareStack } from "../../helpers/offline-stack";
 import { synthStack, type StackJson } from "../../helpers/synth";
 
 export const LOCATION = { accountId: "111111111111", region: "eu-west-1" };
@@ -33,14 +33,7 @@ export function registryStack(
   props: ModelRegistryProps,
   app: App = Testing.app(),
 ): { stack: TerraformStack; registry: ModelRegistry; workloadRole: IamRole } {
-  const stack = new TerraformStack(app, "registry-test");
-  new LocalBackend(stack, { path: "terraform.tfstate" });
-  new AwsProvider(stack, "aws", {
-    region: LOCATION.region,
-    skipCredentialsValidation: true,
-    skipRequestingAccountId: true,
-    skipMetadataApiCheck: "true",
-  });
+  const stack = offlineBareStack(app, "registry-test", LOCATION.region);
   const registry = new ModelRegistry(stack, "ModelRegistry", props);
   const workloadRole = new IamRole(stack, "TrainingRole", {
     name: "mlops-dev-training",

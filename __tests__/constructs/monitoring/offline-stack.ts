@@ -2,8 +2,7 @@
  * The AWS side of monitoring in one bare stack: topic, alarms, dashboard, budget, anomaly detection and the
  * managed Prometheus workspace, for the offline Terraform run (`__tests__/terraform/offline.test.ts`) to plan.
  */
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { LocalBackend, TerraformStack, type App } from "cdktf";
+import type { App, TerraformStack } from "cdktf";
 import { AlertTopic } from "../../../constructs/monitoring/alert-topic";
 import { CostAnomalyAlerts } from "../../../constructs/monitoring/cost-anomaly-alerts";
 import { DatabaseAlarms } from "../../../constructs/monitoring/database-alarms";
@@ -13,6 +12,7 @@ import { ManagedPrometheus } from "../../../constructs/monitoring/managed-promet
 import { MonthlyBudget } from "../../../constructs/monitoring/monthly-budget";
 import { PlatformDashboard } from "../../../constructs/monitoring/platform-dashboard";
 import { PodIdentityRole } from "../../../constructs/training/pod-identity-role";
+import { offlineBareStack } from "../../helpers/offline-stack";
 import { LOCATION } from "./bare-stack";
 
 /** The Terraform types the stack holds. */
@@ -35,14 +35,7 @@ export const MONITORING_RESOURCE_TYPES = [
 
 /** Adds the stack to `app`, with an AWS provider that needs no account. */
 export function monitoringStack(app: App, id = "monitoring"): TerraformStack {
-  const stack = new TerraformStack(app, id);
-  new LocalBackend(stack, { path: "terraform.tfstate" });
-  new AwsProvider(stack, "aws", {
-    region: LOCATION.region,
-    skipCredentialsValidation: true,
-    skipRequestingAccountId: true,
-    skipMetadataApiCheck: "true",
-  });
+  const stack = offlineBareStack(app, id, LOCATION.region);
   const topic = new AlertTopic(stack, "Alerts", {
     location: LOCATION,
     topicName: "mlops-dev-alerts",
