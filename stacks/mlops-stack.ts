@@ -54,6 +54,11 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
   /** The policy pack that checks this stack on every synth. */
   readonly policy: PolicyPack;
 
+  /** Set while cdktf runs the validations, which a synth does right before rendering the stack. */
+  private validating = false;
+  /** The JSON rendered while validating, until the synthesizer's render takes it. */
+  private renderedForValidation?: Record<string, unknown>;
+
   constructor(scope: Construct, props: MlopsStackProps) {
     const name = stackName(props.config, props.part);
     super(scope, name);
@@ -118,14 +123,9 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
     });
   }
 
-  /** Set while cdktf runs the validations, which a synth does right before rendering the stack. */
-  private validating = false;
-  /** The JSON the policy pack rendered while validating, until the synthesizer's render takes it. */
-  private renderedForValidation?: Record<string, unknown>;
-
   /**
-   * Runs every validation (the policy pack's among them). When they pass, the policy pack's render is kept
-   * for the render that a synth does next; when one fails, synthesis stops and the render is dropped.
+   * Runs every validation (the policy pack's and the reference check among them). When they pass, their
+   * render is kept for the render that a synth does next; when one fails, synthesis stops and it is dropped.
    */
   override runAllValidations(): void {
     this.renderedForValidation = undefined;
