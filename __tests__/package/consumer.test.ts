@@ -4,7 +4,7 @@
  * stack is synthesized and passes `terraform validate`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -37,6 +37,8 @@ describe("the packed package in a consumer repo", () => {
 
   beforeAll(() => {
     // What `prepack` builds, without its type check: `npm test` has just type-checked the same sources.
+    // A clean dist, as `npm run build` leaves it: no file of a source that is gone.
+    rmSync(join(ROOT, "dist"), { recursive: true, force: true });
     execFileSync(process.execPath, [TSC, "-p", "tsconfig.build.json", "--noCheck"], { cwd: ROOT });
     const packed = JSON.parse(
       npm(["pack", "--json", "--ignore-scripts", "--pack-destination", work], ROOT),
