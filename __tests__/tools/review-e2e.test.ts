@@ -1,6 +1,7 @@
 /**
  * End to end: `npm run review` between two commits of a temporary copy of this repository, where the
- * second commit renames the construct of the state bucket. Synthesizes twice, so it takes a few seconds.
+ * second commit renames the construct of the state bucket and turns off the rotation of the state key (a
+ * policy violation). Synthesizes twice, so it takes a few seconds.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import { dirname, join } from "node:path";
 import { ROOT } from "../helpers/config";
 
 const BUCKET_CONSTRUCT = /new S3Bucket\(this, "StateBucket"/;
+const KEY_ROTATION = /enableKeyRotation: true/;
 
 function sh(command: string, args: string[], cwd: string) {
   const result = spawnSync(command, args, {
@@ -44,8 +46,15 @@ describe("npm run review between two commits of a copy of the repository", () =>
     const source = readFileSync(stackFile, "utf8");
     if (!BUCKET_CONSTRUCT.test(source))
       throw new Error('stacks/bootstrap-stack.ts no longer creates S3Bucket "StateBucket": update this test');
-    writeFileSync(stackFile, source.replace(BUCKET_CONSTRUCT, 'new S3Bucket(this, "TerraformStateBucket"'));
-    sh("git", ["commit", "-qam", "rename the state bucket construct"], copy);
+    if (!KEY_ROTATION.test(source))
+      throw new Error("stacks/bootstrap-stack.ts no longer sets enableKeyRotation: true: update this test");
+    writeFileSync(
+      stackFile,
+      source
+        .replace(BUCKET_CONSTRUCT, 'new S3Bucket(this, "TerraformStateBucket"')
+        .replace(KEY_ROTATION, "enableKeyRotation: false"),
+    );
+    sh("git", ["commit", "-qam", "rename the state bucket construct, stop rotating the state key"], copy);
     result = sh(
       process.execPath,
       ["--import", "tsx", "tools/review.ts", "--base", "HEAD~1", "--format", "json", "--fail-on", "high"],
@@ -80,6 +89,30 @@ describe("npm run review between two commits of a copy of the repository", () =>
       expect(bucket).toMatchObject({ action: "move", risk: "high" });
       expect(bucket!.reasons[0]).toMatch(/needs a moved block/);
     }
+  });
+
+  test("reports the key that stops rotating with the policy rule it now fails, high risk where the rule blocks", () => {
+    const review = JSON.parse(result.stdout) as {
+      stacks: {
+        stack: string;
+        resources: { address: string; risk: string; reasons: string[] }[];
+        findings: { status: string; ruleId: string }[];
+      }[];
+    };
+    const keyOf = (name: string) =>
+      review.stacks
+        .find((s) => s.stack === name)!
+        .resources.find((r) => r.address.startsWith("aws_kms_key.StateKey"));
+    for (const name of ["mlops-dev-bootstrap", "mlops-test-bootstrap", "mlops-prod-bootstrap"]) {
+      expect(keyOf(name)?.reasons).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^policy MLOPS-KMS-001 fails: /)]),
+      );
+      expect(review.stacks.find((s) => s.stack === name)!.findings).toEqual(
+        expect.arrayContaining([expect.objectContaining({ status: "added", ruleId: "MLOPS-KMS-001" })]),
+      );
+    }
+    expect(keyOf("mlops-prod-bootstrap")?.risk).toBe("high");
+    expect(keyOf("mlops-test-bootstrap")?.risk).toBe("high");
   });
 
   test("leaves no temporary worktree behind", () => {
