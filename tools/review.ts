@@ -20,7 +20,7 @@ import {
   defaultBase,
   makeWorkDir,
   resolveRef,
-  synthesizeTree,
+  synthesizeTrees,
   SynthesisError,
   type Checkout,
 } from "./lib/review/synthesize";
@@ -162,9 +162,9 @@ async function main(): Promise<void> {
       baseOut = join(workDir, "base.out");
       headOut = join(workDir, "head.out");
       process.stderr.write(`review: synthesizing ${baseLabel} and the working tree...\n`);
-      await Promise.all([
-        synthesizeTree(base.dir, baseOut, `the base (${baseLabel})`),
-        synthesizeTree(root, headOut, "the working tree"),
+      await synthesizeTrees([
+        { treeDir: base.dir, outdir: baseOut, side: `the base (${baseLabel})` },
+        { treeDir: root, outdir: headOut, side: "the working tree" },
       ]);
     }
     const baseOutput = readSynthOutput(baseOut);

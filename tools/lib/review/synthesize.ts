@@ -61,6 +61,21 @@ export async function synthesizeTree(treeDir: string, outdir: string, side: stri
     throw new SynthesisError(side, `${result.stderr}${result.stdout}`.trim(), result.code);
 }
 
+/**
+ * Synthesizes several trees side by side and waits for all of them before reporting the first failure, so
+ * that a checkout is never removed while a synthesis still runs in it (a tsx process whose folder disappears
+ * can hang instead of exiting, and the review would wait for it).
+ */
+export async function synthesizeTrees(
+  trees: readonly { treeDir: string; outdir: string; side: string }[],
+): Promise<void> {
+  const results = await Promise.allSettled(
+    trees.map(({ treeDir, outdir, side }) => synthesizeTree(treeDir, outdir, side)),
+  );
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
 /** A temporary checkout of `commit`, removed by `dispose`. */
 export interface Checkout {
   readonly dir: string;
