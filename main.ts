@@ -9,7 +9,12 @@
  * - `MLOPS_TOKEN_TRACES=1`: record where each cdktf token was created, to debug a token that fails to resolve
  *   (off by default: it costs a third of a synth).
  * - `CDKTF_OUTDIR`: where to write (set by the cdktf CLI; default `cdktf.out`).
+ *
+ * Stack traces show this repository's TypeScript lines; frames inside packages show their JavaScript
+ * (`stacks/own-source-maps.ts`).
  */
+// First, before any package loads: source maps for our own code only (see the module).
+import "./stacks/own-source-maps";
 import { EnvironmentConfigError, loadEnvironments } from "./environments/load";
 import { buildApp } from "./stacks/app";
 import { skipTokenCreationTraces } from "./stacks/token-traces";
