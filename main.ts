@@ -5,7 +5,8 @@
  * - `MLOPS_OFFLINE=1`: local backends and a provider that needs no AWS account (see README, "Offline").
  * - `MLOPS_ENVIRONMENTS=dev,test`: synthesize only these environments (all are still validated).
  * - `MLOPS_ENVIRONMENTS_DIR`: where the environment files are (default `environments`).
- * - `MLOPS_POLICY=report`: policy failures become warnings instead of stopping synthesis (used by `npm run policy`).
+ * - `MLOPS_POLICY=report`: policy failures become warnings instead of stopping synthesis, and every finding is
+ *   written to `policy-report.json` beside the stacks (used by `npm run policy` and `npm run review`).
  * - `MLOPS_TOKEN_TRACES=1`: record where each cdktf token was created, to debug a token that fails to resolve
  *   (off by default: it costs a third of a synth).
  * - `CDKTF_OUTDIR`: where to write (set by the cdktf CLI; default `cdktf.out`).
@@ -16,7 +17,7 @@
 // First, before any package loads: source maps for our own code only (see the module).
 import "./stacks/own-source-maps";
 import { EnvironmentConfigError, loadEnvironments } from "./environments/load";
-import { buildApp } from "./stacks/app";
+import { buildApp, writePolicyReport } from "./stacks/app";
 import { skipTokenCreationTraces } from "./stacks/token-traces";
 
 function main(): void {
@@ -48,9 +49,10 @@ function synthesize(): void {
   }
   const offline = ["1", "true", "yes"].includes((process.env.MLOPS_OFFLINE ?? "").toLowerCase());
   const policy = process.env.MLOPS_POLICY === "report" ? "report" : "enforce";
-  const { app } = buildApp({ environments, offline, policy, outdir: process.env.CDKTF_OUTDIR });
+  const { app, stacks } = buildApp({ environments, offline, policy, outdir: process.env.CDKTF_OUTDIR });
   try {
     app.synth();
+    if (policy === "report") writePolicyReport(app.outdir, stacks);
   } catch (error) {
     // Validation failures (the policy pack's among them) name the stack, construct, rule and fix: a stack
     // trace would only bury them. Anything else is a bug and keeps its trace.

@@ -1,4 +1,7 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { App } from "cdktf";
+import { POLICY_REPORT_FILE, policyReport } from "../constructs/policy/report";
 import type { EnvironmentConfig } from "../environments/schema";
 import { BootstrapStack } from "./bootstrap-stack";
 import { ClusterStack } from "./cluster-stack";
@@ -54,4 +57,23 @@ export function buildApp(props: BuildAppProps): { app: App; stacks: Map<string, 
 /** Every stack of an environment, flattened (for tests and tools). */
 export function allStacks(stacks: EnvironmentStacks): MlopsStack[] {
   return Object.values(stacks) as MlopsStack[];
+}
+
+/**
+ * Writes the policy findings of the last synth of `stacks` to `policy-report.json` in `outdir`, in the shape
+ * `npm run policy -- --format json` prints. The app does so in report mode, where findings do not stop
+ * synthesis, so that the review reads them instead of evaluating the rules over the output again.
+ */
+export function writePolicyReport(outdir: string, stacks: ReadonlyMap<string, EnvironmentStacks>): void {
+  // In the order of cdktf's manifest (by stack name), which `npm run policy` reads.
+  const ordered = [...stacks.values()]
+    .flatMap(allStacks)
+    .sort((a, b) => (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0));
+  const findings = ordered.flatMap((stack) => {
+    const found = stack.policy.lastFindings;
+    if (!found)
+      throw new Error(`${stack.node.id}: the policy pack has not run; synthesize before writing its report`);
+    return found;
+  });
+  writeFileSync(join(outdir, POLICY_REPORT_FILE), `${JSON.stringify(policyReport(findings), null, 2)}\n`);
 }

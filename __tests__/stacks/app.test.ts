@@ -1,7 +1,9 @@
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApp } from "../../stacks/app";
+import type { PolicyReport } from "../../constructs/policy/report";
+import { buildApp, writePolicyReport } from "../../stacks/app";
+import { policyFindings } from "../../tools/lib/policy";
 import { configFor, resourcesOf, ROOT, synthEnvironment, type StackJson } from "../helpers/synth";
 
 describe("the stacks of an environment", () => {
@@ -145,5 +147,32 @@ describe("release traceability", () => {
       const json = JSON.parse(readFileSync(join(outdir, "stacks", stack, "cdk.tf.json"), "utf8"));
       expect(json["//"].metadata.mlopsPlatform).toEqual({ package: name, version });
     }
+  });
+});
+
+describe("the policy report of a synth in report mode", () => {
+  const outdir = mkdtempSync(join(tmpdir(), "mlops-policy-report-"));
+  // Keys that can be deleted within a week fail a rule that blocks in test: the report has a blocking finding.
+  const test = configFor("test", { protection: { keyDeletionWindowDays: 7 } });
+  const { app, stacks } = buildApp({ environments: [test], outdir, policy: "report" });
+
+  it("cannot be written before a synth", () => {
+    expect(() => writePolicyReport(outdir, stacks)).toThrow(/mlops-test-\w+: the policy pack has not run/);
+  });
+
+  it("holds what npm run policy finds in the output, in its JSON shape", () => {
+    app.synth();
+    writePolicyReport(outdir, stacks);
+    const report = JSON.parse(readFileSync(join(outdir, "policy-report.json"), "utf8")) as PolicyReport;
+    const sorted = (keys: string[]) => [...keys].sort();
+    const reported = report.environments.flatMap((environment) =>
+      environment.findings.map((f) => `${f.key}|${f.result}|${f.blocking}`),
+    );
+    const evaluated = policyFindings(outdir).map((f) => `${f.key}|${f.result}|${f.blocking}`);
+    expect(reported.length).toBeGreaterThan(0);
+    expect(sorted(reported)).toEqual(sorted(evaluated));
+    expect(report.environments.map((environment) => environment.environment)).toEqual(["test"]);
+    expect(report.blocking).toBe(report.environments[0].summary.blocking);
+    expect(report.blocking).toBeGreaterThan(0);
   });
 });

@@ -77,6 +77,7 @@ export class PolicyPack implements IValidation {
 
   private readonly mode: "enforce" | "report";
   private readonly ruleSet: readonly PolicyRule[];
+  private validated?: readonly PolicyFinding[];
 
   private constructor(
     private readonly stack: TerraformStack,
@@ -98,6 +99,14 @@ export class PolicyPack implements IValidation {
     return this.evaluate(this.stack.toTerraform() as SynthesizedStackJson);
   }
 
+  /**
+   * The findings of the last validation, that is of the last synth (pass, fail and suppressed); undefined
+   * before the first. Unlike {@link findings}, this renders nothing.
+   */
+  get lastFindings(): readonly PolicyFinding[] | undefined {
+    return this.validated;
+  }
+
   /** Called by cdktf after the aspects: the messages of blocking failures (synthesis stops when any). */
   validate(): string[] {
     const json = sharesValidationRender(this.stack)
@@ -106,7 +115,8 @@ export class PolicyPack implements IValidation {
     const constructs = new Map(this.stack.node.findAll().map((c) => [c.node.path, c] as const));
     const at = (path: string): IConstruct => constructs.get(path) ?? this.stack;
     const errors: string[] = [];
-    for (const finding of this.evaluate(json as SynthesizedStackJson)) {
+    this.validated = this.evaluate(json as SynthesizedStackJson);
+    for (const finding of this.validated) {
       if (finding.result === "suppressed") {
         note(
           at(finding.path),

@@ -6,26 +6,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { evaluateStack, type PolicyFinding, type SynthesizedStackJson } from "../../constructs/policy/engine";
+import { type EnvironmentPolicyReport, reportsByEnvironment } from "../../constructs/policy/report";
 import { RULES } from "../../constructs/policy/rules";
 
-/** The findings of one environment. */
-export interface EnvironmentPolicyReport {
-  readonly environment: string;
-  readonly tier: string;
-  readonly stacks: readonly string[];
-  readonly summary: PolicySummary;
-  /** Every finding: pass, fail and suppressed. */
-  readonly findings: readonly PolicyFinding[];
-}
-
-/** Counts of findings. */
-export interface PolicySummary {
-  readonly passed: number;
-  readonly failed: number;
-  /** Failures at level error: they block synthesis. */
-  readonly blocking: number;
-  readonly suppressed: number;
-}
+export type { EnvironmentPolicyReport, PolicyReport, PolicySummary } from "../../constructs/policy/report";
+export { summarize } from "../../constructs/policy/report";
 
 /** Every finding of every stack in `outdir` (a cdktf output folder), in manifest order. */
 export function policyFindings(outdir: string): PolicyFinding[] {
@@ -42,30 +27,7 @@ export function policyFindings(outdir: string): PolicyFinding[] {
 
 /** The findings of `outdir` grouped by environment, environments sorted by name. */
 export function policyReports(outdir: string): EnvironmentPolicyReport[] {
-  const byEnvironment = new Map<string, PolicyFinding[]>();
-  const stacksOf = new Map<string, Set<string>>();
-  for (const finding of policyFindings(outdir)) {
-    byEnvironment.set(finding.environment, [...(byEnvironment.get(finding.environment) ?? []), finding]);
-    stacksOf.set(finding.environment, (stacksOf.get(finding.environment) ?? new Set()).add(finding.stack));
-  }
-  return [...byEnvironment.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([environment, findings]) => ({
-      environment,
-      tier: findings[0].tier,
-      stacks: [...(stacksOf.get(environment) ?? [])],
-      summary: summarize(findings),
-      findings,
-    }));
-}
-
-export function summarize(findings: readonly PolicyFinding[]): PolicySummary {
-  return {
-    passed: findings.filter((f) => f.result === "pass").length,
-    failed: findings.filter((f) => f.result === "fail").length,
-    blocking: findings.filter((f) => f.blocking).length,
-    suppressed: findings.filter((f) => f.result === "suppressed").length,
-  };
+  return reportsByEnvironment(policyFindings(outdir));
 }
 
 /**
