@@ -7,7 +7,8 @@
  * `docs/benchmarks.json` beside it.
  *
  * Beside synthesis as cdktf runs it (`tsx main.ts`), it measures the same app compiled by `tsc` and run by plain
- * Node, so the table shows what the TypeScript loader costs at every start.
+ * Node, so the table shows what the TypeScript loader costs at every start. Rows compared with each other are
+ * measured in rounds (one run of each per round), so the VM's drift in speed does not favour one of them.
  *
  * Options: `--runs N` (default 5), `--skip-tests` (leave out the full `npm test`), `--skip-terraform`,
  * `--skip-review`, `--render-only` (rewrite the Markdown from the last JSON without measuring).
@@ -69,8 +70,8 @@ function timeOnce(
   return { ms, rssMiB };
 }
 
-function measure(name: string, runs: number, once: () => { ms: number; rssMiB?: number }): Measurement {
-  const samples = Array.from({ length: runs }, once);
+/** Median, min, max and the largest peak RSS of one command's samples; logged as it is summarised. */
+function summarize(name: string, samples: readonly { ms: number; rssMiB?: number }[]): Measurement {
   const times = samples.map((sample) => sample.ms).sort((a, b) => a - b);
   const rss = samples.map((sample) => sample.rssMiB).filter((value): value is number => value !== undefined);
   const median =
@@ -79,7 +80,7 @@ function measure(name: string, runs: number, once: () => { ms: number; rssMiB?: 
       : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
   const result: Measurement = {
     name,
-    runs,
+    runs: samples.length,
     medianMs: Math.round(median),
     minMs: Math.round(times[0]),
     maxMs: Math.round(times[times.length - 1]),
@@ -90,6 +91,26 @@ function measure(name: string, runs: number, once: () => { ms: number; rssMiB?: 
       (result.peakRssMiB !== undefined ? `, peak RSS ${result.peakRssMiB} MiB` : ""),
   );
   return result;
+}
+
+function measure(name: string, runs: number, once: () => { ms: number; rssMiB?: number }): Measurement {
+  return summarize(name, Array.from({ length: runs }, once));
+}
+
+/**
+ * Measures commands that are compared with each other in rounds, one run of each per round, so that this
+ * VM's drift in speed (up to a third over minutes) shifts them alike instead of favouring whichever ran
+ * first. Returns the measurements in the order given.
+ */
+function measureInterleaved(
+  runs: number,
+  commands: readonly { name: string; once: () => { ms: number; rssMiB?: number } }[],
+): Measurement[] {
+  const samples = commands.map(() => [] as { ms: number; rssMiB?: number }[]);
+  for (let round = 0; round < runs; round++) {
+    commands.forEach((command, index) => samples[index].push(command.once()));
+  }
+  return commands.map((command, index) => summarize(command.name, samples[index]));
 }
 
 /** Synthesizes with `main.ts` as cdktf does (`tsx main.ts`), with the RSS reporter preloaded. */
@@ -226,52 +247,62 @@ async function main(): Promise<void> {
   // Warm tsx's transform cache and the file system cache, so the first measured run is not an outlier.
   synthOnce(join(work, "warm"))();
 
-  const baseline = measure("baseline: node loads cdktf", runs, () =>
-    timeOnce(process.execPath, ["--require", RSS_REPORTER, "-e", "require('cdktf')"], process.env),
-  );
-  const all = measure("synth: all environments", runs, synthOnce(join(work, "all")));
-  const one = measure(
-    "synth: one environment (dev)",
-    runs,
-    synthOnce(join(work, "dev"), { MLOPS_ENVIRONMENTS: "dev" }),
-  );
   const compiled = join(work, "compiled");
   compileApp(compiled);
-  const precompiled = measure("synth: all environments, precompiled (tsc, then plain node)", runs, () =>
-    timeOnce(process.execPath, ["--require", RSS_REPORTER, join(compiled, "main.js")], {
-      ...process.env,
-      CDKTF_OUTDIR: join(work, "precompiled"),
-      MLOPS_ENVIRONMENTS_DIR: join(ROOT, "environments"),
-      MLOPS_OFFLINE: "",
-      MLOPS_ENVIRONMENTS: "",
-    }),
-  );
-  measurements.push(baseline, all, one, precompiled);
+  // The rows compared with each other (ratios to the baseline, the precompiled app and the review's ratio to
+  // one synth) are measured in rounds. The review is launched as the synth is, `node --import tsx`, so the
+  // ratio compares their work, not npm's or npx's start-up.
+  const reviewRun = () =>
+    timeOnce(
+      process.execPath,
+      ["--import", "tsx", "tools/review.ts", "--base", "HEAD~1", "--format", "json"],
+      process.env,
+    );
+  const [baseline, all, one, precompiled, review] = measureInterleaved(runs, [
+    {
+      name: "baseline: node loads cdktf",
+      once: () =>
+        timeOnce(process.execPath, ["--require", RSS_REPORTER, "-e", "require('cdktf')"], process.env),
+    },
+    { name: "synth: all environments", once: synthOnce(join(work, "all")) },
+    {
+      name: "synth: one environment (dev)",
+      once: synthOnce(join(work, "dev"), { MLOPS_ENVIRONMENTS: "dev" }),
+    },
+    {
+      name: "synth: all environments, precompiled (tsc, then plain node)",
+      once: () =>
+        timeOnce(process.execPath, ["--require", RSS_REPORTER, join(compiled, "main.js")], {
+          ...process.env,
+          CDKTF_OUTDIR: join(work, "precompiled"),
+          MLOPS_ENVIRONMENTS_DIR: join(ROOT, "environments"),
+          MLOPS_OFFLINE: "",
+          MLOPS_ENVIRONMENTS: "",
+        }),
+    },
+    ...(values["skip-review"] ? [] : [{ name: "review: HEAD~1 against the working tree", once: reviewRun }]),
+  ]);
+  measurements.push(baseline, all, one, precompiled, ...(review ? [review] : []));
 
   for (const [kind, path, counts, fallback] of [
     ["inference endpoints", ["serving", "sagemakerEndpoints"], [1, 10, 50, 100], undefined],
     ["GPU node groups", ["cluster", "gpuNodeGroups"], [1, 5, 20], { instanceTypes: ["g5.xlarge"] }],
   ] as [string, string[], number[], unknown][]) {
-    const points = counts.map((count) => {
-      const dir = scaledEnvironments(path, count, fallback);
-      const m = measure(
-        `synth: dev with ${count} ${kind}`,
-        runs,
-        synthOnce(join(work, `scale-${count}`), { MLOPS_ENVIRONMENTS: "dev", MLOPS_ENVIRONMENTS_DIR: dir }),
-      );
-      measurements.push(m);
-      rmSync(dir, { recursive: true, force: true });
-      return { count, ms: m.medianMs };
-    });
-    scaling.push({ kind, points, perItemMs: Math.round(slope(points) * 100) / 100 });
-  }
-
-  let review: Measurement | undefined;
-  if (!values["skip-review"]) {
-    review = measure("review: HEAD~1 against the working tree", Math.min(runs, 3), () =>
-      timeOnce("npx", ["tsx", "tools/review.ts", "--base", "HEAD~1", "--format", "json"], process.env),
+    const dirs = counts.map((count) => scaledEnvironments(path, count, fallback));
+    const measured = measureInterleaved(
+      runs,
+      counts.map((count, index) => ({
+        name: `synth: dev with ${count} ${kind}`,
+        once: synthOnce(join(work, `scale-${count}`), {
+          MLOPS_ENVIRONMENTS: "dev",
+          MLOPS_ENVIRONMENTS_DIR: dirs[index],
+        }),
+      })),
     );
-    measurements.push(review);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    measurements.push(...measured);
+    const points = counts.map((count, index) => ({ count, ms: measured[index].medianMs }));
+    scaling.push({ kind, points, perItemMs: Math.round(slope(points) * 100) / 100 });
   }
 
   const terraform: { stack: string; initMs: number; validateMs: number; planMs: number }[] = [];
@@ -387,9 +418,11 @@ function renderMarkdown(
     "",
     `Measured by \`npm run bench\` on ${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}; ` +
       `${runs} runs per measurement unless stated. Times are wall-clock times of whole processes; peak RSS is the ` +
-      "main Node process's. This machine is a shared VM whose speed drifts by up to a third between runs: compare " +
-      "rows of one run with each other (the baseline row shows the drift). Regenerate with `npm run bench` (this " +
-      "file is written by it).",
+      "main Node process's. This machine is a shared VM whose speed drifts by up to a third over minutes, so rows " +
+      "that are compared with each other (the baseline, the synths and the review; each scaling series) are " +
+      "measured in rounds, one run of each per round, and the drift shifts them alike. The synths and the review " +
+      "are launched as `node --import tsx`; cdktf.json's `npx tsx main.ts` adds npx's own start (about 1 s here). " +
+      "Regenerate with `npm run bench` (this file is written by it).",
     "",
     "## Targets",
     "",
