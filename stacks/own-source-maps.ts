@@ -20,14 +20,13 @@ interface CompilingModule {
 }
 
 /**
- * Compiles modules from `node_modules` with source maps off, until the returned function is called. The
- * process's setting is restored after each such module (its own `require`s included), so modules outside
- * `node_modules` keep whatever tsx or Node asked for.
+ * Compiles modules from `node_modules` with source maps off. The process's setting is restored after each such
+ * module (its own `require`s included), so modules outside `node_modules` keep whatever tsx or Node asked for.
  */
-export function ownSourceMapsOnly(): () => void {
+function compileOwnSourceMapsOnly(): void {
   const prototype = Module.prototype as unknown as CompilingModule;
   const compile = prototype._compile;
-  function compileWithoutSourceMap(this: CompilingModule, content: string, filename: string): unknown {
+  prototype._compile = function compileWithoutSourceMap(content: string, filename: string): unknown {
     if (!process.sourceMapsEnabled || !filename.includes(NODE_MODULES)) {
       return compile.call(this, content, filename);
     }
@@ -37,11 +36,7 @@ export function ownSourceMapsOnly(): () => void {
     } finally {
       process.setSourceMapsEnabled(true);
     }
-  }
-  prototype._compile = compileWithoutSourceMap;
-  return () => {
-    if (prototype._compile === compileWithoutSourceMap) prototype._compile = compile;
   };
 }
 
-ownSourceMapsOnly();
+compileOwnSourceMapsOnly();

@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { formatPolicyTables, policyReports } from "./lib/policy";
+import { policyReport } from "../constructs/policy/report";
+import { formatPolicyTables, policyFindings } from "./lib/policy";
 import { run } from "./lib/terraform";
 
 const USAGE =
@@ -64,14 +65,13 @@ async function main(): Promise<void> {
   const outdir = values.outdir ?? temporary!;
   try {
     if (!values["no-synth"]) await synthesize(positionals, outdir);
-    const reports = policyReports(outdir).filter(
-      (r) => positionals.length === 0 || positionals.includes(r.environment),
+    const { environments, blocking } = policyReport(
+      policyFindings(outdir).filter((f) => positionals.length === 0 || positionals.includes(f.environment)),
     );
-    const blocking = reports.reduce((sum, r) => sum + r.summary.blocking, 0);
     if (values.format === "json") {
-      process.stdout.write(`${JSON.stringify({ environments: reports, blocking }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ environments, blocking }, null, 2)}\n`);
     } else {
-      process.stdout.write(formatPolicyTables(reports, { all: values.all }));
+      process.stdout.write(formatPolicyTables(environments, { all: values.all }));
       process.stdout.write(
         blocking > 0
           ? `\n${blocking} blocking finding(s): fix them, or suppress a rule on its construct with a reason (docs/policy.md).\n`

@@ -4,8 +4,9 @@
  * The review does not know the rules; it asks a {@link FindingsSource} for the findings of each side and
  * compares them. Two sources are built in, tried in order:
  * 1. `policy-report.json` in the synthesized output folder (`cdktf.out/policy-report.json`), when the
- *    synth writes one (this app does in report mode, which is how the review synthesizes both sides): `{ "findings": [ { "ruleId", "severity", "stack", "address" | "constructPath",
- *    "message" } ] }` (a bare array is accepted too).
+ *    synth writes one (this app does in report mode, which is how the review synthesizes both sides):
+ *    `{ "findings": [ { "ruleId", "severity", "stack", "address" | "constructPath", "message" } ] }` (a bare
+ *    array is accepted too, and so is the shape of `npm run policy -- --format json`, which this app writes).
  * 2. The tree's `npm run policy -- --format json --outdir <synth output> --no-synth`, when its
  *    `package.json` has a `policy` script; its output may be a list of findings or an object with
  *    `findings`, `results` or `environments[].findings` (entries whose `result` or `status` is `pass` or
