@@ -382,20 +382,7 @@ export class SageMakerEndpoint extends Construct {
         key: props.modelData.key,
       }),
       ...ecrPullStatements(location, props.image.repositoryName),
-      {
-        Sid: "WriteEndpointLogs",
-        Effect: "Allow",
-        Action: [
-          "logs:CreateLogGroup",
-          "logs:CreateLogStream",
-          "logs:PutLogEvents",
-          "logs:DescribeLogStreams",
-        ],
-        Resource: [
-          arn(location, "logs", `log-group:${logGroupName}`),
-          arn(location, "logs", `log-group:${logGroupName}:*`),
-        ],
-      },
+      logWriteStatement("WriteEndpointLogs", location, logGroupName),
     ];
     if (vpc) statements.push(...networkInterfaceStatements(location, vpc));
     if (props.dataCapture) {
@@ -662,20 +649,7 @@ export class SageMakerEndpoint extends Construct {
       keyStatement(location, "GrantJobVolumes", props.encryptionKey, ["kms:CreateGrant"], {
         condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
       }),
-      {
-        Sid: "WriteJobLogs",
-        Effect: "Allow",
-        Action: [
-          "logs:CreateLogGroup",
-          "logs:CreateLogStream",
-          "logs:PutLogEvents",
-          "logs:DescribeLogStreams",
-        ],
-        Resource: [
-          arn(location, "logs", "log-group:/aws/sagemaker/ProcessingJobs"),
-          arn(location, "logs", "log-group:/aws/sagemaker/ProcessingJobs:*"),
-        ],
-      },
+      logWriteStatement("WriteJobLogs", location, "/aws/sagemaker/ProcessingJobs"),
     ];
     if (vpc) statements.push(...networkInterfaceStatements(location, vpc));
     const role = new IamRole(this, "MonitoringRole", {
@@ -889,6 +863,19 @@ function checkDeployment(
     );
   }
   return { type, stepPercent, waitIntervalSeconds, terminationWaitSeconds };
+}
+
+/** Lets a SageMaker role create and write the streams of one log group. */
+function logWriteStatement(sid: string, location: AwsLocation, logGroupName: string): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+    Resource: [
+      arn(location, "logs", `log-group:${logGroupName}`),
+      arn(location, "logs", `log-group:${logGroupName}:*`),
+    ],
+  };
 }
 
 function sagemakerTrustPolicy(location: AwsLocation): string {
