@@ -11,16 +11,20 @@
  *   (off by default: it costs a third of a synth).
  * - `CDKTF_OUTDIR`: where to write (set by the cdktf CLI; default `cdktf.out`).
  *
- * Stack traces show this repository's TypeScript lines; frames inside packages show their JavaScript
- * (`stacks/own-source-maps.ts`).
+ * Packages load as plain Node loads them, without tsx's source maps and ESM lexing (`stacks/package-loading.ts`):
+ * stack traces show this repository's TypeScript lines, and frames inside packages show their JavaScript.
  */
-// First, before any package loads: source maps for our own code only (see the module).
-import "./stacks/own-source-maps";
+// First, before any package loads (see the module).
+import "./stacks/package-loading";
+import { z } from "zod";
 import { EnvironmentConfigError, loadEnvironments } from "./environments/load";
 import { buildApp, writePolicyReport } from "./stacks/app";
 import { skipTokenCreationTraces } from "./stacks/token-traces";
 
 function main(): void {
+  // The app parses each environment file once. zod's default compiles a parser for every object schema on its
+  // first parse, which costs more than it saves for one parse each (about 60 ms of a synth).
+  z.config({ jitless: true });
   const keepTraces = ["1", "true", "yes"].includes((process.env.MLOPS_TOKEN_TRACES ?? "").toLowerCase());
   const restoreTraces = keepTraces ? () => undefined : skipTokenCreationTraces();
   try {

@@ -1,0 +1,93 @@
+/**
+ * `stacks/package-loading.ts` acts on Node's module loader, which jest replaces, so it is checked in Node
+ * processes run as `main.ts` is: under tsx.
+ */
+import { spawnSync } from "node:child_process";
+import { ROOT } from "../helpers/config";
+
+const LOAD_PACKAGE_LOADING = 'require("./stacks/package-loading.ts");';
+
+/** Runs `script` with `node --import tsx` in the repository and returns what it wrote to stdout, as JSON. */
+function runUnderTsx<T>(script: string): T {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  expect(result.stderr).toBe("");
+  return JSON.parse(result.stdout) as T;
+}
+
+/** Which of a package module and one of ours Node holds a source map for, after loading both under tsx. */
+function sourceMapsAfterLoading(first: string): { package: boolean; own: boolean; enabled: boolean } {
+  return runUnderTsx(`${first}
+require("cdktf");
+require("./environments/load.ts");
+const { findSourceMap } = require("node:module");
+process.stdout.write(JSON.stringify({
+  package: Boolean(findSourceMap(require.resolve("cdktf"))),
+  own: Boolean(findSourceMap(require.resolve("./environments/load.ts"))),
+  enabled: process.sourceMapsEnabled,
+}));`);
+}
+
+interface Loaded {
+  /** The packages whose files tsx's `.js` loader was given (yaml's browser build apart from yaml). */
+  viaTsx: string[];
+  /** Whether each package's exports came out whole. */
+  works: { cdktf: boolean; zod: boolean; esmPackage: boolean };
+}
+
+/**
+ * Loads a CommonJS package (cdktf, `.js` files), one with `.cjs` files (zod) and an ES module package (yaml's
+ * browser build, `"type": "module"`) under tsx, recording which package files reach tsx's `.js` loader.
+ */
+function packagesLoaded(first: string): Loaded {
+  return runUnderTsx(`const Module = require("node:module");
+const tsxLoader = Module._extensions[".js"];
+const viaTsx = new Set();
+Module._extensions[".js"] = function (module, filename) {
+  const folder = /node_modules\\/([^/]+)\\/(browser\\/)?/.exec(filename);
+  if (folder) viaTsx.add(folder[2] ? folder[1] + "/browser" : folder[1]);
+  return tsxLoader.call(this, module, filename);
+};
+${first}
+const cdktf = require("cdktf");
+const { z } = require("zod");
+const esm = require(require("node:path").resolve("node_modules/yaml/browser/dist/index.js"));
+process.stdout.write(JSON.stringify({
+  viaTsx: [...viaTsx].sort(),
+  works: {
+    cdktf: typeof cdktf.TerraformStack === "function",
+    zod: z.string().safeParse("a").success,
+    esmPackage: esm.parse("a: 1").a === 1,
+  },
+}));`);
+}
+
+describe("package loading", () => {
+  it("reads source maps for our code only once the module is loaded, and source maps stay on", () => {
+    expect(sourceMapsAfterLoading(LOAD_PACKAGE_LOADING)).toEqual({
+      package: false,
+      own: true,
+      enabled: true,
+    });
+  });
+
+  it("leaves tsx's source maps alone without it: every inline map is read", () => {
+    expect(sourceMapsAfterLoading("")).toEqual({ package: true, own: true, enabled: true });
+  });
+
+  it("compiles CommonJS packages directly and still gives ES module packages to tsx", () => {
+    expect(packagesLoaded(LOAD_PACKAGE_LOADING)).toEqual({
+      viaTsx: ["yaml/browser"],
+      works: { cdktf: true, zod: true, esmPackage: true },
+    });
+  });
+
+  it("leaves every package file to tsx without it", () => {
+    expect(packagesLoaded("")).toEqual({
+      viaTsx: ["cdktf", "constructs", "yaml/browser", "zod"],
+      works: { cdktf: true, zod: true, esmPackage: true },
+    });
+  });
+});
