@@ -13,6 +13,8 @@
  *   can transform an ES module that is `require`d. A file of a CommonJS package (a `.cjs` file, or a `.js` file
  *   whose nearest `package.json` has no `"type": "module"`) is compiled unchanged after that lexing, so it now
  *   goes straight to Node's compile: about a tenth of a synth. Files of ES module packages still go through tsx.
+ * - **Modules the app never uses.** cdktf and zod load some modules eagerly that the app does not need (cdktf's
+ *   zip library, zod's 64 translations of its messages): those load on first use instead, about 7 % of a synth.
  *
  * This is the one module here that does work when imported; nothing but `main.ts` imports it.
  */
@@ -104,5 +106,68 @@ function loadPackageCommonJsDirectly(): void {
   };
 }
 
+/** A module that a package requires when it loads, which the app loads on first use instead. */
+interface DeferredModule {
+  /** The requiring file, under `node_modules`. */
+  readonly from: string;
+  /** What it requires. */
+  readonly request: string;
+  /**
+   * The module's `__esModule` flag, answered without loading it: the import helpers of transpiled ES modules
+   * read it as soon as the module is required.
+   */
+  readonly esModule: boolean;
+}
+
+const DEFERRED_MODULES: readonly DeferredModule[] = [
+  // cdktf zips an archive asset in a child process that runs this same file; the app's process never calls the
+  // zip library, which loads ~40 modules.
+  { from: "cdktf/lib/private/fs.js", request: "archiver", esModule: false },
+  // `z.locales`, zod's translations of its error messages; the English ones are loaded on their own.
+  { from: "zod/v4/core/index.cjs", request: "../locales/index.cjs", esModule: true },
+  { from: "zod/v4/classic/external.cjs", request: "../locales/index.cjs", esModule: true },
+];
+
+/**
+ * Stands in for a module until it is used: reading, listing or calling it loads the module and acts on it.
+ * Modules are objects or functions; the stand-in is a function so that either can be called through it.
+ */
+function onFirstUse(load: () => unknown, esModule: boolean): unknown {
+  let loaded: object | undefined;
+  const module = (): object => (loaded ??= load() as object);
+  return new Proxy(() => undefined, {
+    get: (_target, key) => (key === "__esModule" && !loaded ? esModule : Reflect.get(module(), key)),
+    has: (_target, key) => Reflect.has(module(), key),
+    ownKeys: () => Reflect.ownKeys(module()),
+    // Reported as configurable: a proxy may not report a property the stand-in lacks as fixed.
+    getOwnPropertyDescriptor: (_target, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(module(), key);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+    apply: (_target, self, args) => Reflect.apply(module() as (...args: unknown[]) => unknown, self, args),
+  });
+}
+
+/** Loads the modules of {@link DEFERRED_MODULES} on first use. */
+function deferUnusedModules(): void {
+  const loader = Module as unknown as {
+    _load(request: string, parent: { filename?: string } | undefined, isMain: boolean): unknown;
+  };
+  const load = loader._load;
+  const deferred = DEFERRED_MODULES.map((entry) => ({
+    ...entry,
+    from: `${NODE_MODULES}${entry.from.split("/").join(sep)}`,
+  }));
+  loader._load = function loadOrDefer(request, parent, isMain): unknown {
+    const filename = parent?.filename;
+    const entry =
+      filename &&
+      deferred.find((candidate) => candidate.request === request && filename.endsWith(candidate.from));
+    if (!entry) return load.call(this, request, parent, isMain);
+    return onFirstUse(() => load.call(this, request, parent, isMain), entry.esModule);
+  };
+}
+
 compileOwnSourceMapsOnly();
 loadPackageCommonJsDirectly();
+deferUnusedModules();

@@ -64,6 +64,46 @@ process.stdout.write(JSON.stringify({
 }));`);
 }
 
+interface Deferred {
+  /** Deferred modules in Node's module cache once cdktf and zod are loaded, then once `z.locales` is used. */
+  loaded: { atStart: string[]; afterUse: string[] };
+  /** What `z.locales` gives when used: how many translations, and a German message. */
+  locales: { count: number; german: string };
+  /** The first bytes of the zip that cdktf wrote for an archive asset. */
+  zipSignature: string;
+}
+
+/** Loads cdktf and zod, uses `z.locales` and synthesizes a stack with an archive asset, under tsx. */
+function deferredModules(first: string): Deferred {
+  return runUnderTsx(`${first}
+const fs = require("node:fs"), os = require("node:os"), path = require("node:path");
+const { App, AssetType, TerraformAsset, TerraformStack } = require("cdktf");
+const { z } = require("zod");
+const deferred = () => [...new Set(Object.keys(require.cache)
+  .filter((file) => /node_modules.archiver.|zod.v4.locales.index/.test(file))
+  .map((file) => (file.includes("archiver") ? "archiver" : "zod locales")))].sort();
+const atStart = deferred();
+const count = Object.keys(z.locales).length;
+const german = z.string().safeParse(1, { error: z.locales.de().localeError }).error.issues[0].message;
+const afterUse = deferred();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "package-loading-"));
+try {
+  fs.mkdirSync(path.join(dir, "src"));
+  fs.writeFileSync(path.join(dir, "src", "model.txt"), "weights");
+  const app = new App({ outdir: path.join(dir, "out") });
+  new TerraformAsset(new TerraformStack(app, "assets"), "model", { path: path.join(dir, "src"), type: AssetType.ARCHIVE });
+  app.synth();
+  const zip = fs.readdirSync(dir, { recursive: true }).find((file) => String(file).endsWith(".zip"));
+  process.stdout.write(JSON.stringify({
+    loaded: { atStart, afterUse },
+    locales: { count, german },
+    zipSignature: zip ? fs.readFileSync(path.join(dir, String(zip))).subarray(0, 2).toString("latin1") : "",
+  }));
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}`);
+}
+
 describe("package loading", () => {
   it("reads source maps for our code only once the module is loaded, and source maps stay on", () => {
     expect(sourceMapsAfterLoading(LOAD_PACKAGE_LOADING)).toEqual({
@@ -89,5 +129,17 @@ describe("package loading", () => {
       viaTsx: ["cdktf", "constructs", "yaml/browser", "zod"],
       works: { cdktf: true, zod: true, esmPackage: true },
     });
+  });
+
+  it("loads cdktf's zip library and zod's translations on first use, and both still work", () => {
+    const result = deferredModules(LOAD_PACKAGE_LOADING);
+    expect(result.loaded).toEqual({ atStart: [], afterUse: ["zod locales"] });
+    expect(result.locales.count).toBeGreaterThan(60);
+    expect(result.locales.german).toMatch(/^Ungültige Eingabe/);
+    expect(result.zipSignature).toBe("PK");
+  });
+
+  it("leaves them loaded with their packages without it", () => {
+    expect(deferredModules("").loaded.atStart).toEqual(["archiver", "zod locales"]);
   });
 });
