@@ -14,7 +14,8 @@
  *   whose nearest `package.json` has no `"type": "module"`) is compiled unchanged after that lexing, so it now
  *   goes straight to Node's compile: about a tenth of a synth. Files of ES module packages still go through tsx.
  * - **Modules the app never uses.** cdktf and zod load some modules eagerly that the app does not need (cdktf's
- *   zip library, zod's 64 translations of its messages): those load on first use instead, about 7 % of a synth.
+ *   zip library, semver, zod's 64 translations of its messages): those load on first use instead, about 7 % of a
+ *   synth.
  *
  * This is the one module here that does work when imported; nothing but `main.ts` imports it.
  */
@@ -123,6 +124,8 @@ const DEFERRED_MODULES: readonly DeferredModule[] = [
   // cdktf zips an archive asset in a child process that runs this same file; the app's process never calls the
   // zip library, which loads ~40 modules.
   { from: "cdktf/lib/private/fs.js", request: "archiver", esModule: false },
+  // semver compares the Terraform version, a validation cdktf adds only to an imported resource.
+  { from: "cdktf/lib/validations/validate-binary-version.js", request: "semver", esModule: false },
   // `z.locales`, zod's translations of its error messages; the English ones are loaded on their own.
   { from: "zod/v4/core/index.cjs", request: "../locales/index.cjs", esModule: true },
   { from: "zod/v4/classic/external.cjs", request: "../locales/index.cjs", esModule: true },

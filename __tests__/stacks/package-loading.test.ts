@@ -69,23 +69,31 @@ interface Deferred {
   loaded: { atStart: string[]; afterUse: string[] };
   /** What `z.locales` gives when used: how many translations, and a German message. */
   locales: { count: number; german: string };
+  /** What cdktf's binary version check, which uses semver, says of a Node.js version constraint it fails. */
+  versionCheck: string[];
   /** The first bytes of the zip that cdktf wrote for an archive asset. */
   zipSignature: string;
 }
 
-/** Loads cdktf and zod, uses `z.locales` and synthesizes a stack with an archive asset, under tsx. */
+/**
+ * Loads cdktf and zod, then uses what they load eagerly: `z.locales`, cdktf's version check and, synthesizing a
+ * stack with an archive asset, its zip library. Under tsx.
+ */
 function deferredModules(first: string): Deferred {
   return runUnderTsx(`${first}
 const fs = require("node:fs"), os = require("node:os"), path = require("node:path");
 const { App, AssetType, TerraformAsset, TerraformStack } = require("cdktf");
 const { z } = require("zod");
 const deferred = () => [...new Set(Object.keys(require.cache)
-  .filter((file) => /node_modules.archiver.|zod.v4.locales.index/.test(file))
-  .map((file) => (file.includes("archiver") ? "archiver" : "zod locales")))].sort();
+  .map((file) => /node_modules.(archiver|semver).|zod.v4.locales.index/.exec(file))
+  .filter(Boolean)
+  .map((match) => match[1] ?? "zod locales"))].sort();
 const atStart = deferred();
 const count = Object.keys(z.locales).length;
 const german = z.string().safeParse(1, { error: z.locales.de().localeError }).error.issues[0].message;
 const afterUse = deferred();
+const { ValidateBinaryVersion } = require("cdktf/lib/validations/validate-binary-version");
+const versionCheck = new ValidateBinaryVersion("node", ">=99", "node --version").validate();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "package-loading-"));
 try {
   fs.mkdirSync(path.join(dir, "src"));
@@ -97,6 +105,7 @@ try {
   process.stdout.write(JSON.stringify({
     loaded: { atStart, afterUse },
     locales: { count, german },
+    versionCheck,
     zipSignature: zip ? fs.readFileSync(path.join(dir, String(zip))).subarray(0, 2).toString("latin1") : "",
   }));
 } finally {
@@ -131,15 +140,18 @@ describe("package loading", () => {
     });
   });
 
-  it("loads cdktf's zip library and zod's translations on first use, and both still work", () => {
+  it("loads cdktf's zip library and semver and zod's translations on first use, and they still work", () => {
     const result = deferredModules(LOAD_PACKAGE_LOADING);
     expect(result.loaded).toEqual({ atStart: [], afterUse: ["zod locales"] });
     expect(result.locales.count).toBeGreaterThan(60);
     expect(result.locales.german).toMatch(/^Ungültige Eingabe/);
+    expect(result.versionCheck).toEqual([
+      `node version ${process.versions.node} is lower than the required version >=99 for this construct. `,
+    ]);
     expect(result.zipSignature).toBe("PK");
   });
 
   it("leaves them loaded with their packages without it", () => {
-    expect(deferredModules("").loaded.atStart).toEqual(["archiver", "zod locales"]);
+    expect(deferredModules("").loaded.atStart).toEqual(["archiver", "semver", "zod locales"]);
   });
 });
