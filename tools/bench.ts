@@ -26,21 +26,18 @@ import {
   readSynthesizedStacks,
   run,
 } from "./lib/terraform";
+import {
+  type Judged,
+  JUDGED_NAMES,
+  type Measurement,
+  type Scaling,
+  evaluateTargets,
+  renderMarkdown,
+  slope,
+} from "./lib/benchmarks";
 
 const ROOT = resolve(__dirname, "..");
 const RSS_REPORTER = join(__dirname, "lib", "report-peak-rss.cjs");
-
-/** One measured command: wall time of each run and the largest peak RSS seen. */
-interface Measurement {
-  readonly name: string;
-  readonly runs: number;
-  readonly medianMs: number;
-  readonly minMs: number;
-  readonly maxMs: number;
-  readonly peakRssMiB?: number;
-  /** Every run's wall time, in the order run. */
-  readonly samplesMs?: readonly number[];
-}
 
 /** Wall time and peak RSS (of the main Node process) of one run. */
 function timeOnce(
@@ -165,90 +162,6 @@ function scaledEnvironments(path: string[], count: number, fallback: unknown): s
   return dir;
 }
 
-/**
- * Least-squares slope of time over count (the cost of one more item) over every run, and its standard error:
- * a slope within two standard errors of the target cannot be told from it on this machine.
- */
-function slope(points: readonly { count: number; ms: number }[]): { perItemMs: number; errorMs: number } {
-  const n = points.length;
-  const meanX = points.reduce((sum, p) => sum + p.count, 0) / n;
-  const meanY = points.reduce((sum, p) => sum + p.ms, 0) / n;
-  const sxx = points.reduce((sum, p) => sum + (p.count - meanX) ** 2, 0);
-  const perItem = points.reduce((sum, p) => sum + (p.count - meanX) * (p.ms - meanY), 0) / sxx;
-  const residuals = points.reduce((sum, p) => sum + (p.ms - meanY - perItem * (p.count - meanX)) ** 2, 0);
-  const error = n > 2 ? Math.sqrt(residuals / (n - 2) / sxx) : 0;
-  return { perItemMs: Math.round(perItem * 100) / 100, errorMs: Math.round(error * 100) / 100 };
-}
-
-/** How synthesis grows with one kind of item. */
-interface Scaling {
-  readonly kind: string;
-  /** Median synth time per count. */
-  readonly points: { count: number; ms: number }[];
-  readonly perItemMs: number;
-  /** Standard error of `perItemMs` (absent in measurements older than it). */
-  readonly perItemErrorMs?: number;
-}
-
-interface Target {
-  readonly what: string;
-  readonly target: string;
-  readonly measured: string;
-  readonly met: boolean;
-  /** The measurement's noise is larger than its distance to the target: neither met nor missed is shown. */
-  readonly unresolved?: boolean;
-  readonly note?: string;
-}
-
-/**
- * Why a target is missed, as far as we know, by the start of its `what`. Shown in the table beside every
- * missed target; keep it in step with what profiling shows.
- */
-const WHY_MISSED: readonly [string, string][] = [
-  [
-    "synth of all environments, wall time",
-    "fixed cost at every start, not work per stack (one environment alone takes most of it). The precompiled row " +
-      "is the same app without tsx: tsx costs the difference (its hooks start on a worker thread, and it reads and " +
-      "lexes each of ~700 loaded modules for ESM syntax), and cdktf.json runs the app with tsx. Without tsx, " +
-      "loading and compiling ~21 MB of JavaScript is most of the rest (cdktf, the baseline row; ~90 provider " +
-      "modules, of which the Kubernetes Deployment binding alone is 4.8 MB; zod with its 64 locales; yaml), and " +
-      "rendering the 12 stacks about 0.5 s (cdktf resolves every value twice). Source maps are read for our code " +
-      "only and cdktf's token traces are not captured: together that saved about 0.4 s",
-  ],
-  [
-    "synth cost per added inference endpoint",
-    "an endpoint adds nine resources (model, endpoint configuration, endpoint, execution role and policy, log " +
-      "group, three alarms) and ~12 KB of JSON. Profiles of dev with 1 and with 100 endpoints put most of the " +
-      "difference in cdktf: resolving each resource when the stack renders (about 0.4 ms per resource, 3.5 ms " +
-      "per endpoint), then garbage collection, cdktf's own attribute mapping and writing the JSON. In one warm " +
-      "process an endpoint costs 5.4 ms; our constructs, the policy pack and the reference check are under a " +
-      "tenth of it",
-  ],
-  [
-    "synth cost per added GPU node group",
-    "a node group adds a launch template and a node group with many nested blocks, each resolved twice when the " +
-      "stack renders",
-  ],
-  [
-    "review between two commits",
-    "a review synthesizes twice (base and head), so it is at least 2 × one synth, plus the git worktree for the base",
-  ],
-  [
-    "npm test wall time",
-    "the offline Terraform run (init and one plan of 13 stacks), `npm pack` with an offline install for the " +
-      "consumer example, TypeDoc, and the review end-to-end tests run as processes on 2 cores",
-  ],
-];
-
-const UNRESOLVED =
-  "the target lies within two standard errors of the measured slope (± is one standard error, from every run " +
-  "of the series): on this VM the whole-process noise is larger than the cost of the items added. Rerun with " +
-  "more `--runs` to narrow it";
-
-function whyMissed(target: Target): string {
-  return WHY_MISSED.find(([what]) => target.what.startsWith(what))?.[1] ?? "not yet analysed";
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -261,10 +174,29 @@ async function main(): Promise<void> {
   });
   if (values["render-only"]) {
     // Re-renders the Markdown from the last measurement, e.g. after the explanations above changed.
+    // The targets are judged again, so that a change to how they are judged shows too.
     const last = JSON.parse(readFileSync(join(ROOT, "docs", "benchmarks.json"), "utf8"));
+    const measurements = last.measurements as Measurement[];
+    const named = (role: keyof typeof JUDGED_NAMES) =>
+      measurements.find((m) => m.name === JUDGED_NAMES[role]);
+    const judged = {
+      baseline: named("baseline"),
+      all: named("all"),
+      precompiled: named("precompiled"),
+      review: named("review"),
+      tests: named("tests"),
+    };
+    if (!judged.baseline || !judged.all || !judged.precompiled) {
+      throw new Error("docs/benchmarks.json lacks the baseline or synth measurements; run the bench");
+    }
+    const targets = evaluateTargets(judged as Judged, last.scaling);
+    writeFileSync(
+      join(ROOT, "docs", "benchmarks.json"),
+      `${JSON.stringify({ ...last, targets }, null, 2)}\n`,
+    );
     writeFileSync(
       join(ROOT, "docs", "benchmarks.md"),
-      renderMarkdown(last.machine, last.runs, last.measurements, last.scaling, last.terraform, last.targets),
+      renderMarkdown(last.machine, last.runs, measurements, last.scaling, last.terraform, targets),
     );
     console.log("wrote docs/benchmarks.md from docs/benchmarks.json");
     return;
@@ -290,17 +222,17 @@ async function main(): Promise<void> {
     );
   const [baseline, all, one, precompiled, review] = measureInterleaved(runs, [
     {
-      name: "baseline: node loads cdktf",
+      name: JUDGED_NAMES.baseline,
       once: () =>
         timeOnce(process.execPath, ["--require", RSS_REPORTER, "-e", "require('cdktf')"], process.env),
     },
-    { name: "synth: all environments", once: synthOnce(join(work, "all")) },
+    { name: JUDGED_NAMES.all, once: synthOnce(join(work, "all")) },
     {
       name: "synth: one environment (dev)",
       once: synthOnce(join(work, "dev"), { MLOPS_ENVIRONMENTS: "dev" }),
     },
     {
-      name: "synth: all environments, precompiled (tsc, then plain node)",
+      name: JUDGED_NAMES.precompiled,
       once: () =>
         timeOnce(process.execPath, ["--require", RSS_REPORTER, join(compiled, "main.js")], {
           ...process.env,
@@ -310,7 +242,7 @@ async function main(): Promise<void> {
           MLOPS_ENVIRONMENTS: "",
         }),
     },
-    ...(values["skip-review"] ? [] : [{ name: "review: HEAD~1 against the working tree", once: reviewRun }]),
+    ...(values["skip-review"] ? [] : [{ name: JUDGED_NAMES.review, once: reviewRun }]),
   ]);
   measurements.push(baseline, all, one, precompiled, ...(review ? [review] : []));
 
@@ -383,56 +315,11 @@ async function main(): Promise<void> {
 
   let tests: Measurement | undefined;
   if (!values["skip-tests"]) {
-    tests = measure("npm test (lint, type check, jest)", 1, () =>
-      timeOnce("npm", ["test", "--silent"], process.env),
-    );
+    tests = measure(JUDGED_NAMES.tests, 1, () => timeOnce("npm", ["test", "--silent"], process.env));
     measurements.push(tests);
   }
 
-  const targets: Target[] = [
-    {
-      what: "synth of all environments, wall time",
-      target: "≤ 1500 ms",
-      measured: `${all.medianMs} ms`,
-      met: all.medianMs <= 1500,
-      note:
-        `${(all.medianMs / baseline.medianMs).toFixed(1)} × the cdktf baseline; ` +
-        `${precompiled.medianMs} ms precompiled`,
-    },
-    {
-      what: "synth of all environments, peak RSS",
-      target: "≤ 300 MiB",
-      measured: `${all.peakRssMiB ?? "?"} MiB`,
-      met: (all.peakRssMiB ?? Infinity) <= 300,
-    },
-    ...scaling.map((s) => ({
-      what: `synth cost per added ${s.kind.replace(/s$/, "")}`,
-      target: "≤ 5 ms",
-      measured: `${s.perItemMs} ms` + (s.perItemErrorMs !== undefined ? ` ± ${s.perItemErrorMs} ms` : ""),
-      met: s.perItemMs + 2 * (s.perItemErrorMs ?? 0) <= 5,
-      unresolved: Math.abs(s.perItemMs - 5) < 2 * (s.perItemErrorMs ?? 0),
-    })),
-    ...(review
-      ? [
-          {
-            what: "review between two commits",
-            target: "≤ 2.5 × one synth of all environments",
-            measured: `${review.medianMs} ms (${(review.medianMs / all.medianMs).toFixed(1)} ×)`,
-            met: review.medianMs <= 2.5 * all.medianMs,
-          },
-        ]
-      : []),
-    ...(tests
-      ? [
-          {
-            what: "npm test wall time",
-            target: "< 180 s",
-            measured: `${(tests.medianMs / 1000).toFixed(0)} s`,
-            met: tests.medianMs < 180_000,
-          },
-        ]
-      : []),
-  ];
+  const targets = evaluateTargets({ baseline, all, precompiled, review, tests }, scaling);
 
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version };
   mkdirSync(join(ROOT, "docs"), { recursive: true });
@@ -446,67 +333,6 @@ async function main(): Promise<void> {
   );
   console.log("wrote docs/benchmarks.md and docs/benchmarks.json");
   rmSync(work, { recursive: true, force: true });
-}
-
-function renderMarkdown(
-  machine: { cpus: number; cpuModel: string; node: string },
-  runs: number,
-  measurements: Measurement[],
-  scaling: readonly Scaling[],
-  terraform: { stack: string; initMs: number; validateMs: number; planMs: number }[],
-  targets: Target[],
-): string {
-  const lines = [
-    "# Benchmarks",
-    "",
-    `Measured by \`npm run bench\` on ${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}; ` +
-      `${runs} runs per measurement unless stated. Times are wall-clock times of whole processes; peak RSS is the ` +
-      "main Node process's. This machine is a shared VM whose speed drifts by up to a third over minutes, so rows " +
-      "that are compared with each other (the baseline, the synths and the review; each scaling series) are " +
-      "measured in rounds, one run of each per round, and the drift shifts them alike. The synths and the review " +
-      "are launched as `node --import tsx`; cdktf.json's `npx tsx main.ts` adds npx's own start (about 1 s here). " +
-      "Regenerate with `npm run bench` (this file is written by it).",
-    "",
-    "## Targets",
-    "",
-    "| what | target | measured | met |",
-    "|---|---|---|---|",
-    ...targets.map(
-      (t) =>
-        `| ${t.what} | ${t.target} | ${t.measured}${t.note ? ` (${t.note})` : ""} | ` +
-        `${t.met ? "yes" : t.unresolved ? `**not resolved**: ${UNRESOLVED}` : `**no**: ${whyMissed(t)}`} |`,
-    ),
-    "",
-    "## Measurements",
-    "",
-    "| measurement | runs | median ms | min ms | max ms | peak RSS MiB |",
-    "|---|---|---|---|---|---|",
-    ...measurements.map(
-      (m) => `| ${m.name} | ${m.runs} | ${m.medianMs} | ${m.minMs} | ${m.maxMs} | ${m.peakRssMiB ?? ""} |`,
-    ),
-    "",
-    "## Scaling",
-    "",
-    "| what | counts → median synth ms (dev only) | cost per added item (± standard error) |",
-    "|---|---|---|",
-    ...scaling.map(
-      (s) =>
-        `| ${s.kind} | ${s.points.map((p) => `${p.count} → ${p.ms}`).join(", ")} | ${s.perItemMs} ms` +
-        `${s.perItemErrorMs !== undefined ? ` ± ${s.perItemErrorMs} ms` : ""} |`,
-    ),
-    "",
-  ];
-  if (terraform.length > 0) {
-    lines.push(
-      "## Offline Terraform per stack",
-      "",
-      "| stack | init ms | validate ms | plan ms |",
-      "|---|---|---|---|",
-      ...terraform.map((t) => `| ${t.stack} | ${t.initMs} | ${t.validateMs} | ${t.planMs} |`),
-      "",
-    );
-  }
-  return `${lines.join("\n")}\n`;
 }
 
 main().catch((error: unknown) => {
