@@ -22,8 +22,9 @@ import { buildApp, writePolicyReport } from "./stacks/app";
 import { skipTokenCreationTraces } from "./stacks/token-traces";
 
 function main(): void {
-  // The app parses each environment file once. zod's default compiles a parser for every object schema on its
-  // first parse, which costs more than it saves for one parse each (about 60 ms of a synth).
+  // The app parses each environment file once, with schemas built per tier after this call. By default zod
+  // compiles a parser for every object schema on its first parse, which costs more than it saves for one parse
+  // each (about 60 ms of a synth).
   z.config({ jitless: true });
   const keepTraces = ["1", "true", "yes"].includes((process.env.MLOPS_TOKEN_TRACES ?? "").toLowerCase());
   const restoreTraces = keepTraces ? () => undefined : skipTokenCreationTraces();

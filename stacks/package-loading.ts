@@ -1,7 +1,7 @@
 /**
- * Packages load as plain Node loads them; tsx's extra work is kept for this repository's TypeScript.
+ * Packages load with less work than tsx gives them; tsx's work is kept for this repository's TypeScript.
  *
- * `main.ts` imports this module first, for its effect on the CommonJS loader. The app loads ~700 modules and
+ * `main.ts` imports this module first, for its effect on the CommonJS loader. The app loads ~400 modules and
  * ~20 MB of JavaScript from `node_modules` (cdktf, the provider bindings, zod, yaml), and under tsx each of them
  * cost more than plain Node's load:
  *
@@ -11,11 +11,14 @@
  *   still shows our TypeScript files and lines; frames inside a package show its JavaScript, as plain Node does.
  * - **ESM lexing.** tsx's `.js` loader reads each file and lexes it for `import` and `export` syntax, so that it
  *   can transform an ES module that is `require`d. A file of a CommonJS package (a `.cjs` file, or a `.js` file
- *   whose nearest `package.json` has no `"type": "module"`) is compiled unchanged after that lexing, so it now
- *   goes straight to Node's compile: about a tenth of a synth. Files of ES module packages still go through tsx.
- * - **Modules the app never uses.** cdktf and zod load some modules eagerly that the app does not need (cdktf's
- *   zip library, semver, zod's 64 translations of its messages): those load on first use instead, about 7 % of a
- *   synth.
+ *   whose nearest `package.json` has no `"type": "module"`) now goes straight to Node's compile, as plain Node
+ *   loads it: about a tenth of a synth. tsx would have compiled such a file unchanged too, unless it found ESM
+ *   syntax in it (Node then loads the file as an ES module instead) or a `.cjs` file calls `import()` (tsx adds
+ *   its interop to the result); none of the packages the app loads does either. Files of ES module packages
+ *   still go through tsx.
+ * - **Modules the app does not use.** cdktf and zod require some modules when they load that the app does not
+ *   use, or seldom: cdktf's zip library (~200 modules), semver, and zod's translations of its messages into 62
+ *   languages. They load on first use instead: about 7 % of a synth.
  *
  * This is the one module here that does work when imported; nothing but `main.ts` imports it.
  */
@@ -25,8 +28,11 @@ import { dirname, join, sep } from "node:path";
 
 const NODE_MODULES = `${sep}node_modules${sep}`;
 
+/** Node's module format hint: `"commonjs"` turns off its detection of ES module syntax. */
+type Format = "commonjs" | undefined;
+
 interface LoadingModule {
-  _compile(content: string, filename: string): unknown;
+  _compile(content: string, filename: string, format?: Format): unknown;
 }
 
 type ExtensionLoader = (this: unknown, module: LoadingModule, filename: string) => void;
@@ -36,23 +42,24 @@ const scopeTypes = new Map<string, string | undefined>();
 
 /**
  * The `type` field of the `package.json` nearest to `directory`, searched as Node searches it: upwards, and not
- * past a `node_modules` folder. `undefined` where no `package.json` gives one (CommonJS); `"unreadable"` where the
- * nearest one is not valid JSON, so the caller leaves the file to tsx and Node reports the problem.
+ * into or past a `node_modules` folder. `undefined` where no `package.json` gives one (CommonJS);
+ * `"unreadable"` where the nearest one is not JSON, so that the file is left to the loader before this one.
  */
 function packageScopeType(directory: string): string | undefined {
   if (scopeTypes.has(directory)) return scopeTypes.get(directory);
   let type: string | undefined;
   let text: string | undefined;
-  try {
-    text = readFileSync(join(directory, "package.json"), "utf8");
-  } catch {
-    const parent = dirname(directory);
-    const atBoundary = parent === directory || directory.endsWith(`${sep}node_modules`);
-    type = atBoundary ? undefined : packageScopeType(parent);
+  if (!directory.endsWith(`${sep}node_modules`)) {
+    try {
+      text = readFileSync(join(directory, "package.json"), "utf8");
+    } catch {
+      const parent = dirname(directory);
+      type = parent === directory ? undefined : packageScopeType(parent);
+    }
   }
   if (text !== undefined) {
     try {
-      const parsed = JSON.parse(text) as { type?: unknown };
+      const parsed = JSON.parse(text.replace(/^\uFEFF/, "")) as { type?: unknown };
       type = typeof parsed.type === "string" ? parsed.type : undefined;
     } catch {
       type = "unreadable";
@@ -62,13 +69,17 @@ function packageScopeType(directory: string): string | undefined {
   return type;
 }
 
-/** Whether `filename` is a CommonJS module of a package: compiled unchanged by tsx, so left to Node alone. */
-function isPackageCommonJs(filename: string): boolean {
+/**
+ * How a package's CommonJS module is compiled, with the format hint Node's own loader gives it; `false` for any
+ * other file (ours, an ES module package's, one with a query), which is left to the loader before this one.
+ */
+function packageCommonJsFormat(filename: string): { format: Format } | false {
   if (!filename.includes(NODE_MODULES) || filename.includes("?")) return false;
-  if (filename.endsWith(".cjs")) return true;
+  if (filename.endsWith(".cjs")) return { format: "commonjs" };
   if (!filename.endsWith(".js")) return false;
   const type = packageScopeType(dirname(filename));
-  return type === undefined || type === "commonjs";
+  if (type === "commonjs") return { format: "commonjs" };
+  return type === undefined ? { format: undefined } : false;
 }
 
 /**
@@ -78,13 +89,17 @@ function isPackageCommonJs(filename: string): boolean {
 function compileOwnSourceMapsOnly(): void {
   const prototype = Module.prototype as unknown as LoadingModule;
   const compile = prototype._compile;
-  prototype._compile = function compileWithoutSourceMap(content: string, filename: string): unknown {
+  prototype._compile = function compileWithoutSourceMap(
+    content: string,
+    filename: string,
+    ...rest: [Format?]
+  ): unknown {
     if (!process.sourceMapsEnabled || !filename.includes(NODE_MODULES)) {
-      return compile.call(this, content, filename);
+      return compile.call(this, content, filename, ...rest);
     }
     process.setSourceMapsEnabled(false);
     try {
-      return compile.call(this, content, filename);
+      return compile.call(this, content, filename, ...rest);
     } finally {
       process.setSourceMapsEnabled(true);
     }
@@ -99,11 +114,12 @@ function loadPackageCommonJsDirectly(): void {
   const extensions = (Module as unknown as { _extensions: Record<string, ExtensionLoader> })._extensions;
   const load = extensions[".js"];
   extensions[".js"] = function loadJavaScript(module: LoadingModule, filename: string): void {
-    if (!isPackageCommonJs(filename)) {
+    const commonJs = packageCommonJsFormat(filename);
+    if (!commonJs) {
       load.call(this, module, filename);
       return;
     }
-    module._compile(readFileSync(filename, "utf8"), filename);
+    module._compile(readFileSync(filename, "utf8"), filename, commonJs.format);
   };
 }
 
@@ -113,6 +129,8 @@ interface DeferredModule {
   readonly from: string;
   /** What it requires. */
   readonly request: string;
+  /** What the module is, so that `typeof` of its stand-in is what it would be. */
+  readonly kind: "function" | "object";
   /**
    * The module's `__esModule` flag, answered without loading it: the import helpers of transpiled ES modules
    * read it as soon as the module is required.
@@ -121,33 +139,44 @@ interface DeferredModule {
 }
 
 const DEFERRED_MODULES: readonly DeferredModule[] = [
-  // cdktf zips an archive asset in a child process that runs this same file; the app's process never calls the
-  // zip library, which loads ~40 modules.
-  { from: "cdktf/lib/private/fs.js", request: "archiver", esModule: false },
-  // semver compares the Terraform version, a validation cdktf adds only to an imported resource.
-  { from: "cdktf/lib/validations/validate-binary-version.js", request: "semver", esModule: false },
+  // cdktf zips an archive asset in a child process that runs this same file as a script; the app's process
+  // never calls the zip library.
+  { from: "cdktf/lib/private/fs.js", request: "archiver", kind: "function", esModule: false },
+  // semver compares Terraform's version in a validation that cdktf adds for import and moved blocks, Terraform
+  // data resources and Terraform Cloud backends.
+  {
+    from: "cdktf/lib/validations/validate-binary-version.js",
+    request: "semver",
+    kind: "object",
+    esModule: false,
+  },
   // `z.locales`, zod's translations of its error messages; the English ones are loaded on their own.
-  { from: "zod/v4/core/index.cjs", request: "../locales/index.cjs", esModule: true },
-  { from: "zod/v4/classic/external.cjs", request: "../locales/index.cjs", esModule: true },
+  { from: "zod/v4/core/index.cjs", request: "../locales/index.cjs", kind: "object", esModule: true },
+  { from: "zod/v4/classic/external.cjs", request: "../locales/index.cjs", kind: "object", esModule: true },
 ];
 
 /**
- * Stands in for a module until it is used: reading, listing or calling it loads the module and acts on it.
- * Modules are objects or functions; the stand-in is a function so that either can be called through it.
+ * Stands in for a module until it is used: reading, listing, assigning, deleting, calling or constructing it
+ * loads the module and acts on it. A stand-in is neither frozen nor sealed, whatever the module is.
  */
-function onFirstUse(load: () => unknown, esModule: boolean): unknown {
+function onFirstUse(load: () => unknown, { kind, esModule }: DeferredModule): unknown {
   let loaded: object | undefined;
   const module = (): object => (loaded ??= load() as object);
-  return new Proxy(() => undefined, {
+  // A bound function has no `prototype` of its own: a proxy may not hide a fixed property its target has.
+  const standIn = kind === "function" ? function deferredModule() {}.bind(undefined) : {};
+  return new Proxy(standIn, {
     get: (_target, key) => (key === "__esModule" && !loaded ? esModule : Reflect.get(module(), key)),
     has: (_target, key) => Reflect.has(module(), key),
     ownKeys: () => Reflect.ownKeys(module()),
-    // Reported as configurable: a proxy may not report a property the stand-in lacks as fixed.
+    // Reported as configurable: a proxy may not report a property its target lacks as fixed.
     getOwnPropertyDescriptor: (_target, key) => {
       const descriptor = Reflect.getOwnPropertyDescriptor(module(), key);
       return descriptor && { ...descriptor, configurable: true };
     },
+    set: (_target, key, value) => Reflect.set(module(), key, value),
+    deleteProperty: (_target, key) => Reflect.deleteProperty(module(), key),
     apply: (_target, self, args) => Reflect.apply(module() as (...args: unknown[]) => unknown, self, args),
+    construct: (_target, args) => Reflect.construct(module() as new (...args: unknown[]) => object, args),
   });
 }
 
@@ -167,7 +196,7 @@ function deferUnusedModules(): void {
       filename &&
       deferred.find((candidate) => candidate.request === request && filename.endsWith(candidate.from));
     if (!entry) return load.call(this, request, parent, isMain);
-    return onFirstUse(() => load.call(this, request, parent, isMain), entry.esModule);
+    return onFirstUse(() => load.call(this, request, parent, isMain), entry);
   };
 }
 

@@ -46,7 +46,7 @@ function packagesLoaded(first: string): Loaded {
 const tsxLoader = Module._extensions[".js"];
 const viaTsx = new Set();
 Module._extensions[".js"] = function (module, filename) {
-  const folder = /node_modules\\/([^/]+)\\/(browser\\/)?/.exec(filename);
+  const folder = /node_modules[\\\\/]([^\\\\/]+)[\\\\/](browser[\\\\/])?/.exec(filename);
   if (folder) viaTsx.add(folder[2] ? folder[1] + "/browser" : folder[1]);
   return tsxLoader.call(this, module, filename);
 };
@@ -65,10 +65,13 @@ process.stdout.write(JSON.stringify({
 }
 
 interface Deferred {
-  /** Deferred modules in Node's module cache once cdktf and zod are loaded, then once `z.locales` is used. */
-  loaded: { atStart: string[]; afterUse: string[] };
-  /** What `z.locales` gives when used: how many translations, and a German message. */
-  locales: { count: number; german: string };
+  /**
+   * Deferred modules in Node's module cache once cdktf and zod are loaded, then after using `z.locales`, after
+   * cdktf's version check and after zipping an asset.
+   */
+  loaded: { atStart: string[]; afterLocales: string[]; afterVersionCheck: string[]; afterZip: string[] };
+  /** What `z.locales` gives when used: its type, how many translations, and a German message. */
+  locales: { type: string; count: number; german: string };
   /** What cdktf's binary version check, which uses semver, says of a Node.js version constraint it fails. */
   versionCheck: string[];
   /** The first bytes of the zip that cdktf wrote for an archive asset. */
@@ -89,11 +92,13 @@ const deferred = () => [...new Set(Object.keys(require.cache)
   .filter(Boolean)
   .map((match) => match[1] ?? "zod locales"))].sort();
 const atStart = deferred();
+const type = typeof z.locales;
 const count = Object.keys(z.locales).length;
 const german = z.string().safeParse(1, { error: z.locales.de().localeError }).error.issues[0].message;
-const afterUse = deferred();
+const afterLocales = deferred();
 const { ValidateBinaryVersion } = require("cdktf/lib/validations/validate-binary-version");
 const versionCheck = new ValidateBinaryVersion("node", ">=99", "node --version").validate();
+const afterVersionCheck = deferred();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "package-loading-"));
 try {
   fs.mkdirSync(path.join(dir, "src"));
@@ -103,8 +108,8 @@ try {
   app.synth();
   const zip = fs.readdirSync(dir, { recursive: true }).find((file) => String(file).endsWith(".zip"));
   process.stdout.write(JSON.stringify({
-    loaded: { atStart, afterUse },
-    locales: { count, german },
+    loaded: { atStart, afterLocales, afterVersionCheck, afterZip: deferred() },
+    locales: { type, count, german },
     versionCheck,
     zipSignature: zip ? fs.readFileSync(path.join(dir, String(zip))).subarray(0, 2).toString("latin1") : "",
   }));
@@ -142,7 +147,14 @@ describe("package loading", () => {
 
   it("loads cdktf's zip library and semver and zod's translations on first use, and they still work", () => {
     const result = deferredModules(LOAD_PACKAGE_LOADING);
-    expect(result.loaded).toEqual({ atStart: [], afterUse: ["zod locales"] });
+    expect(result.loaded).toEqual({
+      atStart: [],
+      afterLocales: ["zod locales"],
+      afterVersionCheck: ["semver", "zod locales"],
+      // cdktf zips in a child process: the app's process never loads the zip library.
+      afterZip: ["semver", "zod locales"],
+    });
+    expect(result.locales.type).toBe("object");
     expect(result.locales.count).toBeGreaterThan(60);
     expect(result.locales.german).toMatch(/^Ungültige Eingabe/);
     expect(result.versionCheck).toEqual([
