@@ -11,8 +11,9 @@
  *   (off by default: it costs a third of a synth).
  * - `CDKTF_OUTDIR`: where to write (set by the cdktf CLI; default `cdktf.out`).
  *
- * Packages load as plain Node loads them, without tsx's source maps and ESM lexing (`stacks/package-loading.ts`):
- * stack traces show this repository's TypeScript lines, and frames inside packages show their JavaScript.
+ * Packages load with less work than tsx gives them (`stacks/package-loading.ts`): no source maps or ESM lexing for
+ * package files, and modules the app does not use loaded on first use. Stack traces show this repository's
+ * TypeScript lines, and frames inside packages show their JavaScript.
  */
 // First, before any package loads (see the module).
 import "./stacks/package-loading";

@@ -173,8 +173,8 @@ async function main(): Promise<void> {
     },
   });
   if (values["render-only"]) {
-    // Re-renders the Markdown from the last measurement, e.g. after the explanations above changed.
-    // The targets are judged again, so that a change to how they are judged shows too.
+    // Re-renders the Markdown from the last measurement, e.g. after the explanations in tools/lib/benchmarks.ts
+    // changed. The targets are judged again, so that a change to how they are judged shows too.
     const last = JSON.parse(readFileSync(join(ROOT, "docs", "benchmarks.json"), "utf8"));
     const measurements = last.measurements as Measurement[];
     const named = (role: keyof typeof JUDGED_NAMES) =>
