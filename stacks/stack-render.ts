@@ -1,0 +1,179 @@
+/**
+ * A stack's Terraform JSON, rendered as cdktf's `TerraformStack.toTerraform` renders it, in about half the time.
+ *
+ * cdktf resolves tokens with one general walk over every value: for each key and each value it makes a
+ * resolution context (closures, a copy of its options, a longer path) and tests each string with several regular
+ * expressions. It walks each element's JSON that way and then the whole stack once more. That walk is most of a
+ * synth's work after loading, and it grows with every resource: about 3 ms of the 5 ms an inference endpoint
+ * added. Most values hold no token at all.
+ *
+ * {@link resolveValue} walks plain data itself and copies it. It hands a value to cdktf's public
+ * `Tokenization.resolve` as soon as the value might hold a token, or might be something cdktf treats specially:
+ * a string with a token marker in it (or one that could hold an encoded number), a number that encodes a token,
+ * an array with such an element, an object with such a key, and anything that is not a plain object, array or
+ * primitive (a token, a `Lazy`, a construct, a date). cdktf resolves that value as it always would, so the
+ * output is the same, byte for byte; tests compare it with cdktf's own render for every stack of every
+ * environment, and with `Tokenization.resolve` for generated values.
+ *
+ * {@link renderStack} is `TerraformStack.toTerraform` with this resolution in place of cdktf's. It reads one
+ * private field of the stack, its overrides; if a cdktf release renames it, rendering fails with an error that
+ * says so.
+ */
+import {
+  DefaultTokenResolver,
+  StringConcat,
+  TerraformElement,
+  TerraformOutput,
+  TerraformStack,
+  Token,
+  Tokenization,
+} from "cdktf";
+import type { IConstruct } from "constructs";
+
+/** Every token cdktf encodes into a string (string, list and map tokens) has this in it. */
+const TOKEN_MARKER = "TfToken[";
+/** cdktf's pattern for a number token written into a string; a string that matches is left to cdktf. */
+const ENCODED_NUMBER = /[-|\d|.+]+(e[-|\d|.|e|E|+]+)/;
+/** As deep as cdktf resolves before it reports a circular reference. */
+const MAX_DEPTH = 200;
+
+const RESOLVER = new DefaultTokenResolver(new StringConcat());
+
+/** What cdktf would make of `value`, resolved by cdktf itself. */
+function resolveWithCdktf(scope: IConstruct, value: unknown): unknown {
+  return Tokenization.resolve(value, { scope, resolver: RESOLVER, preparing: false });
+}
+
+/** Whether cdktf would do more with this string than keep it: resolve a token in it, or reject it. */
+function stringNeedsCdktf(value: string): boolean {
+  return (
+    value.includes(TOKEN_MARKER) ||
+    ENCODED_NUMBER.test(value) ||
+    value === Token.STRING_MAP_TOKEN_VALUE ||
+    value === Token.ANY_MAP_TOKEN_VALUE
+  );
+}
+
+/** Whether cdktf would do more with this number than keep it. */
+function numberNeedsCdktf(value: number): boolean {
+  return value === Token.NUMBER_MAP_TOKEN_VALUE || Token.isUnresolved(value);
+}
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function resolveAt(scope: IConstruct, value: unknown, depth: number): unknown {
+  if (value === undefined || value === null || typeof value === "boolean") return value;
+  if (typeof value === "string") return stringNeedsCdktf(value) ? resolveWithCdktf(scope, value) : value;
+  if (typeof value === "number") return numberNeedsCdktf(value) ? resolveWithCdktf(scope, value) : value;
+  if (typeof value !== "object" || depth > MAX_DEPTH) return resolveWithCdktf(scope, value);
+  if (Array.isArray(value)) {
+    const elementNeedsCdktf = (item: unknown) =>
+      (typeof item === "string" && stringNeedsCdktf(item)) ||
+      (typeof item === "number" && numberNeedsCdktf(item));
+    // A list token among the elements makes the whole array a list for cdktf: it resolves the array as one.
+    if (value.some(elementNeedsCdktf)) return resolveWithCdktf(scope, value);
+    const resolved: unknown[] = [];
+    for (const item of value) {
+      const result = resolveAt(scope, item, depth + 1);
+      if (result !== undefined) resolved.push(result);
+    }
+    return resolved;
+  }
+  if (!isPlainObject(value)) return resolveWithCdktf(scope, value);
+  const keys = Object.keys(value);
+  if (keys.some(stringNeedsCdktf)) return resolveWithCdktf(scope, value);
+  const resolved: Record<string, unknown> = {};
+  for (const key of keys) {
+    const result = resolveAt(scope, value[key], depth + 1);
+    if (result !== undefined) resolved[key] = result;
+  }
+  return resolved;
+}
+
+/**
+ * `value` with every token resolved in `scope` and every `undefined` dropped, as cdktf's resolution gives it
+ * (`Tokenization.resolve` with cdktf's default resolver), without walking plain data the slow way.
+ */
+export function resolveValue(scope: IConstruct, value: unknown): unknown {
+  return resolveAt(scope, value, 0);
+}
+
+/** cdktf's merge of Terraform JSON: objects merge deeply, arrays concatenate, `undefined` deletes. */
+function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  if (Tokenization.isResolvable(target)) {
+    throw new Error(`Cannot merge overrides into a token: ${String(target)}`);
+  }
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      if (typeof target[key] !== "object") target[key] = {};
+      // A token is kept as it is, not merged into.
+      if (Tokenization.isResolvable(value)) {
+        target[key] = value;
+        continue;
+      }
+      deepMerge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
+    } else if (Array.isArray(value)) {
+      target[key] = Array.isArray(target[key]) ? [...(target[key] as unknown[]), ...value] : value;
+    } else if (value === undefined) {
+      delete target[key];
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+/** The stack's Terraform elements in cdktf's order (depth first, parents first), not those of nested stacks. */
+function terraformElements(node: IConstruct, into: TerraformElement[] = []): TerraformElement[] {
+  if (TerraformElement.isTerraformElement(node)) into.push(node);
+  for (const child of node.node.children) {
+    if (!TerraformStack.isStack(child)) terraformElements(child, into);
+  }
+  return into;
+}
+
+/** The overrides given to the stack itself (`stack.addOverride`), which cdktf keeps in a private field. */
+function stackOverrides(stack: TerraformStack): Record<string, unknown> {
+  const overrides = (stack as unknown as { rawOverrides?: unknown }).rawOverrides;
+  if (typeof overrides !== "object" || overrides === null) {
+    throw new Error(
+      "cdktf's TerraformStack no longer keeps its overrides in `rawOverrides`; update stacks/stack-render.ts " +
+        "to this cdktf release",
+    );
+  }
+  return overrides as Record<string, unknown>;
+}
+
+/** `stack.toTerraform()` as cdktf's `TerraformStack` renders it: the same JSON, resolved by {@link resolveValue}. */
+export function renderStack(stack: TerraformStack): Record<string, unknown> {
+  const overrides = stackOverrides(stack);
+  const metadata: Record<string, unknown> = {
+    version: stack.node.tryGetContext("cdktfVersion"),
+    stackName: stack.node.id,
+    backend: "local", // the backend's metadata overwrites it
+    cloud: undefined,
+    ...(Object.keys(overrides).length > 0 ? { overrides: { stack: Object.keys(overrides) } } : {}),
+  };
+  const elements = terraformElements(stack);
+  const metadatas = elements.map((element) => resolveValue(stack, element.toMetadata()));
+  for (const meta of metadatas) deepMerge(metadata, meta as Record<string, unknown>);
+
+  const outputs: Record<string, unknown> = {};
+  for (const element of elements) {
+    if (!TerraformOutput.isTerraformOutput(element)) continue;
+    // `a/b/c` becomes { a: { b: { c: <the output's name> } } }.
+    const nested = element.node.path
+      .split("/")
+      .reduceRight<unknown>((inner, part) => ({ [part]: inner }), element.friendlyUniqueId);
+    deepMerge(outputs, nested as Record<string, unknown>);
+  }
+
+  const tf: Record<string, unknown> = { "//": { metadata, outputs } };
+  const fragments = elements.map((element) => resolveValue(stack, element.toTerraform()));
+  for (const fragment of fragments) deepMerge(tf, fragment as Record<string, unknown>);
+  deepMerge(tf, overrides);
+  return resolveValue(stack, tf) as Record<string, unknown>;
+}
