@@ -194,9 +194,12 @@ describe("an MlopsStack's render during a synth", () => {
   it("is done once: the synthesizer takes the JSON the policy pack rendered", () => {
     const stack = stackFor("prod");
     new TestBucket(stack, "Datasets");
-    const render = jest.spyOn(TerraformStack.prototype, "toTerraform");
+    // Each render asks the stack's one AWS provider for its JSON once.
+    const render = jest.spyOn(AwsProvider.prototype, "toTerraform");
     Testing.synth(stack, true);
     expect(render).toHaveBeenCalledTimes(1);
+    stack.toTerraform();
+    expect(render).toHaveBeenCalledTimes(2);
   });
 
   it("gives the synthesizer the same JSON as a render of its own", () => {
