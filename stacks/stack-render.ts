@@ -3,9 +3,9 @@
  *
  * cdktf resolves tokens with one general walk over every value: for each key and each value it makes a
  * resolution context (closures, a copy of its options, a longer path) and tests each string with several regular
- * expressions. It walks each element's JSON that way and then the whole stack once more. That walk is most of a
- * synth's work after loading, and it grows with every resource: about 3 ms of the 5 ms an inference endpoint
- * added. Most values hold no token at all.
+ * expressions. It walks each element's JSON that way and then the whole stack once more. That walk was about
+ * half of a synth's work after loading, and it grows with every resource: about 3 ms of the 6 ms an added
+ * inference endpoint cost in a warm process. Most values hold no token at all.
  *
  * {@link resolveValue} walks plain data itself and copies it. It hands a value to cdktf's public
  * `Tokenization.resolve` as soon as the value might hold a token, or might be something cdktf treats specially:
@@ -34,7 +34,7 @@ import type { IConstruct } from "constructs";
 const TOKEN_MARKER = "TfToken[";
 /** cdktf's pattern for a number token written into a string; a string that matches is left to cdktf. */
 const ENCODED_NUMBER = /[-|\d|.+]+(e[-|\d|.|e|E|+]+)/;
-/** As deep as cdktf resolves before it reports a circular reference. */
+/** As deep as cdktf resolves before it reports a circular reference; anything deeper is left to cdktf. */
 const MAX_DEPTH = 200;
 
 const RESOLVER = new DefaultTokenResolver(new StringConcat());

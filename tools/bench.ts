@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: measures, as whole processes over several runs, what users wait for: synthesis of all
- * environments and of one, the bare cost of loading cdktf (the baseline), how synthesis grows with endpoints
- * and GPU node groups, `npm run review`, offline `terraform validate` / `plan` per stack, and `npm test`.
+ * environments and of one, the bare cost of loading cdktf (the baseline), Node's start with and without tsx, how
+ * synthesis grows with endpoints and GPU node groups, `npm run review`, offline `terraform validate` / `plan` per
+ * stack, and `npm test`.
  *
  * Writes `docs/benchmarks.md` (a table with targets, the machine's CPU count and Node version) and
  * `docs/benchmarks.json` beside it.
@@ -185,6 +186,8 @@ async function main(): Promise<void> {
       precompiled: named("precompiled"),
       review: named("review"),
       tests: named("tests"),
+      nodeStart: named("nodeStart"),
+      tsxStart: named("tsxStart"),
     };
     if (!judged.baseline || !judged.all || !judged.precompiled) {
       throw new Error("docs/benchmarks.json lacks the baseline or synth measurements; run the bench");
@@ -220,7 +223,16 @@ async function main(): Promise<void> {
       ["--import", "tsx", "tools/review.ts", "--base", "HEAD~1", "--format", "json"],
       process.env,
     );
-  const [baseline, all, one, precompiled, review] = measureInterleaved(runs, [
+  // An empty TypeScript file, run with tsx from the repository (tsx reads tsconfig.json from there), shows
+  // what tsx costs before any module of the app loads.
+  const emptyTs = join(work, "empty.ts");
+  writeFileSync(emptyTs, "export {};\n");
+  const [nodeStart, tsxStart, baseline, all, one, precompiled, review] = measureInterleaved(runs, [
+    { name: JUDGED_NAMES.nodeStart, once: () => timeOnce(process.execPath, ["-e", "0"], process.env) },
+    {
+      name: JUDGED_NAMES.tsxStart,
+      once: () => timeOnce(process.execPath, ["--import", "tsx", emptyTs], process.env),
+    },
     {
       name: JUDGED_NAMES.baseline,
       once: () =>
@@ -244,7 +256,7 @@ async function main(): Promise<void> {
     },
     ...(values["skip-review"] ? [] : [{ name: JUDGED_NAMES.review, once: reviewRun }]),
   ]);
-  measurements.push(baseline, all, one, precompiled, ...(review ? [review] : []));
+  measurements.push(nodeStart, tsxStart, baseline, all, one, precompiled, ...(review ? [review] : []));
 
   for (const [kind, path, counts, fallback] of [
     // Counts beyond those asked for (200 endpoints; 50, 100 and 200 node groups): an item costs a few
@@ -319,7 +331,10 @@ async function main(): Promise<void> {
     measurements.push(tests);
   }
 
-  const targets = evaluateTargets({ baseline, all, precompiled, review, tests }, scaling);
+  const targets = evaluateTargets(
+    { baseline, all, precompiled, review, tests, nodeStart, tsxStart },
+    scaling,
+  );
 
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version };
   mkdirSync(join(ROOT, "docs"), { recursive: true });

@@ -64,6 +64,20 @@ describe("evaluateTargets", () => {
     expect(synth?.note).toBe("5.2 × the cdktf baseline; 1729 ms precompiled");
   });
 
+  it("names what tsx's start alone costs when Node's start was measured with and without it", () => {
+    const synth = evaluateTargets(
+      {
+        ...judged(1855, 3742),
+        nodeStart: measurement(JUDGED_NAMES.nodeStart, 130),
+        tsxStart: measurement(JUDGED_NAMES.tsxStart, 510),
+      },
+      [],
+    ).find((target) => target.what === "synth of all environments, wall time");
+    expect(synth?.note).toBe(
+      "5.3 × the cdktf baseline; 1755 ms precompiled; tsx's start alone 380 ms (510 ms against node's 130 ms)",
+    );
+  });
+
   it("judges a met synth target without a distance", () => {
     expect(byWhat(1400, 3000).get("synth of all environments, wall time")).toMatchObject({
       met: true,
