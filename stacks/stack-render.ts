@@ -15,9 +15,10 @@
  * output is the same, byte for byte; tests compare it with cdktf's own render for every stack of every
  * environment, and with `Tokenization.resolve` for generated values.
  *
- * {@link renderStack} is `TerraformStack.toTerraform` with this resolution in place of cdktf's. It reads one
- * private field of the stack, its overrides; if a cdktf release renames it, rendering fails with an error that
- * says so.
+ * {@link renderStack} is `TerraformStack.toTerraform` with this resolution in place of cdktf's, and without its
+ * last walk over the whole stack: only the metadata and the blocks that the stack's own overrides went into are
+ * resolved again, the rest was resolved element by element. It reads one private field of the stack, its
+ * overrides; if a cdktf release renames it, rendering fails with an error that says so.
  */
 import {
   DefaultTokenResolver,
@@ -59,6 +60,14 @@ function numberNeedsCdktf(value: number): boolean {
   return value === Token.NUMBER_MAP_TOKEN_VALUE || Token.isUnresolved(value);
 }
 
+/** Whether cdktf would do more with this array element than keep it (it may make the array a list token). */
+function elementNeedsCdktf(item: unknown): boolean {
+  return (
+    (typeof item === "string" && stringNeedsCdktf(item)) ||
+    (typeof item === "number" && numberNeedsCdktf(item))
+  );
+}
+
 function isPlainObject(value: object): value is Record<string, unknown> {
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
@@ -70,9 +79,6 @@ function resolveAt(scope: IConstruct, value: unknown, depth: number): unknown {
   if (typeof value === "number") return numberNeedsCdktf(value) ? resolveWithCdktf(scope, value) : value;
   if (typeof value !== "object" || depth > MAX_DEPTH) return resolveWithCdktf(scope, value);
   if (Array.isArray(value)) {
-    const elementNeedsCdktf = (item: unknown) =>
-      (typeof item === "string" && stringNeedsCdktf(item)) ||
-      (typeof item === "number" && numberNeedsCdktf(item));
     // A list token among the elements makes the whole array a list for cdktf: it resolves the array as one.
     if (value.some(elementNeedsCdktf)) return resolveWithCdktf(scope, value);
     const resolved: unknown[] = [];
@@ -175,5 +181,14 @@ export function renderStack(stack: TerraformStack): Record<string, unknown> {
   const fragments = elements.map((element) => resolveValue(stack, element.toTerraform()));
   for (const fragment of fragments) deepMerge(tf, fragment as Record<string, unknown>);
   deepMerge(tf, overrides);
-  return resolveValue(stack, tf) as Record<string, unknown>;
+  // cdktf resolves the whole stack once more here. The fragments are resolved already and merging them adds
+  // nothing to resolve, so only what may still hold a token or an undefined value is: the metadata, and the
+  // blocks that the stack's own overrides went into.
+  for (const key of ["//", ...Object.keys(overrides)]) {
+    if (!(key in tf)) continue;
+    const resolved = resolveValue(stack, tf[key]);
+    if (resolved === undefined) delete tf[key];
+    else tf[key] = resolved;
+  }
+  return tf;
 }

@@ -89,6 +89,9 @@ describe("renderStack", () => {
     bucket.addOverride("tags.Team", undefined);
     stack.addOverride("locals.bucket", bucket.arn);
     stack.addOverride("terraform.required_version", ">= 1.11");
+    // Values that resolve to nothing: cdktf drops them, inside a block and as a block of their own.
+    stack.addOverride("locals.gone", Lazy.anyValue({ produce: () => undefined }));
+    stack.addOverride("gone", Lazy.anyValue({ produce: () => undefined }));
     return { stack, bucket };
   }
 
@@ -96,6 +99,8 @@ describe("renderStack", () => {
     const { stack } = smallStack();
     const rendered = renderStack(stack);
     expect(JSON.stringify(rendered)).toBe(cdktfRender(stack));
+    expect(rendered).not.toHaveProperty("gone");
+    expect(rendered).not.toHaveProperty(["locals", "gone"]);
     // The cases above are really in it.
     expect(rendered).toMatchObject({
       "//": { outputs: { small: { Group: { BucketArn: expect.any(String) } } } },
