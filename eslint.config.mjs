@@ -37,6 +37,14 @@ export default tseslint.config(
   {
     rules: {
       "no-restricted-imports": ["error", barrelImports],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.property.name='localeCompare']",
+          message:
+            "localeCompare follows the machine's locale, so what it orders can differ between machines: use compareCodeUnits from constructs/core/order.ts.",
+        },
+      ],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },

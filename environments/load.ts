@@ -254,7 +254,9 @@ function sortProblems(problems: EnvironmentProblem[]): EnvironmentProblem[] {
       seen.add(key);
       return true;
     })
-    .sort((a, b) => a.line - b.line || a.column - b.column || a.path.localeCompare(b.path));
+    .sort(
+      (a, b) => a.line - b.line || a.column - b.column || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+    );
 }
 
 function firstLine(message: string): string {

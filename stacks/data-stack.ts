@@ -6,6 +6,7 @@ import { AccessLogBucket } from "../constructs/data/access-log-bucket";
 import { VersionedDataBucket } from "../constructs/data/versioned-data-bucket";
 import { ContainerRegistry } from "../constructs/registry/container-registry";
 import { EncryptionKey } from "../constructs/security/encryption-key";
+import { compareCodeUnits } from "../constructs/core/order";
 import type { EnvironmentConfig } from "../environments/schema";
 import { MlopsStack, type SynthOptions } from "./mlops-stack";
 
@@ -60,7 +61,7 @@ export class DataStack extends MlopsStack {
 
     const buckets: Record<string, VersionedDataBucket> = {};
     for (const [purpose, bucket] of Object.entries(config.data.buckets).sort(([a], [b]) =>
-      a.localeCompare(b),
+      compareCodeUnits(a, b),
     )) {
       buckets[purpose] = new VersionedDataBucket(this, `${pascalCase(purpose)}Bucket`, {
         naming,

@@ -1,5 +1,6 @@
 import { App, TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
+import { compareCodeUnits } from "../core/order";
 import { MIN_SUPPRESSION_REASON_LENGTH, type Suppression } from "./engine";
 import { ruleById } from "./rules";
 
@@ -50,6 +51,6 @@ export class PolicySuppressions {
         if (!found.has(suppression.rule)) found.set(suppression.rule, suppression);
       }
     }
-    return [...found.values()].sort((a, b) => a.rule.localeCompare(b.rule));
+    return [...found.values()].sort((a, b) => compareCodeUnits(a.rule, b.rule));
   }
 }

@@ -4,6 +4,7 @@
  * rules again).
  */
 import type { PolicyFinding } from "./engine";
+import { compareCodeUnits } from "../core/order";
 
 /** Counts of findings. */
 export interface PolicySummary {
@@ -52,7 +53,7 @@ export function reportsByEnvironment(findings: readonly PolicyFinding[]): Enviro
     byEnvironment.set(finding.environment, group);
   }
   return [...byEnvironment.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareCodeUnits(a, b))
     .map(([environment, group]) => ({
       environment,
       tier: group[0].tier,

@@ -14,6 +14,7 @@ import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { Construct } from "constructs";
 import type { AwsLocation } from "../core/arn";
 import type { Naming } from "../core/naming";
+import { compareCodeUnits } from "../core/order";
 import { recordPackageVersion } from "../core/package-info";
 import {
   checkPinnedImage,
@@ -398,7 +399,7 @@ export class KubernetesInferenceService extends Construct {
                 env: [
                   { name: "MODEL_CACHE_DIR", value: "/models" },
                   ...Object.entries(props.environment ?? {})
-                    .sort(([a], [b]) => a.localeCompare(b))
+                    .sort(([a], [b]) => compareCodeUnits(a, b))
                     .map(([name, value]) => ({ name, value })),
                 ],
                 port: [{ name: "http", containerPort: port, protocol: "TCP" }],

@@ -3,6 +3,7 @@
  * from synthesized JSON only. Changed resources can be highlighted by action, which the review uses in
  * its pull-request comment.
  */
+import { compareCodeUnits } from "../../constructs/core/order";
 import type { SynthOutput, SynthResource } from "./review/synth-output";
 
 /** The resource types worth a box, with the words that label them. */
@@ -71,7 +72,7 @@ export function renderDiagram(
   const maxPerStack = options.maxPerStack ?? 20;
   const stacks = [...output.values()]
     .filter((stack) => stack.environment === environment)
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => compareCodeUnits(a.name, b.name));
   const lines = ["flowchart LR"];
   const classes = new Map<Highlight, string[]>();
   const ids = new Map<string, string>();

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { compareCodeUnits } from "../../constructs/core/order";
 import type { SynthesizedStackJson } from "../../constructs/policy/engine";
 import { movedAddresses, statefulAddresses } from "../../constructs/policy/stateful";
 
@@ -24,13 +25,13 @@ export interface SynthesizedStack {
 /** The inventory of a set of synthesized stacks (stacks without stateful resources are left out). */
 export function inventoryOf(stacks: readonly SynthesizedStack[]): StatefulInventory {
   const inventory: StatefulInventory = {};
-  for (const { environment, stack, json } of [...stacks].sort((a, b) => a.stack.localeCompare(b.stack))) {
+  for (const { environment, stack, json } of [...stacks].sort((a, b) => compareCodeUnits(a.stack, b.stack))) {
     const addresses = statefulAddresses(json);
     if (addresses.length === 0) continue;
     inventory[environment] ??= {};
     inventory[environment][stack] = addresses;
   }
-  return Object.fromEntries(Object.entries(inventory).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(inventory).sort(([a], [b]) => compareCodeUnits(a, b)));
 }
 
 /** The stacks of a cdktf output folder, with the environment each belongs to (from the policy stamp). */

@@ -9,6 +9,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { compareCodeUnits } from "../../constructs/core/order";
 
 /** The AWS provider version that `@cdktf/provider-aws` 20.1.0 was generated from. */
 export const AWS_PROVIDER_VERSION = "5.100.0";
@@ -219,7 +220,7 @@ function dependencyOrder(stacks: SynthesizedStack[]): SynthesizedStack[] {
     }
     ordered.push(stack);
   };
-  [...stacks].sort((a, b) => a.name.localeCompare(b.name)).forEach(visit);
+  [...stacks].sort((a, b) => compareCodeUnits(a.name, b.name)).forEach(visit);
   return ordered;
 }
 

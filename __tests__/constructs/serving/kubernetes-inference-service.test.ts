@@ -199,6 +199,21 @@ describe("KubernetesInferenceService with GPUs, zone spread and ingress", () => 
   });
 });
 
+describe("KubernetesInferenceService environment variables", () => {
+  test("come after the model cache directory, ordered by code unit whatever the machine's locale", () => {
+    const container = podSpec(
+      synth({ environment: { MODEL_NAME: "churn", aa: "2", MODELS: "all", LOG_LEVEL: "info" } }),
+    ).container[0];
+    expect(container.env).toEqual([
+      { name: "MODEL_CACHE_DIR", value: "/models" },
+      { name: "LOG_LEVEL", value: "info" },
+      { name: "MODELS", value: "all" },
+      { name: "MODEL_NAME", value: "churn" },
+      { name: "aa", value: "2" },
+    ]);
+  });
+});
+
 describe("KubernetesInferenceService rejects", () => {
   test.each([
     ["the latest tag", { image: "repo/x:latest" }, /tag "latest" moves/],

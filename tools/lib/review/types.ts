@@ -2,6 +2,7 @@
  * The review model shared by the configuration diff (`npm run review`) and the plan summary
  * (`npm run plan-summary`), and its JSON form (`--format json`).
  */
+import { compareCodeUnits } from "../../../constructs/core/order";
 
 /** What happens to one resource. */
 export type Action = "create" | "update" | "delete" | "replace" | "move" | "import";
@@ -125,11 +126,11 @@ export function isBlocking(finding: { severity: string }): boolean {
 export function sortStacks(stacks: StackReview[]): StackReview[] {
   const order = (action: Action) => ACTIONS.indexOf(action);
   return [...stacks]
-    .sort((a, b) => a.environment.localeCompare(b.environment) || a.stack.localeCompare(b.stack))
+    .sort((a, b) => compareCodeUnits(a.environment, b.environment) || compareCodeUnits(a.stack, b.stack))
     .map((stack) => ({
       ...stack,
       resources: [...stack.resources].sort(
-        (a, b) => order(a.action) - order(b.action) || a.address.localeCompare(b.address),
+        (a, b) => order(a.action) - order(b.action) || compareCodeUnits(a.address, b.address),
       ),
     }));
 }
