@@ -72,15 +72,19 @@ const WHY_MISSED: readonly [string, string][] = [
     "synth of all environments, wall time",
     "fixed cost at every start, not work per stack (one environment alone takes most of it). The precompiled row " +
       "runs the same app without tsx: what tsx costs is the difference, and most of it is its start, measured " +
-      "alone in the note (its hooks run on a worker thread that Node starts, and the app waits for, before " +
-      "main.ts runs; this VM starts a thread in 120-160 ms). cdktf.json runs the app with `npx tsx main.ts` " +
-      "(issue 2), and Node 20 has neither in-thread hooks nor a compile cache. In profiles of the rest, " +
+      "alone in the note. Its ES module hooks run on a worker thread that the app waits for before main.ts " +
+      "runs: on this VM a thread with empty hooks costs about 85 ms, and tsx's thread about 185 ms more, loading " +
+      "tsx and esbuild a second time; its CommonJS hooks cost about 70 ms. cdktf.json runs the app with " +
+      "`npx tsx main.ts` (issue 2), and Node 20 has neither in-thread hooks nor a compile cache. In profiles of " +
+      "the rest, " +
       "compiling the ~20 MB of package JavaScript the app loads takes about 0.3 s (cdktf itself is the " +
       "baseline row; the Kubernetes Deployment binding alone is 4.8 MB), building and rendering the 12 stacks " +
       "about 0.35 s, parsing and validating the environment files (yaml, zod) about 0.13 s, and garbage " +
       "collection 0.1 s. Already done: stacks rendered once, without cdktf's walk over plain data " +
       "(stacks/stack-render.ts); source maps for our code only, no token traces, package files compiled without " +
-      "tsx's ESM lexing, unused package modules loaded on first use",
+      "tsx's ESM lexing, unused package modules loaded on first use. Tried and left out: a V8 code cache of the " +
+      "package modules made by hand (about 0.1 s less, but it reimplements Node's module wrapper; Node 22's " +
+      "`module.enableCompileCache()` is the supported way)",
   ],
   [
     "synth cost per added inference endpoint",
@@ -89,7 +93,8 @@ const WHY_MISSED: readonly [string, string][] = [
       "(cdktf and the provider bindings most of it); a fresh process pays more: comparing profiles of dev with " +
       "1 and with 200 endpoints, parsing the longer environment file (yaml) takes about 0.7 ms per endpoint, " +
       "garbage collection of the larger heap about 0.5 ms, cdktf's resolution of the values that hold tokens " +
-      "about 0.5 ms, and code runs before V8 has optimized it",
+      "about 0.5 ms, and code runs before V8 has optimized it (a faster writer of the stacks' JSON, for " +
+      "instance, was no faster in a fresh process)",
   ],
   [
     "synth cost per added GPU node group",
