@@ -4,6 +4,8 @@ module.exports = {
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
   setupFiles: ["<rootDir>/__tests__/helpers/token-traces.ts"],
+  globalSetup: "<rootDir>/__tests__/helpers/global-setup.ts",
+  globalTeardown: "<rootDir>/__tests__/helpers/global-teardown.ts",
   transform: {
     "^.+\\.ts$": [
       "@swc/jest",

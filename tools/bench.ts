@@ -17,7 +17,7 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
 import {
@@ -56,16 +56,18 @@ function timeOnce(
     maxBuffer: 256 * 1024 * 1024,
   });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0) {
-    throw new Error(
-      `${command} ${args.join(" ")} failed (${result.status}):\n${result.stderr || result.stdout}`,
-    );
-  }
   let rssMiB: number | undefined;
   try {
     rssMiB = Number(readFileSync(rssFile, "utf8")) / 1024;
   } catch {
     rssMiB = undefined;
+  } finally {
+    rmSync(dirname(rssFile), { recursive: true, force: true });
+  }
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} ${args.join(" ")} failed (${result.status}):\n${result.stderr || result.stdout}`,
+    );
   }
   return { ms, rssMiB };
 }
