@@ -263,8 +263,8 @@ async function main(): Promise<void> {
   for (const [kind, path, counts, fallback] of [
     // Counts beyond those asked for (200 and 400 endpoints; 50 to 400 node groups): an item costs a few
     // milliseconds, which only a wide range of counts tells apart from this VM's noise (a run varies by about
-    // 200 ms; the slope's standard error halves when the range reaches 400). The counts need not be deployable
-    // (EKS allows fewer node groups per cluster); the slope is what is measured.
+    // 200 ms; for the same noise, reaching 400 rather than 200 halves the slope's standard error). The counts
+    // need not be deployable (EKS allows fewer node groups per cluster); the slope is what is measured.
     ["inference endpoints", ["serving", "sagemakerEndpoints"], [1, 10, 50, 100, 200, 400], undefined],
     [
       "GPU node groups",
