@@ -10,15 +10,19 @@
  * {@link resolveValue} walks plain data itself and copies it. It hands a value to cdktf's public
  * `Tokenization.resolve` as soon as the value might hold a token, or might be something cdktf treats specially:
  * a string with a token marker in it (or one that could hold an encoded number), a number that encodes a token,
- * an array with such an element, an object with such a key, and anything that is not a plain object, array or
- * primitive (a token, a `Lazy`, a construct, a date). cdktf resolves that value as it always would, so the
- * output is the same, byte for byte; tests compare it with cdktf's own render for every stack of every
- * environment, and with `Tokenization.resolve` for generated values.
+ * an array with such an element (a number list token's elements included), an object with such a key, an
+ * object with a `resolve` method, and anything that is not a plain object, array or primitive (a token, a
+ * `Lazy`, a construct, a date). cdktf resolves that value as it always would, so the output is the same, byte
+ * for byte; when anything fails, cdktf resolves the whole value again and the error is its own. Tests compare
+ * the output with cdktf's own render for every stack of every environment, and with `Tokenization.resolve` for
+ * generated values. One difference remains, for values no stack has: data nested more than 200 levels deep
+ * inside a token's value, which cdktf refuses as a circular reference, renders here.
  *
  * {@link renderStack} is `TerraformStack.toTerraform` with this resolution in place of cdktf's, and without its
  * last walk over the whole stack: only the metadata and the blocks that the stack's own overrides went into are
- * resolved again, the rest was resolved element by element. It reads one private field of the stack, its
- * overrides; if a cdktf release renames it, rendering fails with an error that says so.
+ * resolved again, the rest was resolved element by element. It uses two things cdktf does not export: its merge
+ * of Terraform JSON (`cdktf/lib/util`), and the stack's overrides, a private field; if a cdktf release renames
+ * the field, rendering fails with an error that says so.
  */
 import {
   DefaultTokenResolver,
@@ -29,13 +33,16 @@ import {
   Token,
   Tokenization,
 } from "cdktf";
+// cdktf's own merge of Terraform JSON (objects merge deeply, arrays concatenate, `undefined` deletes), which
+// its index does not export.
+import { deepMerge } from "cdktf/lib/util";
 import type { IConstruct } from "constructs";
 
 /** Every token cdktf encodes into a string (string, list and map tokens) has this in it. */
 const TOKEN_MARKER = "TfToken[";
 /** cdktf's pattern for a number token written into a string; a string that matches is left to cdktf. */
 const ENCODED_NUMBER = /[-|\d|.+]+(e[-|\d|.|e|E|+]+)/;
-/** As deep as cdktf resolves before it reports a circular reference; anything deeper is left to cdktf. */
+/** As deep as cdktf resolves before it reports a circular reference. */
 const MAX_DEPTH = 200;
 
 const RESOLVER = new DefaultTokenResolver(new StringConcat());
@@ -60,11 +67,15 @@ function numberNeedsCdktf(value: number): boolean {
   return value === Token.NUMBER_MAP_TOKEN_VALUE || Token.isUnresolved(value);
 }
 
-/** Whether cdktf would do more with this array element than keep it (it may make the array a list token). */
+/**
+ * Whether cdktf would do more with this array element than keep it: it may make the array a list token. A
+ * number list token (`Token.asNumberList`) encodes its elements differently from a number token, and only a
+ * one-element array asks cdktf's public API about that encoding.
+ */
 function elementNeedsCdktf(item: unknown): boolean {
   return (
     (typeof item === "string" && stringNeedsCdktf(item)) ||
-    (typeof item === "number" && numberNeedsCdktf(item))
+    (typeof item === "number" && (numberNeedsCdktf(item) || Token.isUnresolved([item])))
   );
 }
 
@@ -77,7 +88,8 @@ function resolveAt(scope: IConstruct, value: unknown, depth: number): unknown {
   if (value === undefined || value === null || typeof value === "boolean") return value;
   if (typeof value === "string") return stringNeedsCdktf(value) ? resolveWithCdktf(scope, value) : value;
   if (typeof value === "number") return numberNeedsCdktf(value) ? resolveWithCdktf(scope, value) : value;
-  if (typeof value !== "object" || depth > MAX_DEPTH) return resolveWithCdktf(scope, value);
+  if (depth > MAX_DEPTH) throw new Error("deeper than cdktf resolves");
+  if (typeof value !== "object") return resolveWithCdktf(scope, value);
   if (Array.isArray(value)) {
     // A list token among the elements makes the whole array a list for cdktf: it resolves the array as one.
     if (value.some(elementNeedsCdktf)) return resolveWithCdktf(scope, value);
@@ -88,7 +100,8 @@ function resolveAt(scope: IConstruct, value: unknown, depth: number): unknown {
     }
     return resolved;
   }
-  if (!isPlainObject(value)) return resolveWithCdktf(scope, value);
+  // A plain object with a `resolve` method is a token to cdktf too.
+  if (!isPlainObject(value) || Tokenization.isResolvable(value)) return resolveWithCdktf(scope, value);
   const keys = Object.keys(value);
   if (keys.some(stringNeedsCdktf)) return resolveWithCdktf(scope, value);
   const resolved: Record<string, unknown> = {};
@@ -102,33 +115,16 @@ function resolveAt(scope: IConstruct, value: unknown, depth: number): unknown {
 /**
  * `value` with every token resolved in `scope` and every `undefined` dropped, as cdktf's resolution gives it
  * (`Tokenization.resolve` with cdktf's default resolver), without walking plain data the slow way.
+ *
+ * When anything fails (a function or a construct in the data, a token that cannot resolve, data deeper than
+ * cdktf goes), cdktf resolves the whole value again, so that the failure is cdktf's own, with the path to the
+ * value that failed.
  */
 export function resolveValue(scope: IConstruct, value: unknown): unknown {
-  return resolveAt(scope, value, 0);
-}
-
-/** cdktf's merge of Terraform JSON: objects merge deeply, arrays concatenate, `undefined` deletes. */
-function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
-  if (Tokenization.isResolvable(target)) {
-    throw new Error(`Cannot merge overrides into a token: ${String(target)}`);
-  }
-  for (const key of Object.keys(source)) {
-    const value = source[key];
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-      if (typeof target[key] !== "object") target[key] = {};
-      // A token is kept as it is, not merged into.
-      if (Tokenization.isResolvable(value)) {
-        target[key] = value;
-        continue;
-      }
-      deepMerge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
-    } else if (Array.isArray(value)) {
-      target[key] = Array.isArray(target[key]) ? [...(target[key] as unknown[]), ...value] : value;
-    } else if (value === undefined) {
-      delete target[key];
-    } else {
-      target[key] = value;
-    }
+  try {
+    return resolveAt(scope, value, 0);
+  } catch {
+    return resolveWithCdktf(scope, value);
   }
 }
 

@@ -123,6 +123,12 @@ describe("resolveValue", () => {
   const numberToken = Token.asNumber(bucket.id);
   const listToken = Token.asList(bucket.id);
   const mapToken = Token.asStringMap(bucket.tags);
+  const numberListToken = Token.asNumberList(bucket.id);
+  const deep = (levels: number): unknown => {
+    let value: unknown = "bottom";
+    for (let level = 0; level < levels; level++) value = { level: value };
+    return value;
+  };
 
   it.each<[string, unknown]>([
     ["a plain string", "raw-data"],
@@ -136,6 +142,10 @@ describe("resolveValue", () => {
     ["a list token among strings", ["a", ...listToken]],
     ["a list token inside a string", `${listToken}`],
     ["a map token", mapToken],
+    ["a number list token", numberListToken],
+    ["a number list token inside an object", { ports: numberListToken }],
+    ["a number list token among numbers", [1, ...numberListToken]],
+    ["a plain object with a resolve method", { resolve: () => `plain-${stringToken}` }],
     ["a map token as a key", { [`${Token.asString(mapToken)}`]: "x" }],
     ["a lazy string", Lazy.stringValue({ produce: () => `lazy-${stringToken}` })],
     ["a lazy number", Lazy.numberValue({ produce: () => 3 })],
@@ -153,7 +163,11 @@ describe("resolveValue", () => {
     ["a date", new Date(0)],
     ["nested plain data", { a: { b: { c: [[1, 2], ["x"]], d: false } }, e: "" }],
     ["a function", () => "x"],
+    ["a function deep inside", { a: { b: [1, () => "x"] } }],
     ["a construct", bucket],
+    ["a construct deep inside", { a: [{ b: bucket }] }],
+    ["data as deep as cdktf resolves", deep(200)],
+    ["data deeper than cdktf resolves", deep(250)],
     ["the string map token value", Token.STRING_MAP_TOKEN_VALUE],
     ["the number map token value", Token.NUMBER_MAP_TOKEN_VALUE],
   ])("gives what cdktf gives for %s", (_name, value) => {
@@ -185,6 +199,7 @@ describe("resolveValue", () => {
         numberToken,
         listToken,
         mapToken,
+        numberListToken,
         `x-${stringToken}-y`,
         `n${numberToken}`,
         Lazy.stringValue({ produce: () => "lazy" }),
