@@ -1,7 +1,8 @@
 /** The jest run's own temporary directory (`helpers/global-setup.ts`), removed when the run ends. */
 import { spawnSync } from "node:child_process";
-import { tmpdir } from "node:os";
-import { basename, dirname } from "node:path";
+import { lstatSync, realpathSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { Testing } from "cdktf";
 
 describe("a test run's temporary files", () => {
@@ -14,6 +15,14 @@ describe("a test run's temporary files", () => {
 
   it("include cdktf's test apps' output directories", () => {
     expect(dirname(Testing.app().outdir)).toBe(directory);
+  });
+
+  it("keep tsx's cache of compiled TypeScript in the system's temporary directory, through a link", () => {
+    const cache = join(directory, `tsx-${userInfo().uid}`);
+    expect(lstatSync(cache).isSymbolicLink()).toBe(true);
+    expect(realpathSync(cache)).toBe(
+      realpathSync(join(process.env.MLOPS_TEST_SYSTEM_TMPDIR ?? "", `tsx-${userInfo().uid}`)),
+    );
   });
 
   it("include those of the processes tests start", () => {

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { App } from "cdktf";
+import { compareCodeUnits } from "../constructs/core/order";
 import { POLICY_REPORT_FILE, policyReport } from "../constructs/policy/report";
 import type { EnvironmentConfig } from "../environments/schema";
 import { BootstrapStack } from "./bootstrap-stack";
@@ -68,7 +69,7 @@ export function writePolicyReport(outdir: string, stacks: ReadonlyMap<string, En
   // In the order of cdktf's manifest (by stack name), which `npm run policy` reads.
   const ordered = [...stacks.values()]
     .flatMap(allStacks)
-    .sort((a, b) => (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0));
+    .sort((a, b) => compareCodeUnits(a.node.id, b.node.id));
   const findings = ordered.flatMap((stack) => {
     const found = stack.policy.lastFindings;
     if (!found)

@@ -208,6 +208,8 @@ async function main(): Promise<void> {
   }
   const runs = Math.max(1, Number(values.runs));
   const work = mkdtempSync(join(tmpdir(), "mlops-bench-"));
+  // Removed however the bench ends, a failed measurement included.
+  process.on("exit", () => rmSync(work, { recursive: true, force: true }));
   const measurements: Measurement[] = [];
   const scaling: Scaling[] = [];
 
@@ -350,7 +352,6 @@ async function main(): Promise<void> {
     renderMarkdown(machine, runs, measurements, scaling, terraform, targets),
   );
   console.log("wrote docs/benchmarks.md and docs/benchmarks.json");
-  rmSync(work, { recursive: true, force: true });
 }
 
 main().catch((error: unknown) => {

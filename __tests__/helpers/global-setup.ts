@@ -5,16 +5,26 @@
  * processes they start make their own; runs used to leave them all behind.
  *
  * `TMPDIR` (and `TMP`, `TEMP` on Windows) point at a fresh directory before jest starts its workers, which
- * inherit it, as do the processes tests spawn; `os.tmpdir()` reads it on every call.
+ * inherit it, as do the processes tests spawn; `os.tmpdir()` reads it on every call. tsx keeps its cache of
+ * compiled TypeScript in the temporary directory (`tsx-<uid>`): a link to the system's keeps it warm across
+ * runs for the processes tests start with tsx.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 
+/** The run's temporary directory. */
 export const TEST_TMPDIR_VARIABLE = "MLOPS_TEST_TMPDIR";
+/** The system's temporary directory, as it was before the run. */
+export const SYSTEM_TMPDIR_VARIABLE = "MLOPS_TEST_SYSTEM_TMPDIR";
 
 export default function setup(): void {
-  const directory = mkdtempSync(join(tmpdir(), "mlops-jest-"));
+  const system = tmpdir();
+  const directory = mkdtempSync(join(system, "mlops-jest-"));
+  const tsxCache = `tsx-${userInfo().uid}`;
+  mkdirSync(join(system, tsxCache), { recursive: true });
+  symlinkSync(join(system, tsxCache), join(directory, tsxCache), "junction");
+  process.env[SYSTEM_TMPDIR_VARIABLE] = system;
   process.env[TEST_TMPDIR_VARIABLE] = directory;
   for (const variable of ["TMPDIR", "TMP", "TEMP"]) process.env[variable] = directory;
 }

@@ -159,8 +159,8 @@ export function evaluateTargets(
         `${(all.medianMs / baseline.medianMs).toFixed(1)} × the cdktf baseline; ` +
         `${precompiled.medianMs} ms precompiled` +
         (nodeStart && tsxStart
-          ? `; tsx's start alone ${tsxStart.medianMs - nodeStart.medianMs} ms (${tsxStart.medianMs} ms ` +
-            `against node's ${nodeStart.medianMs} ms)`
+          ? `; tsx's start alone ${tsxStart.medianMs - nodeStart.medianMs} ms: ${tsxStart.medianMs} ms ` +
+            `against node's ${nodeStart.medianMs} ms`
           : ""),
     },
     {
