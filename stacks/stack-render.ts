@@ -85,10 +85,11 @@ function isPlainObject(value: object): value is Record<string, unknown> {
 }
 
 function resolveAt(scope: IConstruct, value: unknown, depth: number): unknown {
+  // cdktf checks the depth before anything else, leaves included.
+  if (depth > MAX_DEPTH) throw new Error("deeper than cdktf resolves");
   if (value === undefined || value === null || typeof value === "boolean") return value;
   if (typeof value === "string") return stringNeedsCdktf(value) ? resolveWithCdktf(scope, value) : value;
   if (typeof value === "number") return numberNeedsCdktf(value) ? resolveWithCdktf(scope, value) : value;
-  if (depth > MAX_DEPTH) throw new Error("deeper than cdktf resolves");
   if (typeof value !== "object") return resolveWithCdktf(scope, value);
   if (Array.isArray(value)) {
     // A list token among the elements makes the whole array a list for cdktf: it resolves the array as one.

@@ -167,6 +167,7 @@ describe("resolveValue", () => {
     ["a construct", bucket],
     ["a construct deep inside", { a: [{ b: bucket }] }],
     ["data as deep as cdktf resolves", deep(200)],
+    ["data one level deeper than cdktf resolves", deep(201)],
     ["data deeper than cdktf resolves", deep(250)],
     ["the string map token value", Token.STRING_MAP_TOKEN_VALUE],
     ["the number map token value", Token.NUMBER_MAP_TOKEN_VALUE],

@@ -76,8 +76,7 @@ const WHY_MISSED: readonly [string, string][] = [
       "runs: on this VM a thread with empty hooks costs about 85 ms, and tsx's thread about 185 ms more, loading " +
       "tsx and esbuild a second time; its CommonJS hooks cost about 70 ms. cdktf.json runs the app with " +
       "`npx tsx main.ts` (issue 2), and Node 20 has neither in-thread hooks nor a compile cache. In profiles of " +
-      "the rest, " +
-      "compiling the ~20 MB of package JavaScript the app loads takes about 0.3 s (cdktf itself is the " +
+      "the rest, compiling the ~20 MB of package JavaScript the app loads takes about 0.3 s (cdktf itself is the " +
       "baseline row; the Kubernetes Deployment binding alone is 4.8 MB), building and rendering the 12 stacks " +
       "about 0.35 s, parsing and validating the environment files (yaml, zod) about 0.13 s, and garbage " +
       "collection 0.1 s. Already done: stacks rendered once, without cdktf's walk over plain data " +
