@@ -94,6 +94,10 @@ function unavailableBecause(version: string | undefined): string | undefined {
 /**
  * Writes a Terraform CLI configuration that installs hashicorp/aws from the mirror only, with a shared
  * plugin cache, and returns the environment that offline commands run with (mock credentials included).
+ * Terraform variables inherited from the caller's environment are left out, except the logging ones
+ * (`TF_LOG*`): a `TF_PLUGIN_CACHE_DIR` would override this cache (one that concurrent runs would share,
+ * which Terraform does not support), and `TF_DATA_DIR`, `TF_WORKSPACE` or `TF_CLI_ARGS*` would change what
+ * the commands do.
  */
 export function offlineTerraformEnv(workDir: string, mirror = findProviderMirror()): NodeJS.ProcessEnv {
   if (!mirror) throw new Error(`no filesystem mirror of hashicorp/aws ${AWS_PROVIDER_VERSION} found`);
@@ -114,8 +118,11 @@ export function offlineTerraformEnv(workDir: string, mirror = findProviderMirror
       "",
     ].join("\n"),
   );
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("TF_") || name.startsWith("TF_LOG")),
+  );
   return {
-    ...process.env,
+    ...inherited,
     TF_CLI_CONFIG_FILE: configFile,
     TF_IN_AUTOMATION: "1",
     TF_INPUT: "0",
