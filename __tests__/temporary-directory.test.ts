@@ -1,9 +1,10 @@
 /** The jest run's own temporary directory (`helpers/global-setup.ts`), removed when the run ends. */
 import { spawnSync } from "node:child_process";
 import { lstatSync, realpathSync } from "node:fs";
-import { tmpdir, userInfo } from "node:os";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { Testing } from "cdktf";
+import { tsxCacheName } from "./helpers/global-setup";
 
 describe("a test run's temporary files", () => {
   const directory = process.env.MLOPS_TEST_TMPDIR ?? "";
@@ -18,10 +19,10 @@ describe("a test run's temporary files", () => {
   });
 
   it("keep tsx's cache of compiled TypeScript in the system's temporary directory, through a link", () => {
-    const cache = join(directory, `tsx-${userInfo().uid}`);
+    const cache = join(directory, tsxCacheName());
     expect(lstatSync(cache).isSymbolicLink()).toBe(true);
     expect(realpathSync(cache)).toBe(
-      realpathSync(join(process.env.MLOPS_TEST_SYSTEM_TMPDIR ?? "", `tsx-${userInfo().uid}`)),
+      realpathSync(join(process.env.MLOPS_TEST_SYSTEM_TMPDIR ?? "", tsxCacheName())),
     );
   });
 

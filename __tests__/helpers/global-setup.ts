@@ -6,8 +6,8 @@
  *
  * `TMPDIR` (and `TMP`, `TEMP` on Windows) point at a fresh directory before jest starts its workers, which
  * inherit it, as do the processes tests spawn; `os.tmpdir()` reads it on every call. tsx keeps its cache of
- * compiled TypeScript in the temporary directory (`tsx-<uid>`): a link to the system's keeps it warm across
- * runs for the processes tests start with tsx.
+ * compiled TypeScript in the temporary directory (`tsx-<effective uid>`): a link to the system's keeps it warm
+ * across runs for the processes tests start with tsx.
  */
 import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
@@ -18,10 +18,18 @@ export const TEST_TMPDIR_VARIABLE = "MLOPS_TEST_TMPDIR";
 /** The system's temporary directory, as it was before the run. */
 export const SYSTEM_TMPDIR_VARIABLE = "MLOPS_TEST_SYSTEM_TMPDIR";
 
+/**
+ * The name of tsx's cache directory, as tsx 4 names it: by the effective user id where the platform has one.
+ * Not `os.userInfo()`, which throws for a user id without a passwd entry (`docker run -u 1000:1000`).
+ */
+export function tsxCacheName(): string {
+  return `tsx-${process.geteuid?.() ?? userInfo().username}`;
+}
+
 export default function setup(): void {
   const system = tmpdir();
   const directory = mkdtempSync(join(system, "mlops-jest-"));
-  const tsxCache = `tsx-${userInfo().uid}`;
+  const tsxCache = tsxCacheName();
   mkdirSync(join(system, tsxCache), { recursive: true });
   symlinkSync(join(system, tsxCache), join(directory, tsxCache), "junction");
   process.env[SYSTEM_TMPDIR_VARIABLE] = system;

@@ -12,12 +12,19 @@ import { ROOT } from "../helpers/config";
 const BUCKET_CONSTRUCT = /new S3Bucket\(this, "StateBucket"/;
 const KEY_ROTATION = /enableKeyRotation: true/;
 
-function sh(command: string, args: string[], cwd: string) {
+/**
+ * Runs a command. In the copy (`isolated`), git reads neither the machine's global nor its system
+ * configuration, so commit signing, hooks paths or templates set there cannot break the test; the copy
+ * belongs to the user running it, so no `safe.directory` entry is needed. The repository itself is read
+ * with the machine's configuration, which may hold the `safe.directory` entry its checkout needs.
+ */
+function sh(command: string, args: string[], cwd: string, isolated = true) {
   const result = spawnSync(command, args, {
     cwd,
     encoding: "utf8",
     env: {
       ...process.env,
+      ...(isolated ? { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" } : {}),
       GIT_AUTHOR_NAME: "t",
       GIT_AUTHOR_EMAIL: "t@example.com",
       GIT_COMMITTER_NAME: "t",
@@ -33,7 +40,7 @@ describe("npm run review between two commits of a copy of the repository", () =>
 
   beforeAll(() => {
     copy = mkdtempSync(join(tmpdir(), "mlops-review-e2e-"));
-    const files = sh("git", ["ls-files", "-z"], ROOT).stdout.split("\0").filter(Boolean);
+    const files = sh("git", ["ls-files", "-z"], ROOT, false).stdout.split("\0").filter(Boolean);
     for (const file of files) {
       mkdirSync(dirname(join(copy, file)), { recursive: true });
       cpSync(join(ROOT, file), join(copy, file));
