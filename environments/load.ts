@@ -245,6 +245,10 @@ function formatPath(path: readonly PathKey[]): string {
     .join("");
 }
 
+/**
+ * Without duplicates, by position, then by path in code-unit order (as compareCodeUnits in
+ * constructs/core/order.ts orders; environments imports nothing of ours, so it is written out here).
+ */
 function sortProblems(problems: EnvironmentProblem[]): EnvironmentProblem[] {
   const seen = new Set<string>();
   return problems
