@@ -4,9 +4,9 @@
  * stack is synthesized and passes `terraform validate`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import {
   checkStackOffline,
   offlineTerraformEnv,
@@ -15,6 +15,10 @@ import {
 import { ROOT } from "../helpers/config";
 
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+
+/** What the copy of the checkout leaves out: installed packages, git, build and Terraform output. */
+const NOT_PACKED =
+  /^(\.git|dist|coverage|docs[/\\]api)([/\\]|$)|(^|[/\\])(node_modules|cdktf\.out|\.terraform)([/\\]|$)/;
 
 const npm = (args: string[], cwd: string) =>
   execFileSync("npm", args, {
@@ -36,12 +40,15 @@ describe("the packed package in a consumer repo", () => {
   let stackDir: string;
 
   beforeAll(() => {
+    // The checkout as npm would pack it, copied so that the build does not touch the checkout's own dist/, and
+    // the copy's dist/ holds no file of a source that is gone (as `npm run build` leaves it).
+    const source = join(work, "package");
+    cpSync(ROOT, source, { recursive: true, filter: (path) => !NOT_PACKED.test(relative(ROOT, path)) });
+    symlinkSync(join(ROOT, "node_modules"), join(source, "node_modules"), "dir");
     // What `prepack` builds, without its type check: `npm test` has just type-checked the same sources.
-    // A clean dist, as `npm run build` leaves it: no file of a source that is gone.
-    rmSync(join(ROOT, "dist"), { recursive: true, force: true });
-    execFileSync(process.execPath, [TSC, "-p", "tsconfig.build.json", "--noCheck"], { cwd: ROOT });
+    execFileSync(process.execPath, [TSC, "-p", "tsconfig.build.json", "--noCheck"], { cwd: source });
     const packed = JSON.parse(
-      npm(["pack", "--json", "--ignore-scripts", "--pack-destination", work], ROOT),
+      npm(["pack", "--json", "--ignore-scripts", "--pack-destination", work], source),
     ) as {
       filename: string;
       files: { path: string }[];
