@@ -11,12 +11,13 @@ import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account
 import { StorageClassV1 } from "@cdktf/provider-kubernetes/lib/storage-class-v1";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
+import { compareCodeUnits } from "../constructs/core/order";
 import { DataBucketReference } from "../constructs/data/data-bucket-reference";
 import { MlflowServer } from "../constructs/model-registry/mlflow-server";
 import { modelRegistryNames } from "../constructs/model-registry/model-registry";
 import { ContainerRegistry } from "../constructs/registry/container-registry";
 import type { KubernetesInferenceService } from "../constructs/serving/kubernetes-inference-service";
-import { DEVICE_PLUGIN_LABEL, GPU_TAINT } from "../constructs/training/gpu-node-group";
+import { DEVICE_PLUGIN_LABEL, EFA_LABEL, GPU_TAINT } from "../constructs/training/gpu-node-group";
 import type { EnvironmentConfig } from "../environments/schema";
 import { CLUSTER_NAMESPACES } from "../environments/sections/cluster";
 import {
@@ -34,6 +35,7 @@ export const CHART_REPOSITORIES = {
   nvidiaDevicePlugin: "https://nvidia.github.io/k8s-device-plugin",
   clusterAutoscaler: "https://kubernetes.github.io/autoscaler",
   kueue: "oci://registry.k8s.io/kueue/charts",
+  efaDevicePlugin: "https://aws.github.io/eks-charts",
 } as const;
 
 /** The Kueue API version of the queues (served by the pinned Kueue chart). */
@@ -48,8 +50,8 @@ const GPU_TOLERATION = { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAI
 /**
  * `<project>-<env>-cluster`: what runs inside the environment's EKS cluster, through the Kubernetes and
  * Helm providers: namespaces with GPU quotas and container defaults, priority classes, the default
- * encrypted gp3 storage class, the NVIDIA device plugin (where the AMI lacks it), the cluster autoscaler
- * and Kueue with a queue per team.
+ * encrypted gp3 storage class, the NVIDIA device plugin (where the AMI lacks it), the EFA device plugin (where a
+ * GPU group has EFA interfaces), the cluster autoscaler and Kueue with a queue per team.
  *
  * The providers find the cluster by name (`DataAwsEksCluster`) and authenticate with `aws eks get-token` on
  * every run, so no token is stored or expires between plan and apply. The AWS CLI must be on the PATH of
@@ -178,6 +180,30 @@ export class ClusterStack extends MlopsStack {
             nodeSelector: { [DEVICE_PLUGIN_LABEL]: "daemonset" },
             tolerations: [GPU_TOLERATION, { key: "CriticalAddonsOnly", operator: "Exists" }],
             priorityClassName: "system-node-critical",
+          }),
+        ],
+      });
+    }
+
+    // Neither the AL2023 nor the Bottlerocket EKS AMIs run the EFA device plugin; without it a pod cannot request
+    // the `vpc.amazonaws.com/efa` devices of the node's EFA interfaces.
+    const efaInstanceTypes = [
+      ...new Set(groups.filter((group) => group.efa).flatMap((group) => group.instanceTypes)),
+    ].sort(compareCodeUnits);
+    if (efaInstanceTypes.length) {
+      new Release(this, "EfaDevicePlugin", {
+        name: "aws-efa-k8s-device-plugin",
+        namespace: "kube-system",
+        repository: CHART_REPOSITORIES.efaDevicePlugin,
+        chart: "aws-efa-k8s-device-plugin",
+        version: settings.charts.efaDevicePlugin,
+        atomic: true,
+        values: [
+          helmValues({
+            nodeSelector: { [EFA_LABEL]: "true" },
+            tolerations: [GPU_TOLERATION],
+            // The chart's own list of EFA instance types lags new ones: these are the types the groups run.
+            supportedInstanceLabels: { keys: ["node.kubernetes.io/instance-type"], values: efaInstanceTypes },
           }),
         ],
       });

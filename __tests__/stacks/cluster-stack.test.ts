@@ -140,6 +140,39 @@ describe("cluster stack", () => {
     expect(release(bottlerocket, "nvidia-device-plugin")).toBeUndefined();
   });
 
+  it("installs the EFA device plugin, pinned, only where a GPU group has EFA, on its nodes and instance types", () => {
+    expect(release(dev, "aws-efa-k8s-device-plugin")).toBeUndefined();
+    const efa = synthEnvironment(
+      configFor("dev", {
+        cluster: {
+          gpuNodeGroups: {
+            p5: { instanceTypes: ["p5.48xlarge"], efa: true },
+            p4: { instanceTypes: ["p4de.24xlarge", "p4d.24xlarge"], efa: true },
+            p4spare: { instanceTypes: ["p4d.24xlarge"], efa: true },
+            g6: { instanceTypes: ["g6.xlarge"] },
+          },
+        },
+      }),
+    ).json.cluster;
+    expect(release(efa, "aws-efa-k8s-device-plugin")).toMatchObject({
+      namespace: "kube-system",
+      repository: "https://aws.github.io/eks-charts",
+      chart: "aws-efa-k8s-device-plugin",
+      version: "v0.5.20",
+      atomic: true,
+    });
+    const pluginValues = helmValues(efa, "aws-efa-k8s-device-plugin");
+    expect(pluginValues.nodeSelector).toEqual({ "vpc.amazonaws.com/efa.present": "true" });
+    expect(pluginValues.tolerations).toEqual([
+      { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+    ]);
+    // Each EFA type once, in code-unit order; the group without EFA adds none.
+    expect(pluginValues.supportedInstanceLabels).toEqual({
+      keys: ["node.kubernetes.io/instance-type"],
+      values: ["p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge"],
+    });
+  });
+
   it("installs the cluster autoscaler, pinned, with the Pod Identity service account and the scale-down delay", () => {
     expect(release(dev, "cluster-autoscaler")).toMatchObject({
       repository: "https://kubernetes.github.io/autoscaler",

@@ -14,6 +14,9 @@ export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSche
 /** Label of GPU nodes whose AMI does not ship the NVIDIA device plugin (the cluster stack installs it there). */
 export const DEVICE_PLUGIN_LABEL = "mlops/nvidia-device-plugin";
 
+/** Label (`"true"`) of GPU nodes with EFA interfaces, where the cluster stack runs the EFA device plugin. */
+export const EFA_LABEL = "vpc.amazonaws.com/efa.present";
+
 /** GPU AMI types; the retired `AL2_x86_64_GPU` is refused. */
 export type GpuAmiType = "AL2023_x86_64_NVIDIA" | "BOTTLEROCKET_x86_64_NVIDIA";
 
@@ -65,7 +68,8 @@ export interface GpuNodeGroupOptions {
   readonly gpusPerNode?: number;
   /**
    * EFA interfaces on every network card and a cluster placement group, for multi-node training
-   * (p4d, p4de, p5, p5e, p5en). Needs a single subnet.
+   * (p4d, p4de, p5, p5e, p5en). Needs a single subnet. Nodes are labelled {@link EFA_LABEL}; pods reach the
+   * interfaces through the EFA device plugin, which the cluster must run (the cluster stack installs it).
    * @default false
    */
   readonly efa?: boolean;
@@ -204,7 +208,7 @@ export class GpuNodeGroup extends Construct {
       "nvidia.com/gpu.present": "true",
       "mlops/node-group": props.nodeGroupName,
       [DEVICE_PLUGIN_LABEL]: this.amiShipsDevicePlugin ? "ami" : "daemonset",
-      ...(efa ? { "vpc.amazonaws.com/efa.present": "true" } : {}),
+      ...(efa ? { [EFA_LABEL]: "true" } : {}),
       ...props.labels,
     };
 

@@ -14,7 +14,7 @@ export const CLUSTER_NAMESPACES = ["training", "serving", "mlflow", "monitoring"
 
 const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
-const CHART_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+const CHART_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const ADDON_VERSION = /^v\d+\.\d+\.\d+-eksbuild\.\d+$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const NODE_GROUP_NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -24,7 +24,7 @@ const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
 const quantity = z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 500m, 2 or 4Gi");
 const chartVersion = z
   .string()
-  .regex(CHART_VERSION, "must be an exact chart version such as 1.2.3 (no ranges)");
+  .regex(CHART_VERSION, "must be an exact chart version such as 1.2.3 or v1.2.3 (no ranges)");
 const addonVersion = z
   .string()
   .regex(ADDON_VERSION, "must be an exact add-on version such as v1.19.5-eksbuild.1");
@@ -80,7 +80,7 @@ function gpuNodeGroup(tier: Tier) {
     gpusPerNode: z.number().int().min(1).max(16).optional(),
     /** Keep the group in one zone (required for capacity reservations; EFA groups default to the first zone). */
     availabilityZone: z.string().optional(),
-    /** EFA network interfaces and a cluster placement group, for multi-node training on p4d/p5. */
+    /** EFA interfaces, a cluster placement group and the EFA device plugin, for multi-node training on p4d/p5. */
     efa: z.boolean().default(false),
     /** On-Demand Capacity Reservation or Capacity Block to launch into (`cr-...`). */
     capacityReservationId: z
@@ -211,6 +211,8 @@ export function clusterSection(tier: Tier) {
           nvidiaDevicePlugin: chartVersion.default("0.17.4"),
           clusterAutoscaler: chartVersion.default("9.47.0"),
           kueue: chartVersion.default("0.14.3"),
+          /** AWS's EFA device plugin (eks-charts), installed only where a GPU node group has `efa`. */
+          efaDevicePlugin: chartVersion.default("v0.5.20"),
         })
         .prefault({}),
       namespaces: z

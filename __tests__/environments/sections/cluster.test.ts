@@ -21,6 +21,7 @@ describe("cluster section defaults", () => {
       nvidiaDevicePlugin: "0.17.4",
       clusterAutoscaler: "9.47.0",
       kueue: "0.14.3",
+      efaDevicePlugin: "v0.5.20",
     });
   });
 
@@ -108,6 +109,17 @@ describe("cluster section errors", () => {
         cluster: { gpuNodeGroups: { g5: { instanceTypes: ["g5.xlarge"], amiType: "AL2_x86_64_GPU" } } },
       }),
     ).toMatch(/amiType: AL2_x86_64_GPU is retired .* use AL2023_x86_64_NVIDIA or BOTTLEROCKET_x86_64_NVIDIA/);
+  });
+
+  it("takes exact chart versions, with or without a leading v, and refuses ranges", () => {
+    const charts = configFor("dev", { cluster: { charts: { efaDevicePlugin: "v0.5.21", kueue: "0.15.0" } } })
+      .cluster.charts;
+    expect(charts).toMatchObject({ efaDevicePlugin: "v0.5.21", kueue: "0.15.0" });
+    for (const range of ["^0.5.20", "0.5.x", "~0.5", "latest"]) {
+      expect(problemsOf("dev", { cluster: { charts: { efaDevicePlugin: range } } })).toMatch(
+        /cluster.charts.efaDevicePlugin: must be an exact chart version/,
+      );
+    }
   });
 
   it("refuses a public endpoint outside dev", () => {
