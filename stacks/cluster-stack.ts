@@ -11,7 +11,6 @@ import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account
 import { StorageClassV1 } from "@cdktf/provider-kubernetes/lib/storage-class-v1";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
-import { compareCodeUnits } from "../constructs/core/order";
 import { DataBucketReference } from "../constructs/data/data-bucket-reference";
 import { MlflowServer } from "../constructs/model-registry/mlflow-server";
 import { modelRegistryNames } from "../constructs/model-registry/model-registry";
@@ -187,10 +186,7 @@ export class ClusterStack extends MlopsStack {
 
     // Neither the AL2023 nor the Bottlerocket EKS AMIs run the EFA device plugin; without it a pod cannot request
     // the `vpc.amazonaws.com/efa` devices of the node's EFA interfaces.
-    const efaInstanceTypes = [
-      ...new Set(groups.filter((group) => group.efa).flatMap((group) => group.instanceTypes)),
-    ].sort(compareCodeUnits);
-    if (efaInstanceTypes.length) {
+    if (groups.some((group) => group.efa)) {
       new Release(this, "EfaDevicePlugin", {
         name: "aws-efa-k8s-device-plugin",
         namespace: "kube-system",
@@ -202,8 +198,9 @@ export class ClusterStack extends MlopsStack {
           helmValues({
             nodeSelector: { [EFA_LABEL]: "true" },
             tolerations: [GPU_TOLERATION],
-            // The chart's own list of EFA instance types lags new ones: these are the types the groups run.
-            supportedInstanceLabels: { keys: ["node.kubernetes.io/instance-type"], values: efaInstanceTypes },
+            // The chart also requires a node whose instance type is in its own list, which lags new EFA types:
+            // the label the node groups set stands in for that list.
+            supportedInstanceLabels: { keys: [EFA_LABEL], values: ["true"] },
           }),
         ],
       });

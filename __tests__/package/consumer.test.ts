@@ -44,7 +44,7 @@ describe("the packed package in a consumer repo", () => {
     // the copy's dist/ holds no file of a source that is gone (as `npm run build` leaves it).
     const source = join(work, "package");
     cpSync(ROOT, source, { recursive: true, filter: (path) => !NOT_PACKED.test(relative(ROOT, path)) });
-    symlinkSync(join(ROOT, "node_modules"), join(source, "node_modules"), "dir");
+    symlinkSync(join(ROOT, "node_modules"), join(source, "node_modules"), "junction");
     // What `prepack` builds, without its type check: `npm test` has just type-checked the same sources.
     execFileSync(process.execPath, [TSC, "-p", "tsconfig.build.json", "--noCheck"], { cwd: source });
     const packed = JSON.parse(

@@ -140,37 +140,43 @@ describe("cluster stack", () => {
     expect(release(bottlerocket, "nvidia-device-plugin")).toBeUndefined();
   });
 
-  it("installs the EFA device plugin, pinned, only where a GPU group has EFA, on its nodes and instance types", () => {
+  it("installs the EFA device plugin, pinned, only where a GPU group has EFA, on the nodes of those groups", () => {
     expect(release(dev, "aws-efa-k8s-device-plugin")).toBeUndefined();
     const efa = synthEnvironment(
       configFor("dev", {
         cluster: {
           gpuNodeGroups: {
             p5: { instanceTypes: ["p5.48xlarge"], efa: true },
-            p4: { instanceTypes: ["p4de.24xlarge", "p4d.24xlarge"], efa: true },
-            p4spare: { instanceTypes: ["p4d.24xlarge"], efa: true },
             g6: { instanceTypes: ["g6.xlarge"] },
           },
         },
       }),
-    ).json.cluster;
-    expect(release(efa, "aws-efa-k8s-device-plugin")).toMatchObject({
+    ).json;
+    expect(release(efa.cluster, "aws-efa-k8s-device-plugin")).toMatchObject({
       namespace: "kube-system",
       repository: "https://aws.github.io/eks-charts",
       chart: "aws-efa-k8s-device-plugin",
       version: "v0.5.20",
       atomic: true,
     });
-    const pluginValues = helmValues(efa, "aws-efa-k8s-device-plugin");
-    expect(pluginValues.nodeSelector).toEqual({ "vpc.amazonaws.com/efa.present": "true" });
+    const pluginValues = helmValues(efa.cluster, "aws-efa-k8s-device-plugin");
     expect(pluginValues.tolerations).toEqual([
       { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
     ]);
-    // Each EFA type once, in code-unit order; the group without EFA adds none.
+    // The node selector and the chart's node affinity (instead of its own list of instance types) both ask for
+    // the label that the platform stack gives the nodes of EFA groups, and of no others.
+    expect(pluginValues.nodeSelector).toEqual({ "vpc.amazonaws.com/efa.present": "true" });
     expect(pluginValues.supportedInstanceLabels).toEqual({
-      keys: ["node.kubernetes.io/instance-type"],
-      values: ["p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge"],
+      keys: ["vpc.amazonaws.com/efa.present"],
+      values: ["true"],
     });
+    const labelsOf = (group: string) =>
+      (
+        values(efa.platform, "aws_eks_node_group").find(
+          (g) => g.node_group_name === `mlops-dev-eks-gpu-${group}`,
+        )!.labels as Record<string, string>
+      )["vpc.amazonaws.com/efa.present"];
+    expect([labelsOf("p5"), labelsOf("g6")]).toEqual(["true", undefined]);
   });
 
   it("installs the cluster autoscaler, pinned, with the Pod Identity service account and the scale-down delay", () => {

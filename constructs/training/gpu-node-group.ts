@@ -204,13 +204,22 @@ export class GpuNodeGroup extends Construct {
     }
 
     this.amiShipsDevicePlugin = amiType === "BOTTLEROCKET_x86_64_NVIDIA";
-    this.labels = {
+    const ownLabels: Record<string, string> = {
       "nvidia.com/gpu.present": "true",
       "mlops/node-group": props.nodeGroupName,
       [DEVICE_PLUGIN_LABEL]: this.amiShipsDevicePlugin ? "ami" : "daemonset",
       ...(efa ? { [EFA_LABEL]: "true" } : {}),
-      ...props.labels,
     };
+    // The device plugins and the autoscaler select nodes by these: a label of the caller must not change them.
+    for (const [key, value] of Object.entries(props.labels ?? {})) {
+      const own = Object.hasOwn(ownLabels, key) ? ownLabels[key] : undefined;
+      if ((own !== undefined || key === EFA_LABEL) && own !== value) {
+        throw new Error(
+          `${where}: labels must not set ${key}, which the group sets itself (${own === undefined ? "on EFA groups only" : `to ${own}`})`,
+        );
+      }
+    }
+    this.labels = { ...ownLabels, ...props.labels };
 
     this.launchTemplate = new NodeLaunchTemplate(this, "LaunchTemplate", {
       name: props.nodeGroupName,

@@ -140,6 +140,11 @@ describe("GpuNodeGroup options", () => {
     expect(onlyResource(json, "aws_eks_node_group").tags).toMatchObject({
       "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "8",
       "k8s.io/cluster-autoscaler/node-template/resources/vpc.amazonaws.com/efa": "32",
+      "k8s.io/cluster-autoscaler/node-template/label/vpc.amazonaws.com/efa.present": "true",
+    });
+    // The EFA device plugin runs only on nodes with this label.
+    expect(onlyResource(json, "aws_eks_node_group").labels).toMatchObject({
+      "vpc.amazonaws.com/efa.present": "true",
     });
   });
 
@@ -196,6 +201,19 @@ describe("GpuNodeGroup errors", () => {
         efaSecurityGroupIds: ["sg"],
       }),
     ).toThrow(/efa needs instance types/);
+  });
+
+  it("refuses labels that would change the ones the device plugins and the autoscaler select on", () => {
+    expect(() => synthGroup({ labels: { "mlops/nvidia-device-plugin": "ami" } })).toThrow(
+      /labels must not set mlops\/nvidia-device-plugin, which the group sets itself \(to daemonset\)/,
+    );
+    expect(() => synthGroup({ labels: { "vpc.amazonaws.com/efa.present": "true" } })).toThrow(
+      /labels must not set vpc.amazonaws.com\/efa.present, which the group sets itself \(on EFA groups only\)/,
+    );
+    // The same value is no change; a key that only looks like an object's own property is a label like any other.
+    expect(() =>
+      synthGroup({ labels: { "nvidia.com/gpu.present": "true", constructor: "x" } }),
+    ).not.toThrow();
   });
 
   it("refuses EFA across several subnets", () => {
