@@ -14,7 +14,7 @@ export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSche
 /** Label of GPU nodes whose AMI does not ship the NVIDIA device plugin (the cluster stack installs it there). */
 export const DEVICE_PLUGIN_LABEL = "mlops/nvidia-device-plugin";
 
-/** Label (`"true"`) of GPU nodes with EFA interfaces, where the cluster stack runs the EFA device plugin. */
+/** Label (`"true"`) of GPU nodes with EFA interfaces, which the EFA device plugin selects. */
 export const EFA_LABEL = "vpc.amazonaws.com/efa.present";
 
 /** GPU AMI types; the retired `AL2_x86_64_GPU` is refused. */
@@ -69,7 +69,8 @@ export interface GpuNodeGroupOptions {
   /**
    * EFA interfaces on every network card and a cluster placement group, for multi-node training
    * (p4d, p4de, p5, p5e, p5en). Needs a single subnet. Nodes are labelled {@link EFA_LABEL}; pods reach the
-   * interfaces through the EFA device plugin, which the cluster must run (the cluster stack installs it).
+   * interfaces through the EFA device plugin, which the cluster must run (this repository's cluster stack
+   * installs it for the EFA groups of the environment file).
    * @default false
    */
   readonly efa?: boolean;
