@@ -16,7 +16,13 @@ import { MlflowServer } from "../constructs/model-registry/mlflow-server";
 import { modelRegistryNames } from "../constructs/model-registry/model-registry";
 import { ContainerRegistry } from "../constructs/registry/container-registry";
 import type { KubernetesInferenceService } from "../constructs/serving/kubernetes-inference-service";
-import { DEVICE_PLUGIN_LABEL, EFA_LABEL, GPU_TAINT } from "../constructs/training/gpu-node-group";
+import { EFA_NETWORK_CARDS } from "../constructs/training/gpu-instance-types";
+import {
+  DEVICE_PLUGIN_LABEL,
+  EFA_LABEL,
+  EFA_RESOURCE,
+  GPU_TAINT,
+} from "../constructs/training/gpu-node-group";
 import type { EnvironmentConfig } from "../environments/schema";
 import { CLUSTER_NAMESPACES } from "../environments/sections/cluster";
 import {
@@ -307,6 +313,10 @@ export class ClusterStack extends MlopsStack {
    * within one cohort) and a LocalQueue of the same name in the team's namespace, where jobs are submitted
    * with the label `kueue.x-k8s.io/queue-name: <team>`.
    *
+   * Kueue admits no workload that requests a resource its ClusterQueue does not cover. Where GPU groups have
+   * EFA, the queues therefore cover `vpc.amazonaws.com/efa` too, with a quota of every EFA interface those
+   * groups have at their maximum size: the GPU quota stays what limits a team.
+   *
    * `kubernetes_manifest` needs the Kueue CRDs at plan time: on a new cluster, apply the Kueue release first
    * (`cdktf deploy` twice, or `terraform apply -target` of the release).
    */
@@ -325,8 +335,16 @@ export class ClusterStack extends MlopsStack {
       // Admitted GPU pods are steered to GPU nodes and tolerate their taint.
       spec: { nodeLabels: { "nvidia.com/gpu.present": "true" }, tolerations: [GPU_TOLERATION] },
     });
+    const efaInterfaces = Object.values(config.cluster.gpuNodeGroups)
+      .filter((group) => group.efa)
+      .reduce((sum, group) => sum + group.maxSize * (EFA_NETWORK_CARDS[group.instanceTypes[0]] ?? 0), 0);
+    const gpuResources = efaInterfaces > 0 ? ["nvidia.com/gpu", EFA_RESOURCE] : ["nvidia.com/gpu"];
     for (const [team, queue] of Object.entries(config.cluster.kueue.teams)) {
       const id = pascal(team);
+      const quotas: Record<string, string> = {
+        "nvidia.com/gpu": String(queue.gpuQuota),
+        [EFA_RESOURCE]: String(efaInterfaces),
+      };
       manifest(`KueueClusterQueue${id}`, {
         kind: "ClusterQueue",
         metadata: { name: team },
@@ -349,11 +367,11 @@ export class ClusterStack extends MlopsStack {
               ],
             },
             {
-              coveredResources: ["nvidia.com/gpu"],
+              coveredResources: gpuResources,
               flavors: [
                 {
                   name: "gpu",
-                  resources: [{ name: "nvidia.com/gpu", nominalQuota: String(queue.gpuQuota) }],
+                  resources: gpuResources.map((name) => ({ name, nominalQuota: quotas[name] })),
                 },
               ],
             },

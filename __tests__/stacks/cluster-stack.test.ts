@@ -15,6 +15,20 @@ const manifests = (json: StackJson) =>
   );
 
 describe("cluster stack", () => {
+  // dev with two EFA groups at most 3 × 32 + 2 × 4 = 104 EFA interfaces, and one group without EFA.
+  let efaCache: ReturnType<typeof synthEnvironment>["json"] | undefined;
+  const efaJson = () =>
+    (efaCache ??= synthEnvironment(
+      configFor("dev", {
+        cluster: {
+          gpuNodeGroups: {
+            p5: { instanceTypes: ["p5.48xlarge"], efa: true, maxSize: 3 },
+            p4: { instanceTypes: ["p4d.24xlarge"], efa: true, maxSize: 2 },
+            g6: { instanceTypes: ["g6.xlarge"] },
+          },
+        },
+      }),
+    ).json);
   let dev: StackJson;
   let prod: StackJson;
   let devStacks: ReturnType<typeof synthEnvironment>["stacks"];
@@ -142,16 +156,7 @@ describe("cluster stack", () => {
 
   it("installs the EFA device plugin, pinned, only where a GPU group has EFA, on the nodes of those groups", () => {
     expect(release(dev, "aws-efa-k8s-device-plugin")).toBeUndefined();
-    const efa = synthEnvironment(
-      configFor("dev", {
-        cluster: {
-          gpuNodeGroups: {
-            p5: { instanceTypes: ["p5.48xlarge"], efa: true },
-            g6: { instanceTypes: ["g6.xlarge"] },
-          },
-        },
-      }),
-    ).json;
+    const efa = efaJson();
     expect(release(efa.cluster, "aws-efa-k8s-device-plugin")).toMatchObject({
       namespace: "kube-system",
       repository: "https://aws.github.io/eks-charts",
@@ -214,6 +219,25 @@ describe("cluster stack", () => {
     expect(manifests(prod).find((m) => m.kind === "LocalQueue")).toMatchObject({
       metadata: { name: "research", namespace: "training" },
       spec: { clusterQueue: "research" },
+    });
+  });
+
+  it("lets Kueue admit jobs that request EFA interfaces where GPU groups have them, limited by the GPU quota", () => {
+    const queue = manifests(efaJson().cluster).find(
+      (m) => m.kind === "ClusterQueue" && m.metadata.name === "research",
+    )!;
+    // Kueue leaves a workload pending when it requests a resource its ClusterQueue does not cover.
+    expect(queue.spec.resourceGroups).toContainEqual({
+      coveredResources: ["nvidia.com/gpu", "vpc.amazonaws.com/efa"],
+      flavors: [
+        {
+          name: "gpu",
+          resources: [
+            { name: "nvidia.com/gpu", nominalQuota: "4" },
+            { name: "vpc.amazonaws.com/efa", nominalQuota: "104" },
+          ],
+        },
+      ],
     });
   });
 

@@ -17,6 +17,9 @@ export const DEVICE_PLUGIN_LABEL = "mlops/nvidia-device-plugin";
 /** Label (`"true"`) of GPU nodes with EFA interfaces, which the EFA device plugin selects. */
 export const EFA_LABEL = "vpc.amazonaws.com/efa.present";
 
+/** The extended resource of EFA interfaces, which the EFA device plugin advertises and training pods request. */
+export const EFA_RESOURCE = "vpc.amazonaws.com/efa";
+
 /** GPU AMI types; the retired `AL2_x86_64_GPU` is refused. */
 export type GpuAmiType = "AL2023_x86_64_NVIDIA" | "BOTTLEROCKET_x86_64_NVIDIA";
 
@@ -289,7 +292,7 @@ export function autoscalerNodeTemplateTags(
   const prefix = "k8s.io/cluster-autoscaler/node-template";
   return {
     [`${prefix}/resources/nvidia.com/gpu`]: String(gpusPerNode),
-    ...(efaInterfaces ? { [`${prefix}/resources/vpc.amazonaws.com/efa`]: String(efaInterfaces) } : {}),
+    ...(efaInterfaces ? { [`${prefix}/resources/${EFA_RESOURCE}`]: String(efaInterfaces) } : {}),
     ...Object.fromEntries(Object.entries(labels).map(([key, value]) => [`${prefix}/label/${key}`, value])),
     [`${prefix}/taint/${GPU_TAINT.key}`]: `${GPU_TAINT.value}:${GPU_TAINT.effect}`,
   };
