@@ -335,9 +335,15 @@ export class ClusterStack extends MlopsStack {
       // Admitted GPU pods are steered to GPU nodes and tolerate their taint.
       spec: { nodeLabels: { "nvidia.com/gpu.present": "true" }, tolerations: [GPU_TOLERATION] },
     });
-    const efaInterfaces = Object.values(config.cluster.gpuNodeGroups)
-      .filter((group) => group.efa)
-      .reduce((sum, group) => sum + group.maxSize * (EFA_NETWORK_CARDS[group.instanceTypes[0]] ?? 0), 0);
+    const efaInterfaces = Object.entries(config.cluster.gpuNodeGroups)
+      .filter(([, group]) => group.efa)
+      .reduce((sum, [name, group]) => {
+        // GpuNodeGroup refuses EFA on other types, and types with different card counts in one group.
+        const cards = EFA_NETWORK_CARDS[group.instanceTypes[0]];
+        if (!cards)
+          throw new Error(`cluster.gpuNodeGroups.${name}: efa needs an instance type with EFA cards`);
+        return sum + group.maxSize * cards;
+      }, 0);
     const gpuResources = efaInterfaces > 0 ? ["nvidia.com/gpu", EFA_RESOURCE] : ["nvidia.com/gpu"];
     for (const [team, queue] of Object.entries(config.cluster.kueue.teams)) {
       const id = pascal(team);

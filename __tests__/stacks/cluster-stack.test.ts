@@ -1,3 +1,5 @@
+import { Testing } from "cdktf";
+import { ClusterStack } from "../../stacks/cluster-stack";
 import { configFor, onlyResource, resourcesOf, synthEnvironment, type StackJson } from "../helpers/synth";
 
 const values = (json: StackJson, type: string) => Object.values(resourcesOf(json, type));
@@ -222,7 +224,7 @@ describe("cluster stack", () => {
     });
   });
 
-  it("lets Kueue admit jobs that request EFA interfaces where GPU groups have them, limited by the GPU quota", () => {
+  it("lets Kueue admit jobs that request EFA interfaces, up to every interface of the EFA groups at their maximum size", () => {
     const queue = manifests(efaJson().cluster).find(
       (m) => m.kind === "ClusterQueue" && m.metadata.name === "research",
     )!;
@@ -239,6 +241,16 @@ describe("cluster stack", () => {
         },
       ],
     });
+  });
+
+  it("refuses to count the EFA interfaces of an instance type without EFA cards, even on its own", () => {
+    // In the app the platform stack's GpuNodeGroup refuses such a group first.
+    const config = configFor("dev", {
+      cluster: { gpuNodeGroups: { g5: { instanceTypes: ["g5.xlarge"], efa: true } } },
+    });
+    expect(() => new ClusterStack(Testing.app(), config)).toThrow(
+      /cluster.gpuNodeGroups.g5: efa needs an instance type with EFA cards/,
+    );
   });
 
   it("steers GPU workloads admitted by Kueue to the tainted GPU nodes", () => {
