@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { core } from "zod";
+import { compareCodeUnits } from "../constructs/core/order";
 import { environmentSchema, type EnvironmentConfig } from "./schema";
 import { TIERS, type Tier } from "./tier";
 
@@ -245,10 +246,7 @@ function formatPath(path: readonly PathKey[]): string {
     .join("");
 }
 
-/**
- * Without duplicates, by position, then by path in code-unit order (as compareCodeUnits in
- * constructs/core/order.ts orders; environments imports nothing of ours, so it is written out here).
- */
+/** Without duplicates, by position, then by path in code-unit order (the same on every machine). */
 function sortProblems(problems: EnvironmentProblem[]): EnvironmentProblem[] {
   const seen = new Set<string>();
   return problems
@@ -258,9 +256,7 @@ function sortProblems(problems: EnvironmentProblem[]): EnvironmentProblem[] {
       seen.add(key);
       return true;
     })
-    .sort(
-      (a, b) => a.line - b.line || a.column - b.column || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
-    );
+    .sort((a, b) => a.line - b.line || a.column - b.column || compareCodeUnits(a.path, b.path));
 }
 
 function firstLine(message: string): string {
