@@ -62,6 +62,22 @@ export interface ContainerInsightsOptions {
   readonly performanceLogRetentionDays?: number;
 }
 
+/**
+ * EKS access policies that grant Kubernetes permissions on the whole cluster, from most to least (the EKS
+ * user guide's "Review access policy permissions" lists their rules):
+ * - `AmazonEKSClusterAdminPolicy`: everything (like Kubernetes' `cluster-admin`);
+ * - `AmazonEKSAdminPolicy`: most resources, RBAC within namespaces (like `admin`);
+ * - `AmazonEKSEditPolicy`: create and change most namespaced resources (like `edit`);
+ * - `AmazonEKSAdminViewPolicy`: read every resource, Secrets included;
+ * - `AmazonEKSViewPolicy`: read most namespaced resources, not Secrets (like `view`).
+ */
+export type ClusterAccessPolicy =
+  | "AmazonEKSClusterAdminPolicy"
+  | "AmazonEKSAdminPolicy"
+  | "AmazonEKSEditPolicy"
+  | "AmazonEKSAdminViewPolicy"
+  | "AmazonEKSViewPolicy";
+
 /** The subnets a cluster uses; an `MlopsNetwork` is one. */
 export interface ClusterNetwork {
   /** Private subnets in every zone, for the control plane's interfaces and the nodes. */
@@ -184,7 +200,8 @@ export const CONTAINER_INSIGHTS_IDENTITY = {
  * endpoint (public only from listed CIDRs), secrets encrypted with KMS, every control-plane log type in a
  * log group with retention, pinned managed add-ons (VPC CNI and EBS CSI driver with their own Pod Identity
  * roles), an on-demand system node group across zones, and {@link GpuNodeGroup}s that scale to zero.
- * Workloads get AWS permissions through EKS Pod Identity with {@link grantServiceAccount}.
+ * Workloads get AWS permissions through EKS Pod Identity with {@link grantServiceAccount}; people and CI get
+ * Kubernetes permissions through access entries ({@link grantAccess}).
  *
  * @example
  * const cluster = new GpuTrainingCluster(this, "Cluster", {
@@ -192,6 +209,7 @@ export const CONTAINER_INSIGHTS_IDENTITY = {
  *   gpuNodeGroups: { a10g: { instanceTypes: ["g5.xlarge"], capacityType: "SPOT", maxSize: 4 } },
  * });
  * cluster.grantServiceAccount("training", "training", trainingRole);
+ * cluster.grantAccess("Auditors", "arn:aws:iam::111111111111:role/auditors", "AmazonEKSViewPolicy");
  */
 export class GpuTrainingCluster extends Construct {
   /** The EKS cluster. */
@@ -218,6 +236,8 @@ export class GpuTrainingCluster extends Construct {
   readonly containerInsightsLogGroups: Record<string, CloudwatchLogGroup> = {};
 
   private readonly props: GpuTrainingClusterProps;
+  /** Principals with an access entry (EKS refuses a second one). */
+  private readonly accessPrincipals = new Set<string>();
   /** Add-ons the nodes need before they can become ready. */
   private readonly nodePrerequisites: EksAddon[] = [];
 
@@ -306,18 +326,12 @@ export class GpuTrainingCluster extends Construct {
 
     for (const [index, principalArn] of (props.adminRoleArns ?? []).entries()) {
       const roleName = principalArn.split("/").pop() ?? String(index);
-      const entry = new EksAccessEntry(this, `AdminAccessEntry-${roleName}`, {
-        clusterName: this.cluster.name,
+      this.addAccessEntry(
+        `AdminAccessEntry-${roleName}`,
+        `AdminAccessPolicy-${roleName}`,
         principalArn,
-        type: "STANDARD",
-      });
-      new EksAccessPolicyAssociation(this, `AdminAccessPolicy-${roleName}`, {
-        clusterName: this.cluster.name,
-        principalArn,
-        policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-        accessScope: { type: "cluster" },
-        dependsOn: [entry],
-      });
+        "AmazonEKSClusterAdminPolicy",
+      );
     }
 
     this.nodeRole = new IamRole(this, "NodeRole", {
@@ -544,9 +558,59 @@ export class GpuTrainingCluster extends Construct {
     });
   }
 
+  /**
+   * Gives an IAM role Kubernetes permissions on the whole cluster: an access entry with one EKS access
+   * policy, cluster-wide. EKS holds one access entry per principal, so a role gets one grant; the roles of
+   * `adminRoleArns` have theirs already.
+   *
+   * @param id names the grant's constructs (`<id>AccessEntry`, `<id>AccessPolicy`); unique in this cluster
+   * @param principalArn the role's ARN; when it is a literal ARN (not a token), a second grant to the same
+   *   role is refused at synth instead of by EKS at apply
+   * @param policy what the role may do in the cluster
+   * @param dependsOn what must exist first: EKS refuses an entry for a role that does not exist yet, so pass
+   *   the role when it is created in the same deployment and `principalArn` is built from its name
+   * @returns the policy association, which is what gives the access: depend on it to use the access
+   */
+  grantAccess(
+    id: string,
+    principalArn: string,
+    policy: ClusterAccessPolicy,
+    dependsOn: ITerraformDependable[] = [],
+  ): EksAccessPolicyAssociation {
+    return this.addAccessEntry(`${id}AccessEntry`, `${id}AccessPolicy`, principalArn, policy, dependsOn);
+  }
+
   /** True when some GPU node group's AMI lacks the NVIDIA device plugin (AL2023), so the cluster must run it. */
   get needsDevicePlugin(): boolean {
     return Object.values(this.gpuNodeGroups).some((group) => !group.amiShipsDevicePlugin);
+  }
+
+  private addAccessEntry(
+    entryId: string,
+    policyId: string,
+    principalArn: string,
+    policy: ClusterAccessPolicy,
+    dependsOn: ITerraformDependable[] = [],
+  ): EksAccessPolicyAssociation {
+    if (this.accessPrincipals.has(principalArn)) {
+      throw new Error(
+        `GpuTrainingCluster ${this.node.path}: ${principalArn} already has an access entry (EKS allows one per principal); grant it once`,
+      );
+    }
+    this.accessPrincipals.add(principalArn);
+    const entry = new EksAccessEntry(this, entryId, {
+      clusterName: this.cluster.name,
+      principalArn,
+      type: "STANDARD",
+      dependsOn: dependsOn.length > 0 ? dependsOn : undefined,
+    });
+    return new EksAccessPolicyAssociation(this, policyId, {
+      clusterName: this.cluster.name,
+      principalArn,
+      policyArn: `arn:${partitionOf(this.props.location.region)}:eks::aws:cluster-access-policy/${policy}`,
+      accessScope: { type: "cluster" },
+      dependsOn: [entry],
+    });
   }
 
   private addAddon(

@@ -3,6 +3,7 @@ import {
   GpuTrainingCluster,
   type GpuTrainingClusterProps,
 } from "../../../constructs/training/gpu-training-cluster";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { PodIdentityRole } from "../../../constructs/training/pod-identity-role";
 import { onlyResource, resourcesOf, synthStack, type StackJson } from "../../helpers/synth";
 
@@ -316,5 +317,57 @@ describe("GpuTrainingCluster options", () => {
     for (const group of Object.values(resourcesOf(json, "aws_eks_node_group"))) {
       expect(group.lifecycle).toMatchObject({ prevent_destroy: true });
     }
+  });
+});
+
+describe("GpuTrainingCluster.grantAccess", () => {
+  const readerArn = "arn:aws:iam::111111111111:role/ci-plan";
+
+  it("gives a role one access policy on the whole cluster, after the role exists", () => {
+    const json = synthCluster({}, (c, stack) => {
+      const role = new IamRole(stack, "Reader", { name: "ci-plan", assumeRolePolicy: "{}" });
+      c.grantAccess("CiPlan", readerArn, "AmazonEKSAdminViewPolicy", [role]);
+    });
+    const [[entryKey, entry]] = Object.entries(resourcesOf(json, "aws_eks_access_entry"));
+    expect(entryKey).toMatch(/^Cluster_CiPlanAccessEntry_/);
+    expect(entry).toMatchObject({
+      principal_arn: readerArn,
+      type: "STANDARD",
+      depends_on: ["aws_iam_role.Reader"],
+    });
+    expect(onlyResource(json, "aws_eks_access_policy_association")).toMatchObject({
+      principal_arn: readerArn,
+      policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy",
+      access_scope: { type: "cluster" },
+      depends_on: [`aws_eks_access_entry.${entryKey}`],
+    });
+  });
+
+  it("names the partition of the cluster's region in the policy ARN", () => {
+    const json = synthCluster({ location: { accountId: "111111111111", region: "cn-north-1" } }, (c) =>
+      c.grantAccess("CiPlan", "arn:aws-cn:iam::111111111111:role/ci-plan", "AmazonEKSViewPolicy"),
+    );
+    expect(onlyResource(json, "aws_eks_access_policy_association").policy_arn).toBe(
+      "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+    );
+  });
+
+  it("refuses to grant the same role twice", () => {
+    expect(() =>
+      synthCluster({}, (c) => {
+        c.grantAccess("CiPlan", readerArn, "AmazonEKSAdminViewPolicy");
+        c.grantAccess("CiPlanAgain", readerArn, "AmazonEKSViewPolicy");
+      }),
+    ).toThrow(/ci-plan already has an access entry/);
+  });
+
+  it("refuses a second entry for a role that has one, as EKS would at apply", () => {
+    expect(() =>
+      synthCluster({ adminRoleArns: [readerArn] }, (c) =>
+        c.grantAccess("CiPlan", readerArn, "AmazonEKSAdminViewPolicy"),
+      ),
+    ).toThrow(
+      "GpuTrainingCluster test/Cluster: arn:aws:iam::111111111111:role/ci-plan already has an access entry (EKS allows one per principal); grant it once",
+    );
   });
 });
