@@ -58,6 +58,7 @@ export class PlatformStack extends MlopsStack {
         location: this.location,
         repository: github.repository,
         planRoleName: this.naming.name("iamRole", "github-plan"),
+        pullRequestPlanRoleName: this.naming.name("iamRole", "github-pr-plan"),
         deployRoleName: this.naming.name("iamRole", "github-deploy"),
         stateBucket: config.state.bucket,
         stateKeyPrefix: `${config.name}/`,
@@ -149,6 +150,10 @@ export class PlatformStack extends MlopsStack {
         : undefined,
       preventDestroy,
     });
+    // With assumeRoleArn, Terraform (and the cluster token) use that role, not the CI roles.
+    if (this.ciRoles && github.clusterAccess && !config.aws.assumeRoleArn) {
+      this.grantCiClusterAccess(this.ciRoles, settings.adminRoleArns);
+    }
 
     this.clusterAutoscalerRole = new PodIdentityRole(this, "ClusterAutoscalerRole", {
       roleName: this.naming.name("iamRole", CLUSTER_AUTOSCALER_IDENTITY.rolePurpose),
@@ -298,5 +303,31 @@ export class PlatformStack extends MlopsStack {
       value: this.network.vpcId,
       description: "VPC of this environment",
     });
+  }
+
+  /**
+   * Lets CI plan and apply the Kubernetes stacks: the deploy role becomes cluster admin, the branches' plan
+   * role may read everything (Secrets included: the Helm provider reads its releases from them). The pull
+   * requests' plan role gets nothing here. A role already in `cluster.adminRoleArns` is admin already (EKS
+   * refuses a second entry).
+   */
+  private grantCiClusterAccess(ciRoles: GithubOidcRoles, adminRoleArns: readonly string[]): void {
+    const grants = [
+      {
+        id: "GithubDeploy",
+        role: ciRoles.deployRole,
+        arn: ciRoles.deployRoleArn,
+        policy: "AmazonEKSClusterAdminPolicy",
+      },
+      {
+        id: "GithubPlan",
+        role: ciRoles.planRole,
+        arn: ciRoles.planRoleArn,
+        policy: "AmazonEKSAdminViewPolicy",
+      },
+    ] as const;
+    for (const { id, role, arn: roleArn, policy } of grants) {
+      if (!adminRoleArns.includes(roleArn)) this.cluster.grantAccess(id, roleArn, policy, [role]);
+    }
   }
 }

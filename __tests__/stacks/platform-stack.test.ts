@@ -81,10 +81,50 @@ describe("platform stack", () => {
       expect(onlyResource(prod, "aws_eks_cluster").access_config).toMatchObject({
         bootstrap_cluster_creator_admin_permissions: false,
       });
-      expect(onlyResource(prod, "aws_eks_access_entry").principal_arn).toBe(
-        "arn:aws:iam::333333333333:role/mlops-prod-deploy",
-      );
-      expect(resourcesOf(dev, "aws_eks_access_entry")).toEqual({});
+      // The keys are part of the contract: renaming them would replace the entries.
+      expect(Object.keys(resourcesOf(prod, "aws_eks_access_entry"))).toEqual([
+        expect.stringMatching(/^Cluster_AdminAccessEntry-mlops-prod-deploy_/),
+      ]);
+      expect(Object.keys(resourcesOf(prod, "aws_eks_access_policy_association"))).toEqual([
+        expect.stringMatching(/^Cluster_AdminAccessPolicy-mlops-prod-deploy_/),
+      ]);
+      expect(onlyResource(prod, "aws_eks_access_entry")).toMatchObject({
+        principal_arn: "arn:aws:iam::333333333333:role/mlops-prod-deploy",
+      });
+      expect(onlyResource(prod, "aws_eks_access_entry").depends_on).toBeUndefined();
+      expect(
+        Object.keys(resourcesOf(dev, "aws_eks_access_entry")).filter((key) =>
+          key.startsWith("Cluster_AdminAccessEntry-"),
+        ),
+      ).toEqual([]);
+    });
+
+    it("lets the CI deploy role administer the cluster and the branches' plan role read all of it", () => {
+      const accessOf = (json: StackJson) =>
+        Object.fromEntries(
+          values(json, "aws_eks_access_policy_association").map((a) => [a.principal_arn, a.policy_arn]),
+        );
+      const policy = (name: string) => `arn:aws:eks::aws:cluster-access-policy/${name}`;
+      // The pull requests' plan role (mlops-dev-github-pr-plan) gets none.
+      expect(accessOf(dev)).toEqual({
+        "arn:aws:iam::111111111111:role/mlops-dev-github-deploy": policy("AmazonEKSClusterAdminPolicy"),
+        "arn:aws:iam::111111111111:role/mlops-dev-github-plan": policy("AmazonEKSAdminViewPolicy"),
+      });
+      // EKS refuses an entry for a role that does not exist yet: the roles are created in the same apply.
+      expect(byKeyPrefix(dev, "aws_eks_access_entry", "Cluster_GithubDeployAccessEntry").depends_on).toEqual([
+        expect.stringMatching(/^aws_iam_role\.GithubCi_DeployRole_/),
+      ]);
+      expect(byKeyPrefix(dev, "aws_eks_access_entry", "Cluster_GithubPlanAccessEntry").depends_on).toEqual([
+        expect.stringMatching(/^aws_iam_role\.GithubCi_PlanRole_/),
+      ]);
+    });
+
+    it("gives the CI roles no access where Terraform assumes aws.assumeRoleArn (prod)", () => {
+      // prod.yaml's assumeRoleArn is mlops-prod-deploy, the one admin entry checked above.
+      expect(values(prod, "aws_iam_role").map((role) => role.name)).toContain("mlops-prod-github-plan");
+      expect(
+        values(prod, "aws_eks_access_entry").map((entry) => entry.principal_arn as string),
+      ).not.toContainEqual(expect.stringContaining("github"));
     });
 
     it("prevents destroying the prod cluster but not the dev one", () => {

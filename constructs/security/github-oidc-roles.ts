@@ -16,8 +16,13 @@ export interface GithubOidcRolesProps {
   readonly location: AwsLocation;
   /** `owner/name` of the only repository whose workflows may assume the roles. */
   readonly repository: string;
-  /** Name of the read-only plan role. */
+  /** Name of the read-only plan role of the branches. */
   readonly planRoleName: string;
+  /**
+   * Name of the read-only plan role of pull requests (created when `planPullRequests` is true).
+   * @default `<planRoleName>-pr`
+   */
+  readonly pullRequestPlanRoleName?: string;
   /** Name of the deploy role. */
   readonly deployRoleName: string;
   /** Bucket holding this environment's Terraform state. */
@@ -34,7 +39,7 @@ export interface GithubOidcRolesProps {
    */
   readonly planBranches?: readonly string[];
   /**
-   * Whether pull-request workflow runs may plan.
+   * Whether pull-request workflow runs may plan, with a role of their own.
    * @default true
    */
   readonly planPullRequests?: boolean;
@@ -47,7 +52,7 @@ export interface GithubOidcRolesProps {
    */
   readonly createOidcProvider?: boolean;
   /**
-   * Longest session of either role, in seconds.
+   * Longest session of every role, in seconds.
    * @default 3600
    */
   readonly maxSessionSeconds?: number;
@@ -61,9 +66,12 @@ export interface GithubOidcRolesProps {
 const WILDCARD = /[*?]/;
 
 /**
- * The identities CI uses in one environment: the account's GitHub OIDC provider and two roles.
+ * The identities CI uses in one environment: the account's GitHub OIDC provider and three roles.
  * - **plan**: AWS `ReadOnlyAccess` plus reading (never writing) the environment's state, for
- *   `terraform plan -lock=false` on pull requests and the allowed branches.
+ *   `terraform plan -lock=false` on the allowed branches.
+ * - **pull-request plan**: the same rights, for pull requests of the repository. A separate role, because a
+ *   pull request's workflow runs the code of its branch: whatever the branch plan role is given beyond this
+ *   (such as access to the cluster) stays out of reach of anyone who can push a branch.
  * - **deploy**: `PowerUserAccess` plus IAM only on roles and policies named with the environment's prefix,
  *   and state read/write, for jobs of the allowed GitHub environments (which carry the approvals).
  *
@@ -83,17 +91,23 @@ const WILDCARD = /[*?]/;
  *   iamNamePrefix: "mlops-dev-",
  *   deployEnvironments: ["dev"],
  * });
- * ci.planRoleArn; // for the workflow's role-to-assume
+ * ci.planRoleArn; // role-to-assume of the deploy workflow's plan jobs
+ * ci.pullRequestPlanRoleArn; // role-to-assume of the pull-request workflow
  */
 export class GithubOidcRoles extends Construct {
   /** The OIDC provider, when this construct created it. */
   readonly provider?: IamOpenidConnectProvider;
   /** ARN of the account's GitHub OIDC provider (deterministic, whoever created it). */
   readonly providerArn: string;
+  /** The plan role of the branches. */
   readonly planRole: IamRole;
+  /** The plan role of pull requests (when they may plan). */
+  readonly pullRequestPlanRole?: IamRole;
   readonly deployRole: IamRole;
   /** ARN of the plan role, known at synth (built from its name). */
   readonly planRoleArn: string;
+  /** ARN of the pull requests' plan role (when they may plan), known at synth. */
+  readonly pullRequestPlanRoleArn?: string;
   /** ARN of the deploy role, known at synth (built from its name). */
   readonly deployRoleArn: string;
 
@@ -126,10 +140,7 @@ export class GithubOidcRoles extends Construct {
     }
 
     const subject = (suffix: string) => `repo:${props.repository}:${suffix}`;
-    const planSubjects = [
-      ...planBranches.map((branch) => subject(`ref:refs/heads/${branch}`)),
-      ...((props.planPullRequests ?? true) ? [subject("pull_request")] : []),
-    ];
+    const planSubjects = planBranches.map((branch) => subject(`ref:refs/heads/${branch}`));
     const deploySubjects = props.deployEnvironments.map((environment) =>
       subject(`environment:${environment}`),
     );
@@ -161,6 +172,17 @@ export class GithubOidcRoles extends Construct {
       maxSessionDuration,
       dependsOn,
     });
+    const pullRequestPlanRoleName = props.pullRequestPlanRoleName ?? `${props.planRoleName}-pr`;
+    if (props.planPullRequests ?? true) {
+      this.pullRequestPlanRole = new IamRole(this, "PullRequestPlanRole", {
+        name: pullRequestPlanRoleName,
+        description: `Read-only terraform plan from pull requests of ${props.repository}`,
+        assumeRolePolicy: trust([subject("pull_request")]),
+        maxSessionDuration,
+        dependsOn,
+      });
+      this.pullRequestPlanRoleArn = arn(location, "iam", `role/${pullRequestPlanRoleName}`, { global: true });
+    }
     this.deployRole = new IamRole(this, "DeployRole", {
       name: props.deployRoleName,
       description: `terraform apply from GitHub Actions of ${props.repository} (approved GitHub environments only)`,
@@ -171,10 +193,16 @@ export class GithubOidcRoles extends Construct {
     this.planRoleArn = arn(location, "iam", `role/${props.planRoleName}`, { global: true });
     this.deployRoleArn = arn(location, "iam", `role/${props.deployRoleName}`, { global: true });
 
-    new IamRolePolicyAttachment(this, "PlanReadOnly", {
-      role: this.planRole.name,
-      policyArn: `arn:${partition}:iam::aws:policy/ReadOnlyAccess`,
-    });
+    const readers = [
+      { id: "Plan", role: this.planRole },
+      ...(this.pullRequestPlanRole ? [{ id: "PullRequestPlan", role: this.pullRequestPlanRole }] : []),
+    ];
+    for (const { id: readerId, role } of readers) {
+      new IamRolePolicyAttachment(this, `${readerId}ReadOnly`, {
+        role: role.name,
+        policyArn: `arn:${partition}:iam::aws:policy/ReadOnlyAccess`,
+      });
+    }
     const deployPowerUser = new IamRolePolicyAttachment(this, "DeployPowerUser", {
       role: this.deployRole.name,
       policyArn: `arn:${partition}:iam::aws:policy/PowerUserAccess`,
@@ -193,18 +221,20 @@ export class GithubOidcRoles extends Construct {
       Resource: arn(location, "kms", "key/*"),
       Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": props.stateKeyAlias } },
     };
-    new IamRolePolicy(this, "PlanStateRead", {
-      role: this.planRole.name,
-      name: "terraform-state-read",
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Sid: "ListState", Effect: "Allow", Action: "s3:ListBucket", Resource: state },
-          { Sid: "ReadState", Effect: "Allow", Action: "s3:GetObject", Resource: stateObjects },
-          { Sid: "DecryptState", Effect: "Allow", Action: "kms:Decrypt", ...stateKey },
-        ],
-      }),
-    });
+    for (const { id: readerId, role } of readers) {
+      new IamRolePolicy(this, `${readerId}StateRead`, {
+        role: role.name,
+        name: "terraform-state-read",
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ListState", Effect: "Allow", Action: "s3:ListBucket", Resource: state },
+            { Sid: "ReadState", Effect: "Allow", Action: "s3:GetObject", Resource: stateObjects },
+            { Sid: "DecryptState", Effect: "Allow", Action: "kms:Decrypt", ...stateKey },
+          ],
+        }),
+      });
+    }
 
     const iam = (kind: string) => arn(location, "iam", `${kind}/${props.iamNamePrefix}*`, { global: true });
     new IamRolePolicy(this, "DeployStateAndIam", {

@@ -35,7 +35,10 @@ export function ciSection(_tier: Tier) {
             .array(z.string().regex(BRANCH, "must be a branch name without wildcards"))
             .min(1, "must name at least 1 branch")
             .default(["main"]),
-          /** Whether pull requests (from this repository) may plan with the read-only role. */
+          /**
+           * Whether pull requests (from this repository) may plan, with a read-only role of their own
+           * (`<project>-<env>-github-pr-plan`) that has no access to the cluster.
+           */
           planPullRequests: z.boolean().default(true),
           /**
            * GitHub environments whose jobs may deploy. Put approvals on them in the repository settings.
@@ -45,7 +48,16 @@ export function ciSection(_tier: Tier) {
             .array(z.string().regex(ENVIRONMENT, "must be a GitHub environment name without wildcards"))
             .min(1, "must name at least 1 GitHub environment")
             .optional(),
-          /** Longest session of either role, in seconds. */
+          /**
+           * Give the deploy role and the branches' plan role access to the environment's EKS cluster through
+           * access entries, so that CI can plan and apply the stacks that use the Kubernetes and Helm
+           * providers: the deploy role as cluster admin (`AmazonEKSClusterAdminPolicy`), the plan role read
+           * access to every resource, Secrets included (`AmazonEKSAdminViewPolicy`: the Helm provider reads its
+           * releases from Secrets). Pull requests' role gets none. Ignored when `aws.assumeRoleArn` is set:
+           * Terraform then works as that role, which needs an entry of its own (`cluster.adminRoleArns`).
+           */
+          clusterAccess: z.boolean().default(true),
+          /** Longest session of every CI role, in seconds. */
           maxSessionSeconds: z
             .number()
             .int()

@@ -57,13 +57,42 @@ describe("GithubOidcRoles", () => {
     });
   });
 
-  test("the plan role trusts the main branch and pull requests of this repository only", () => {
+  test("the plan role trusts the main branch of this repository only", () => {
     const condition = trust(role(resources, "mlops-dev-github-plan")).Statement[0].Condition.StringEquals;
     expect(condition["token.actions.githubusercontent.com:aud"]).toBe("sts.amazonaws.com");
     expect(condition["token.actions.githubusercontent.com:sub"]).toEqual([
       "repo:ml-platform/mlops-platform:ref:refs/heads/main",
+    ]);
+  });
+
+  test("pull requests plan with a role of their own, with the plan role's AWS rights", () => {
+    const pullRequestRole = role(resources, "mlops-dev-github-plan-pr");
+    const condition = trust(pullRequestRole).Statement[0].Condition.StringEquals;
+    expect(condition["token.actions.githubusercontent.com:aud"]).toBe("sts.amazonaws.com");
+    expect(condition["token.actions.githubusercontent.com:sub"]).toEqual([
       "repo:ml-platform/mlops-platform:pull_request",
     ]);
+    const rightsOf = (roleKey: string) => ({
+      attached: Object.values(resources.aws_iam_role_policy_attachment)
+        .filter((a) => a.role === `\${aws_iam_role.${roleKey}.name}`)
+        .map((a) => a.policy_arn),
+      inline: Object.values(resources.aws_iam_role_policy)
+        .filter((p) => p.role === `\${aws_iam_role.${roleKey}.name}`)
+        .map((p) => [p.name, JSON.parse(p.policy as string)]),
+    });
+    const keyOf = (name: string) =>
+      Object.entries(resources.aws_iam_role).find(([, r]) => r.name === name)![0];
+    const pullRequestRights = rightsOf(keyOf("mlops-dev-github-plan-pr"));
+    expect(pullRequestRights.attached).toEqual(["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+    expect(pullRequestRights).toEqual(rightsOf(keyOf("mlops-dev-github-plan")));
+  });
+
+  test("names the pull requests' role as asked", () => {
+    const ci = new GithubOidcRoles(new TerraformStack(Testing.app(), "stack"), "Ci", {
+      ...PROPS,
+      pullRequestPlanRoleName: "mlops-dev-github-pr-plan",
+    });
+    expect(ci.pullRequestPlanRoleArn).toBe("arn:aws:iam::111111111111:role/mlops-dev-github-pr-plan");
   });
 
   test("the deploy role trusts only jobs of the allowed GitHub environments", () => {
@@ -73,7 +102,7 @@ describe("GithubOidcRoles", () => {
     ]);
   });
 
-  test("both roles trust the provider by its deterministic ARN", () => {
+  test("every role trusts the provider by its deterministic ARN", () => {
     for (const r of roles(resources)) {
       expect(trust(r).Statement[0].Principal.Federated).toBe(
         "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com",
@@ -114,12 +143,19 @@ describe("GithubOidcRoles", () => {
     expect(synth({ createOidcProvider: false }).aws_iam_openid_connect_provider).toBeUndefined();
   });
 
-  test("without pull requests, only the branches may plan", () => {
-    const condition = trust(role(synth({ planPullRequests: false }), "mlops-dev-github-plan")).Statement[0]
-      .Condition.StringEquals;
-    expect(condition["token.actions.githubusercontent.com:sub"]).toEqual([
-      "repo:ml-platform/mlops-platform:ref:refs/heads/main",
-    ]);
+  test("without pull requests, there is no pull requests' role", () => {
+    const withoutPullRequests = synth({ planPullRequests: false });
+    expect(
+      roles(withoutPullRequests)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["mlops-dev-github-deploy", "mlops-dev-github-plan"]);
+    const ci = new GithubOidcRoles(new TerraformStack(Testing.app(), "stack"), "Ci", {
+      ...PROPS,
+      planPullRequests: false,
+    });
+    expect(ci.pullRequestPlanRole).toBeUndefined();
+    expect(ci.pullRequestPlanRoleArn).toBeUndefined();
   });
 
   test.each([

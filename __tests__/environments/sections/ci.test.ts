@@ -8,6 +8,7 @@ describe("the ci section", () => {
       createOidcProvider: true,
       planBranches: ["main"],
       planPullRequests: true,
+      clusterAccess: true,
       maxSessionSeconds: 3600,
     });
     expect(config.ci.github.deployEnvironments).toBeUndefined();
@@ -40,7 +41,13 @@ describe("CI roles in the platform stack", () => {
   test("are created with names from the naming helper when a repository is set", () => {
     const { json } = synthEnvironment(configFor("test"), { offline: true });
     const names = Object.values(resourcesOf(json.platform, "aws_iam_role")).map((r) => r.name);
-    expect(names).toEqual(expect.arrayContaining(["mlops-test-github-plan", "mlops-test-github-deploy"]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "mlops-test-github-plan",
+        "mlops-test-github-pr-plan",
+        "mlops-test-github-deploy",
+      ]),
+    );
   });
 
   test("are not created without a repository", () => {
@@ -50,5 +57,50 @@ describe("CI roles in the platform stack", () => {
       { offline: true },
     );
     expect(resourcesOf(json.platform, "aws_iam_openid_connect_provider")).toEqual({});
+  });
+
+  describe("access to the cluster", () => {
+    const principals = (config: ReturnType<typeof configFor>) =>
+      Object.values(
+        resourcesOf(synthEnvironment(config, { offline: true }).json.platform, "aws_eks_access_entry"),
+      ).map((entry) => entry.principal_arn);
+
+    test("is not given when clusterAccess is false", () => {
+      expect(principals(configFor("dev", { ci: { github: { clusterAccess: false } } }))).toEqual([]);
+    });
+
+    test("adds no second entry for a CI role already listed in cluster.adminRoleArns", () => {
+      const deployRole = "arn:aws:iam::111111111111:role/mlops-dev-github-deploy";
+      const config = configFor("dev", { cluster: { adminRoleArns: [deployRole] } });
+      const entries = resourcesOf(
+        synthEnvironment(config, { offline: true }).json.platform,
+        "aws_eks_access_entry",
+      );
+      const keys = Object.keys(entries);
+      expect(keys).toEqual([
+        expect.stringMatching(/^Cluster_AdminAccessEntry-mlops-dev-github-deploy_/),
+        expect.stringMatching(/^Cluster_GithubPlanAccessEntry_/),
+      ]);
+      expect(principals(config).sort()).toEqual([
+        deployRole,
+        "arn:aws:iam::111111111111:role/mlops-dev-github-plan",
+      ]);
+    });
+
+    test("is given to the branches' roles, not to the pull requests' role", () => {
+      const roles = resourcesOf(
+        synthEnvironment(configFor("dev"), { offline: true }).json.platform,
+        "aws_iam_role",
+      );
+      expect(Object.values(roles).map((role) => role.name)).toContain("mlops-dev-github-pr-plan");
+      expect(principals(configFor("dev"))).not.toContain(
+        "arn:aws:iam::111111111111:role/mlops-dev-github-pr-plan",
+      );
+    });
+
+    test("is not given when Terraform assumes aws.assumeRoleArn", () => {
+      const assumed = "arn:aws:iam::111111111111:role/mlops-dev-terraform";
+      expect(principals(configFor("dev", { aws: { assumeRoleArn: assumed } }))).toEqual([]);
+    });
   });
 });
