@@ -53,7 +53,7 @@ export function ciSection(_tier: Tier) {
            * access entries, so that CI can plan and apply the stacks that use the Kubernetes and Helm
            * providers: the deploy role as cluster admin (`AmazonEKSClusterAdminPolicy`), the plan role read
            * access to every resource, Secrets included (`AmazonEKSAdminViewPolicy`: the Helm provider reads its
-           * releases from Secrets). Pull requests' role gets none. Ignored when `aws.assumeRoleArn` is set:
+           * releases from Secrets). The pull requests' role gets none. Ignored when `aws.assumeRoleArn` is set:
            * Terraform then works as that role, which needs an entry of its own (`cluster.adminRoleArns`).
            */
           clusterAccess: z.boolean().default(true),
