@@ -21,7 +21,7 @@ import {
 import { VARIANT_NAME } from "../constructs/serving/sagemaker-endpoint";
 import { MlopsStack, type SynthOptions } from "./mlops-stack";
 import { addInferenceServiceRoles, dataNames, SageMakerEndpoints } from "./serving";
-import { addPlatformMonitoring } from "./monitoring";
+import { addPlatformMonitoring, monitoringNames } from "./monitoring";
 
 /**
  * `<project>-<env>-platform`: compute and operations on AWS (network, EKS and its GPU node groups, the
@@ -53,6 +53,8 @@ export class PlatformStack extends MlopsStack {
     const clusterName = clusterNameOf(this.naming);
 
     const github = config.ci.github;
+    // With assumeRoleArn, Terraform (and the cluster token) use that role, not the CI roles.
+    const ciPlansCluster = github.clusterAccess && !config.aws.assumeRoleArn;
     if (github.repository) {
       this.ciRoles = new GithubOidcRoles(this, "GithubCi", {
         location: this.location,
@@ -65,6 +67,8 @@ export class PlatformStack extends MlopsStack {
         stateKeyAlias: `alias/${this.naming.name("kmsAlias", "tfstate")}`,
         iamNamePrefix: `${this.naming.prefix}-`,
         planBranches: github.planBranches,
+        // The cluster stack's Grafana admin secret: refreshing its (write-only) version reads the value.
+        planReadableSecrets: ciPlansCluster ? [monitoringNames(this.naming).grafanaSecret] : [],
         planPullRequests: github.planPullRequests,
         deployEnvironments: github.deployEnvironments ?? [config.name],
         createOidcProvider: github.createOidcProvider,
@@ -150,8 +154,7 @@ export class PlatformStack extends MlopsStack {
         : undefined,
       preventDestroy,
     });
-    // With assumeRoleArn, Terraform (and the cluster token) use that role, not the CI roles.
-    if (this.ciRoles && github.clusterAccess && !config.aws.assumeRoleArn) {
+    if (this.ciRoles && ciPlansCluster) {
       this.grantCiClusterAccess(this.ciRoles, settings.adminRoleArns);
     }
 

@@ -4,6 +4,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
 import { arn, bucketArn, partitionOf, type AwsLocation } from "../core/arn";
+import { NAME_LIMITS, shorten } from "../core/naming";
 import { PolicySuppressions } from "../policy/policy-suppressions";
 import { recordPackageVersion } from "../core/package-info";
 
@@ -20,7 +21,7 @@ export interface GithubOidcRolesProps {
   readonly planRoleName: string;
   /**
    * Name of the read-only plan role of pull requests (created when `planPullRequests` is true).
-   * @default `<planRoleName>-pr`
+   * @default `<planRoleName>-pr` (shortened to IAM's 64 characters)
    */
   readonly pullRequestPlanRoleName?: string;
   /** Name of the deploy role. */
@@ -43,6 +44,12 @@ export interface GithubOidcRolesProps {
    * @default true
    */
   readonly planPullRequests?: boolean;
+  /**
+   * Names of Secrets Manager secrets whose values the branches' plan role may read: Terraform reads a secret
+   * version's value whenever it refreshes it, write-only or not. Never given to the pull requests' role.
+   * @default none
+   */
+  readonly planReadableSecrets?: readonly string[];
   /** GitHub environments whose jobs may deploy (protect them with required reviewers). */
   readonly deployEnvironments: readonly string[];
   /**
@@ -172,7 +179,8 @@ export class GithubOidcRoles extends Construct {
       maxSessionDuration,
       dependsOn,
     });
-    const pullRequestPlanRoleName = props.pullRequestPlanRoleName ?? `${props.planRoleName}-pr`;
+    const pullRequestPlanRoleName =
+      props.pullRequestPlanRoleName ?? shorten(`${props.planRoleName}-pr`, NAME_LIMITS.iamRole.maxLength);
     if (props.planPullRequests ?? true) {
       this.pullRequestPlanRole = new IamRole(this, "PullRequestPlanRole", {
         name: pullRequestPlanRoleName,
@@ -231,6 +239,45 @@ export class GithubOidcRoles extends Construct {
             { Sid: "ListState", Effect: "Allow", Action: "s3:ListBucket", Resource: state },
             { Sid: "ReadState", Effect: "Allow", Action: "s3:GetObject", Resource: stateObjects },
             { Sid: "DecryptState", Effect: "Allow", Action: "kms:Decrypt", ...stateKey },
+          ],
+        }),
+      });
+    }
+
+    const readableSecrets = (props.planReadableSecrets ?? []).map((name) =>
+      // Secrets Manager appends a hyphen and six random characters to a secret's name in its ARN.
+      arn(location, "secretsmanager", `secret:${name}-??????`),
+    );
+    if (readableSecrets.length > 0) {
+      new IamRolePolicy(this, "PlanSecretsRead", {
+        role: this.planRole.name,
+        name: "terraform-secrets-read",
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ReadManagedSecrets",
+              Effect: "Allow",
+              Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+              Resource: readableSecrets,
+            },
+            {
+              Sid: "DecryptManagedSecrets",
+              Effect: "Allow",
+              Action: "kms:Decrypt",
+              Resource: arn(location, "kms", "key/*"),
+              Condition: {
+                StringEquals: { "kms:ViaService": `secretsmanager.${location.region}.amazonaws.com` },
+                StringLike: { "kms:EncryptionContext:SecretARN": readableSecrets },
+              },
+            },
+            {
+              // Ephemeral aws_secretsmanager_random_password is opened in plans too; it reads no secret.
+              Sid: "GenerateRandomPasswords",
+              Effect: "Allow",
+              Action: "secretsmanager:GetRandomPassword",
+              Resource: "*",
+            },
           ],
         }),
       });

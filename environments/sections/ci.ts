@@ -30,7 +30,10 @@ export function ciSection(_tier: Tier) {
            * environments share an account exactly one of them creates it.
            */
           createOidcProvider: z.boolean().default(true),
-          /** Branches whose workflows may plan (pushes to them, and `workflow_dispatch` on them). */
+          /**
+           * Branches whose workflows may plan (pushes to them, and `workflow_dispatch` on them). Their plan
+           * role may read the cluster's Secrets (`clusterAccess`): list protected branches only.
+           */
           planBranches: z
             .array(z.string().regex(BRANCH, "must be a branch name without wildcards"))
             .min(1, "must name at least 1 branch")

@@ -93,6 +93,69 @@ describe("GithubOidcRoles", () => {
       pullRequestPlanRoleName: "mlops-dev-github-pr-plan",
     });
     expect(ci.pullRequestPlanRoleArn).toBe("arn:aws:iam::111111111111:role/mlops-dev-github-pr-plan");
+    expect(
+      role(synth({ pullRequestPlanRoleName: "mlops-dev-github-pr-plan" }), "mlops-dev-github-pr-plan"),
+    ).toBeDefined();
+  });
+
+  test("keeps the default name of the pull requests' role within IAM's 64 characters", () => {
+    const planRoleName = `${"a".repeat(60)}-plan`;
+    const ci = new GithubOidcRoles(new TerraformStack(Testing.app(), "stack"), "Ci", {
+      ...PROPS,
+      planRoleName,
+    });
+    const name = ci.pullRequestPlanRoleArn!.split("/").pop()!;
+    expect(name).toHaveLength(64);
+    expect(name).not.toBe(planRoleName);
+  });
+
+  describe("secrets the plan role may read", () => {
+    const secretArn = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:mlops-dev/grafana-admin-??????";
+
+    test("are read and decrypted through Secrets Manager by the branches' plan role only", () => {
+      const withSecrets = synth({ planReadableSecrets: ["mlops-dev/grafana-admin"] });
+      const policies = Object.values(withSecrets.aws_iam_role_policy).filter(
+        (p) => p.name === "terraform-secrets-read",
+      );
+      expect(policies).toHaveLength(1);
+      expect(policies[0].role).toMatch(/^\$\{aws_iam_role\.GithubCi_PlanRole_/);
+      const statements = inline(withSecrets, "terraform-secrets-read").Statement as unknown as {
+        Sid: string;
+        Action: string | string[];
+        Resource: string | string[];
+        Condition?: unknown;
+      }[];
+      expect(statements).toEqual([
+        {
+          Sid: "ReadManagedSecrets",
+          Effect: "Allow",
+          Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+          Resource: [secretArn],
+        },
+        {
+          Sid: "DecryptManagedSecrets",
+          Effect: "Allow",
+          Action: "kms:Decrypt",
+          Resource: "arn:aws:kms:eu-west-1:111111111111:key/*",
+          Condition: {
+            StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" },
+            StringLike: { "kms:EncryptionContext:SecretARN": [secretArn] },
+          },
+        },
+        {
+          Sid: "GenerateRandomPasswords",
+          Effect: "Allow",
+          Action: "secretsmanager:GetRandomPassword",
+          Resource: "*",
+        },
+      ]);
+    });
+
+    test("are none by default", () => {
+      expect(Object.values(resources.aws_iam_role_policy).map((p) => p.name)).not.toContain(
+        "terraform-secrets-read",
+      );
+    });
   });
 
   test("the deploy role trusts only jobs of the allowed GitHub environments", () => {

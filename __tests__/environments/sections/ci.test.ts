@@ -66,7 +66,9 @@ describe("CI roles in the platform stack", () => {
       ).map((entry) => entry.principal_arn);
 
     test("is not given when clusterAccess is false", () => {
-      expect(principals(configFor("dev", { ci: { github: { clusterAccess: false } } }))).toEqual([]);
+      const config = configFor("dev", { ci: { github: { clusterAccess: false } } });
+      expect(principals(config)).toEqual([]);
+      expect(secretsPolicies(config)).toEqual([]);
     });
 
     test("adds no second entry for a CI role already listed in cluster.adminRoleArns", () => {
@@ -98,9 +100,23 @@ describe("CI roles in the platform stack", () => {
       );
     });
 
+    const secretsPolicies = (config: ReturnType<typeof configFor>) =>
+      Object.values(
+        resourcesOf(synthEnvironment(config, { offline: true }).json.platform, "aws_iam_role_policy"),
+      ).filter((policy) => policy.name === "terraform-secrets-read");
+
+    test("comes with reading the cluster stack's Grafana admin secret, which its plans refresh", () => {
+      const [policy] = secretsPolicies(configFor("dev"));
+      expect(JSON.parse(policy.policy as string).Statement[0].Resource).toEqual([
+        "arn:aws:secretsmanager:eu-west-1:111111111111:secret:mlops-dev/grafana-admin-??????",
+      ]);
+    });
+
     test("is not given when Terraform assumes aws.assumeRoleArn", () => {
       const assumed = "arn:aws:iam::111111111111:role/mlops-dev-terraform";
-      expect(principals(configFor("dev", { aws: { assumeRoleArn: assumed } }))).toEqual([]);
+      const config = configFor("dev", { aws: { assumeRoleArn: assumed } });
+      expect(principals(config)).toEqual([]);
+      expect(secretsPolicies(config)).toEqual([]);
     });
   });
 });
