@@ -37,6 +37,25 @@ export interface MlopsStackProps extends SynthOptions {
   readonly localState?: boolean;
 }
 
+/**
+ * The oldest Terraform every stack declares it works with (`terraform.required_version`): S3-native state
+ * locking (`use_lockfile`) came in Terraform 1.10. A stack that uses a newer feature raises its own with
+ * {@link MlopsStack.requireTerraform}.
+ */
+export const MINIMUM_TERRAFORM_VERSION = "1.10";
+
+/** A Terraform release as `major.minor` or `major.minor.patch`. */
+const TERRAFORM_VERSION = /^(\d+)\.(\d+)(?:\.(\d+))?$/;
+
+/** The numeric parts of a Terraform release, or an error naming the stack and the form it takes. */
+function versionParts(version: string, where: string): number[] {
+  const match = TERRAFORM_VERSION.exec(version);
+  if (!match) {
+    throw new Error(`${where}: Terraform version ${JSON.stringify(version)} must look like 1.11 or 1.11.4`);
+  }
+  return match.slice(1).map((part) => Number(part ?? 0));
+}
+
 /** The stack name of an environment's part: `mlops-<env>-<part>`. */
 export function stackName(config: EnvironmentConfig, part: string): string {
   return `${config.project}-${config.name}-${part}`;
@@ -54,6 +73,9 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
   readonly awsProvider: AwsProvider;
   /** The policy pack that checks this stack on every synth. */
   readonly policy: PolicyPack;
+
+  /** The Terraform release this stack needs at least, written as `required_version = ">= <it>"`. */
+  private minimumTerraform = MINIMUM_TERRAFORM_VERSION;
 
   /** Set while cdktf runs the validations, which a synth does right before rendering the stack. */
   private validating = false;
@@ -84,6 +106,8 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
       // S3-native locking (Terraform >= 1.10); cdktf 0.21's backend config predates the option.
       backend.addOverride("use_lockfile", true);
     }
+
+    this.addOverride("terraform.required_version", `>= ${this.minimumTerraform}`);
 
     this.awsProvider = new AwsProvider(this, "aws", {
       region: config.aws.region,
@@ -172,6 +196,21 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
     const rendered = this.renderedForValidation;
     this.renderedForValidation = undefined;
     return rendered ?? renderStack(this);
+  }
+
+  /**
+   * Raises the Terraform release this stack declares it needs (`terraform.required_version`) to at least
+   * `minimum` (`1.11` or `1.11.4`), for a part that uses a newer language feature, such as write-only
+   * attributes (1.11). An older Terraform then refuses the stack at `init`, naming the version, instead of
+   * failing on the feature. A lower `minimum` than the stack's leaves it as it is.
+   */
+  requireTerraform(minimum: string): void {
+    const wanted = versionParts(minimum, this.node.id);
+    const current = versionParts(this.minimumTerraform, this.node.id);
+    const difference = wanted.map((part, index) => part - current[index]).find((delta) => delta !== 0) ?? 0;
+    if (difference <= 0) return;
+    this.minimumTerraform = minimum;
+    this.addOverride("terraform.required_version", `>= ${minimum}`);
   }
 
   /** Where this environment's resources live, for building ARNs without asking AWS. */

@@ -261,6 +261,8 @@ export function addClusterMonitoring(
   const scope = new Construct(stack, "Monitoring");
   const dependsOn = options.dependsOn ?? [];
 
+  // The credential's password goes through write-only attributes and an ephemeral resource (Terraform 1.11).
+  stack.requireTerraform("1.11");
   const grafanaAdmin = new GrafanaAdminCredential(scope, "GrafanaAdmin", {
     secretName: names.grafanaSecret,
     namespace: MONITORING_NAMESPACE,

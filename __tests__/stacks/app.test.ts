@@ -2,7 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PolicyReport } from "../../constructs/policy/report";
+import { App } from "cdktf";
 import { buildApp, writePolicyReport } from "../../stacks/app";
+import { MINIMUM_TERRAFORM_VERSION, MlopsStack } from "../../stacks/mlops-stack";
+import { renderStack } from "../../stacks/stack-render";
 import { policyFindings } from "../../tools/lib/policy";
 import { configFor, resourcesOf, ROOT, synthEnvironment, type StackJson } from "../helpers/synth";
 
@@ -60,6 +63,19 @@ describe("the stacks of an environment", () => {
     });
   });
 
+  it("declare the Terraform they need: 1.10 for S3-native locking, 1.11 where write-only attributes are", () => {
+    const required = Object.fromEntries(
+      Object.entries(prod.json).map(([part, json]) => [part, json.terraform!.required_version]),
+    );
+    expect(required).toEqual({
+      bootstrap: ">= 1.10",
+      data: ">= 1.10",
+      platform: ">= 1.10",
+      // The Grafana admin password: an ephemeral resource and write-only attributes.
+      cluster: ">= 1.11",
+    });
+  });
+
   it("keep the bootstrap stack's own state in a local file at the project root", () => {
     expect(prod.json.bootstrap.terraform!.backend).toEqual({
       local: { path: "../../../terraform.mlops-prod-bootstrap.tfstate" },
@@ -86,6 +102,35 @@ describe("the stacks of an environment", () => {
       expect(provider.assume_role).toBeUndefined();
       expect(provider).toMatchObject({ skip_credentials_validation: true, skip_requesting_account_id: true });
     });
+  });
+});
+
+describe("MlopsStack.requireTerraform", () => {
+  const requiredVersion = (stack: MlopsStack) =>
+    (renderStack(stack).terraform as Record<string, unknown>).required_version;
+  const newStack = () => new MlopsStack(new App(), { config: configFor("dev"), part: "test" });
+
+  it(`starts every stack at ${MINIMUM_TERRAFORM_VERSION} and raises it to the highest version asked for`, () => {
+    const stack = newStack();
+    expect(requiredVersion(stack)).toBe(`>= ${MINIMUM_TERRAFORM_VERSION}`);
+    stack.requireTerraform("1.11");
+    stack.requireTerraform("1.9");
+    stack.requireTerraform("1.10.5");
+    expect(requiredVersion(stack)).toBe(">= 1.11");
+    stack.requireTerraform("1.11.2");
+    stack.requireTerraform("1.11");
+    expect(requiredVersion(stack)).toBe(">= 1.11.2");
+    stack.requireTerraform("2.0");
+    expect(requiredVersion(stack)).toBe(">= 2.0");
+  });
+
+  it("refuses a version that is not major.minor or major.minor.patch", () => {
+    const stack = newStack();
+    for (const version of ["1", "v1.11", ">= 1.11", "1.11.x", ""]) {
+      expect(() => stack.requireTerraform(version)).toThrow(
+        `mlops-dev-test: Terraform version ${JSON.stringify(version)} must look like 1.11 or 1.11.4`,
+      );
+    }
   });
 });
 
