@@ -12,10 +12,12 @@ import type { Construct } from "constructs";
 import { accountRootArn, bucketArn } from "../constructs/core/arn";
 import { PolicySuppressions } from "../constructs/policy/policy-suppressions";
 import type { EnvironmentConfig } from "../environments/schema";
-import { MlopsStack, type SynthOptions } from "./mlops-stack";
+import { MlopsStack, stateKeyAlias, type SynthOptions } from "./mlops-stack";
 
 /**
- * `<project>-<env>-bootstrap`: the S3 bucket that holds the environment's Terraform state, and its key.
+ * `<project>-<env>-bootstrap`: the S3 bucket that holds the environment's Terraform state, and its key, in
+ * the state's region (`state.region`, by default the environment's). Every other stack's backend encrypts its
+ * state and lock files with that key.
  *
  * Its own state stays in a local file (`terraform.<stack>.tfstate` at the project root), because the bucket
  * it would live in is what this stack creates. The bucket can never be destroyed by Terraform
@@ -28,7 +30,7 @@ export class BootstrapStack extends MlopsStack {
   readonly stateKey: KmsKey;
 
   constructor(scope: Construct, config: EnvironmentConfig, options: SynthOptions = {}) {
-    super(scope, { ...options, config, part: "bootstrap", localState: true });
+    super(scope, { ...options, config, part: "bootstrap", localState: true, region: config.state.region });
     const bucketName = config.state.bucket;
     const stateBucketArn = bucketArn(config.state.region, bucketName);
 
@@ -53,7 +55,7 @@ export class BootstrapStack extends MlopsStack {
       lifecycle: { preventDestroy: true },
     });
     new KmsAlias(this, "StateKeyAlias", {
-      name: `alias/${this.naming.name("kmsAlias", "tfstate")}`,
+      name: stateKeyAlias(this.naming),
       targetKeyId: this.stateKey.keyId,
     });
 

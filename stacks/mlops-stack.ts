@@ -1,6 +1,7 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import { arn } from "../constructs/core/arn";
 import { Naming } from "../constructs/core/naming";
 import { recordPackageVersion } from "../constructs/core/package-info";
 import { PolicyPack, type IValidationRenderSharing } from "../constructs/policy/policy-pack";
@@ -35,6 +36,16 @@ export interface MlopsStackProps extends SynthOptions {
    * @default false
    */
   readonly localState?: boolean;
+  /**
+   * The region the stack's AWS provider works in (the bootstrap stack's is the state's region).
+   * @default the environment's region (`aws.region`)
+   */
+  readonly region?: string;
+}
+
+/** The alias of the KMS key that encrypts an environment's Terraform state: `alias/<project>-<env>-tfstate`. */
+export function stateKeyAlias(naming: Naming): string {
+  return `alias/${naming.name("kmsAlias", "tfstate")}`;
 }
 
 /**
@@ -70,6 +81,8 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
   readonly config: EnvironmentConfig;
   readonly naming: Naming;
   readonly offline: boolean;
+  /** The region of the stack's AWS provider. */
+  readonly region: string;
   readonly awsProvider: AwsProvider;
   /** The policy pack that checks this stack on every synth. */
   readonly policy: PolicyPack;
@@ -88,6 +101,7 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
     const { config } = props;
     this.config = config;
     this.offline = props.offline ?? false;
+    this.region = props.region ?? config.aws.region;
     this.naming = new Naming({ project: config.project, environment: config.name });
     recordPackageVersion(this);
 
@@ -101,6 +115,13 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
         key: `${config.name}/${name}.tfstate`,
         region: config.state.region,
         encrypt: true,
+        // Without a key, `encrypt` makes Terraform ask S3 for SSE-S3 on every write, overriding the bucket's
+        // default: state and lock files would not be encrypted with the state key.
+        kmsKeyId: arn(
+          { accountId: config.aws.accountId, region: config.state.region },
+          "kms",
+          stateKeyAlias(this.naming),
+        ),
         ...(config.aws.assumeRoleArn ? { assumeRole: { roleArn: config.aws.assumeRoleArn } } : {}),
       });
       // S3-native locking (Terraform >= 1.10); cdktf 0.21's backend config predates the option.
@@ -110,7 +131,7 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
     this.addOverride("terraform.required_version", `>= ${this.minimumTerraform}`);
 
     this.awsProvider = new AwsProvider(this, "aws", {
-      region: config.aws.region,
+      region: this.region,
       ...(this.offline
         ? { skipCredentialsValidation: true, skipRequestingAccountId: true, skipMetadataApiCheck: "true" }
         : { allowedAccountIds: [config.aws.accountId] }),
@@ -213,8 +234,8 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
     this.addOverride("terraform.required_version", `>= ${minimum}`);
   }
 
-  /** Where this environment's resources live, for building ARNs without asking AWS. */
+  /** Where this stack's resources live (its provider's region), for building ARNs without asking AWS. */
   get location(): { accountId: string; region: string } {
-    return { accountId: this.config.aws.accountId, region: this.config.aws.region };
+    return { accountId: this.config.aws.accountId, region: this.region };
   }
 }

@@ -19,7 +19,7 @@ import {
   TRAINING_IDENTITY,
 } from "./cluster-contract";
 import { VARIANT_NAME } from "../constructs/serving/sagemaker-endpoint";
-import { MlopsStack, type SynthOptions } from "./mlops-stack";
+import { MlopsStack, stateKeyAlias, type SynthOptions } from "./mlops-stack";
 import { addInferenceServiceRoles, dataNames, SageMakerEndpoints } from "./serving";
 import { addPlatformMonitoring, monitoringNames } from "./monitoring";
 
@@ -64,7 +64,8 @@ export class PlatformStack extends MlopsStack {
         deployRoleName: this.naming.name("iamRole", "github-deploy"),
         stateBucket: config.state.bucket,
         stateKeyPrefix: `${config.name}/`,
-        stateKeyAlias: `alias/${this.naming.name("kmsAlias", "tfstate")}`,
+        stateKeyAlias: stateKeyAlias(this.naming),
+        stateRegion: config.state.region,
         iamNamePrefix: `${this.naming.prefix}-`,
         planBranches: github.planBranches,
         // The cluster stack's Grafana admin secret: refreshing its (write-only) version reads the value.

@@ -57,9 +57,43 @@ describe("the stacks of an environment", () => {
         key: "prod/mlops-prod-platform.tfstate",
         region: "eu-west-1",
         encrypt: true,
+        // Encrypted with the state key: `encrypt` alone would ask S3 for SSE-S3 on every write.
+        kms_key_id: "arn:aws:kms:eu-west-1:333333333333:alias/mlops-prod-tfstate",
         use_lockfile: true,
         assume_role: { role_arn: "arn:aws:iam::333333333333:role/mlops-prod-deploy" },
       },
+    });
+  });
+
+  describe("with the state in another region than the environment (state.region)", () => {
+    const split = synthEnvironment(configFor("dev", { state: { region: "eu-central-1" } }));
+
+    it("create the state bucket and its key there", () => {
+      expect(awsProvider(split.json.bootstrap).region).toBe("eu-central-1");
+      expect(awsProvider(split.json.data).region).toBe("eu-west-1");
+    });
+
+    it("encrypt state with the key of that region, which the CI roles may use", () => {
+      const keyAlias = "arn:aws:kms:eu-central-1:111111111111:alias/mlops-dev-tfstate";
+      expect(split.json.data.terraform!.backend).toMatchObject({
+        s3: { region: "eu-central-1", kms_key_id: keyAlias },
+      });
+      const statePolicies = Object.values(resourcesOf(split.json.platform, "aws_iam_role_policy")).filter(
+        (policy) => String(policy.name).startsWith("terraform-state"),
+      );
+      expect(statePolicies.length).toBeGreaterThanOrEqual(3);
+      for (const policy of statePolicies) {
+        const keyStatements = (
+          JSON.parse(policy.policy as string) as {
+            Statement: { Action: string | string[]; Resource: string }[];
+          }
+        ).Statement.filter((statement) =>
+          [statement.Action].flat().some((action) => action.startsWith("kms:")),
+        );
+        expect(keyStatements.map((statement) => statement.Resource)).toEqual([
+          "arn:aws:kms:eu-central-1:111111111111:key/*",
+        ]);
+      }
     });
   });
 

@@ -32,6 +32,11 @@ export interface GithubOidcRolesProps {
   readonly stateKeyPrefix: string;
   /** Alias of the KMS key that encrypts state objects (`alias/mlops-dev-tfstate`). */
   readonly stateKeyAlias: string;
+  /**
+   * Region of the state bucket and its key.
+   * @default the region of `location`
+   */
+  readonly stateRegion?: string;
   /** Prefix of the names of IAM roles and policies the deploy role may manage, such as `mlops-dev-`. */
   readonly iamNamePrefix: string;
   /**
@@ -226,7 +231,7 @@ export class GithubOidcRoles extends Construct {
     const stateObjects = `${state}/${props.stateKeyPrefix}*`;
     // The state key's ARN is random; its alias is not, so the grant names any key that carries the alias.
     const stateKey = {
-      Resource: arn(location, "kms", "key/*"),
+      Resource: arn({ ...location, region: props.stateRegion ?? location.region }, "kms", "key/*"),
       Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": props.stateKeyAlias } },
     };
     for (const { id: readerId, role } of readers) {
