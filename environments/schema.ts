@@ -14,7 +14,7 @@ import { networkSection } from "./sections/network";
 import { ciSection } from "./sections/ci";
 import { dataSection } from "./sections/data";
 import { policySection } from "./sections/policy";
-import { registrySection } from "./sections/registry";
+import { registrySection, ROLE_ARN_PATTERN } from "./sections/registry";
 import { checkModelRegistryAgainstEnvironment, modelRegistrySection } from "./sections/model-registry";
 import { checkServingAgainstEnvironment, servingSection } from "./sections/serving";
 import { monitoringSection } from "./sections/monitoring";
@@ -160,6 +160,18 @@ export function environmentSchema(tier: Tier) {
           code: "custom",
           path: ["aws", "availabilityZones"],
           message: "must not list a zone twice",
+        });
+      }
+      for (const key of ["pushRoles", "pullRoles"] as const) {
+        env.registry[key].forEach((pattern, index) => {
+          const account = ROLE_ARN_PATTERN.exec(pattern)?.[2];
+          if (account !== undefined && account !== env.aws.accountId) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["registry", key, index],
+              message: `names account ${account}; the repositories deny every other account than ${env.aws.accountId}`,
+            });
+          }
         });
       }
       if (env.protection.forceDestroy && env.tier !== "dev") {

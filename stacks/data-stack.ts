@@ -83,17 +83,20 @@ export class DataStack extends MlopsStack {
     this.buckets = buckets;
 
     const { registry } = config;
+    // A role ARN pattern as written; a name pattern after the environment's prefix.
+    const rolePattern = (role: string) =>
+      role.startsWith("arn:") ? role : roleArn(location, `${naming.prefix}-${role}`);
     this.registry = new ContainerRegistry(this, "Registry", {
       naming,
       location,
       encryptionKey: this.registryKey,
       repositories: registry.repositories,
-      pushPrincipalArnPatterns: registry.pushRoles.map((role) =>
-        roleArn(location, `${naming.prefix}-${role}`),
-      ),
-      pullPrincipalArnPatterns: registry.pullRoles.map((role) =>
-        roleArn(location, `${naming.prefix}-${role}`),
-      ),
+      pushPrincipalArnPatterns: [
+        ...registry.pushRoles.map(rolePattern),
+        // The deploy role may push: its PowerUserAccess could rewrite the repository policy anyway.
+        ...(config.ci.github.repository ? [roleArn(location, naming.name("iamRole", "github-deploy"))] : []),
+      ],
+      pullPrincipalArnPatterns: registry.pullRoles.map(rolePattern),
       enhancedScanning: registry.enhancedScanning,
       pullThroughCache: registry.pullThroughCache,
       replicationRegions: registry.replicationRegions,

@@ -97,6 +97,25 @@ describe("data stack of prod", () => {
     expect(policy).toContain("arn:aws:iam::333333333333:role/mlops-prod-ci-*");
   });
 
+  test("lets the GitHub deploy role push too, and takes role ARN patterns as written", () => {
+    const sso = "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Admin_*";
+    const config = configFor("prod", { registry: { pushRoles: ["ci-*", sso] } });
+    const policy = JSON.parse(
+      Object.values(resourcesOf(synthEnvironment(config).json.data, "aws_ecr_repository_policy"))[0]
+        .policy as string,
+    ) as { Statement: { Sid: string; Condition: Record<string, Record<string, string[]>> }[] };
+    const pushers = [
+      "arn:aws:iam::333333333333:role/mlops-prod-ci-*",
+      "arn:aws:iam::333333333333:role/mlops-prod-github-deploy",
+      sso,
+    ].sort();
+    const statement = (sid: string) => policy.Statement.find((candidate) => candidate.Sid === sid)!;
+    expect(statement("AllowPush").Condition.ArnLike["aws:PrincipalArn"]).toEqual(pushers);
+    expect(statement("DenyPushExceptAllowedPushers").Condition.ArnNotLike["aws:PrincipalArn"]).toEqual(
+      pushers,
+    );
+  });
+
   test("outputs each bucket's name, ARN and DVC remote line, and each repository's URL", () => {
     expect(json.output?.model_artifacts_dvc_remote?.value).toBe(
       "dvc remote add -d prod-model-artifacts s3://mlops-prod-model-artifacts-333333333333/dvc",

@@ -11,6 +11,8 @@ export const DEFAULT_REPOSITORIES = ["training", "inference", "mlflow"] as const
 const REPOSITORY = /^[a-z][a-z0-9-]{0,40}[a-z0-9]$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const ROLE_NAME_PATTERN = /^[\w+=,.@*-]{1,64}$/;
+/** A role ARN pattern (path included), for roles outside the platform's naming such as an SSO admin role. */
+export const ROLE_ARN_PATTERN = /^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role\/[\w+=,.@*/-]{1,512}$/;
 
 function repositorySchema(tier: Tier) {
   const t = byTier(tier);
@@ -46,9 +48,10 @@ export function registrySection(tier: Tier) {
     .array(
       z
         .string()
-        .regex(
-          ROLE_NAME_PATTERN,
-          "must be an IAM role name pattern such as ci-* (letters, digits, +=,.@-_ and *)",
+        .refine(
+          (value) => ROLE_NAME_PATTERN.test(value) || ROLE_ARN_PATTERN.test(value),
+          "must be an IAM role name pattern such as ci-* (letters, digits, +=,.@-_ and *), or a role ARN " +
+            "pattern such as arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Admin_*",
         ),
     )
     .min(1);
@@ -89,9 +92,14 @@ export function registrySection(tier: Tier) {
       replicationRegions: z
         .array(z.string().regex(REGION, "must be an AWS region such as eu-central-1"))
         .default([]),
-      /** Role name patterns, after the `<project>-<env>-` prefix, that may push images (the CI roles). */
+      /**
+       * Roles that may push images; everyone else is denied pushes. A name pattern is taken after the
+       * `<project>-<env>-` prefix (`ci-*`); a role ARN pattern (`arn:aws:iam::<this account>:role/...`) names a
+       * role outside the platform's naming, such as the SSO role of the people who push by hand. The GitHub
+       * deploy role (`ci.github`) may push as well.
+       */
       pushRoles: rolePatterns.default(["ci-*"]),
-      /** Role name patterns, after the `<project>-<env>-` prefix, that may pull images. */
+      /** Roles that may pull images: name patterns after the `<project>-<env>-` prefix, or role ARN patterns. */
       pullRoles: rolePatterns.default(["*"]),
     })
     .prefault({});

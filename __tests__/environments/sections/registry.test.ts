@@ -81,6 +81,27 @@ describe("registry section overrides and errors", () => {
     ]);
   });
 
+  test("takes role ARN patterns of the environment's account for roles outside the platform's naming", () => {
+    const sso = "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Admin_*";
+    expect(configFor("dev", { registry: { pushRoles: ["ci-*", sso] } }).registry.pushRoles).toEqual([
+      "ci-*",
+      sso,
+    ]);
+    expect(
+      problems("dev", {
+        registry: {
+          pullRoles: ["nodes", "arn:aws:s3:::b"],
+        },
+      }),
+    ).toEqual([
+      "registry.pullRoles[1]: must be an IAM role name pattern such as ci-* (letters, digits, +=,.@-_ and *), " +
+        "or a role ARN pattern such as arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Admin_*",
+    ]);
+    expect(problems("dev", { registry: { pushRoles: ["arn:aws:iam::222222222222:role/ci"] } })).toEqual([
+      "registry.pushRoles[0]: names account 222222222222; the repositories deny every other account than 111111111111",
+    ]);
+  });
+
   test("refuses keeping no release images", () => {
     expect(problems("dev", { registry: { repositories: { training: { keepReleaseImages: 0 } } } })).toEqual([
       "registry.repositories.training.keepReleaseImages: must be at least 1",
