@@ -48,8 +48,8 @@ export function registrySection(tier: Tier) {
     .array(
       z
         .string()
-        .refine(
-          (value) => ROLE_NAME_PATTERN.test(value) || ROLE_ARN_PATTERN.test(value),
+        .regex(
+          new RegExp(`${ROLE_NAME_PATTERN.source}|${ROLE_ARN_PATTERN.source}`),
           "must be an IAM role name pattern such as ci-* (letters, digits, +=,.@-_ and *), or a role ARN " +
             "pattern such as arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Admin_*",
         ),
