@@ -103,9 +103,18 @@ export class ClusterStack extends MlopsStack {
           name,
           labels: {
             "app.kubernetes.io/managed-by": "cdktf",
-            // Baseline blocks privileged pods and host access; restricted is reported, not yet enforced.
-            "pod-security.kubernetes.io/enforce": "baseline",
-            "pod-security.kubernetes.io/warn": "restricted",
+            ...(name === "monitoring"
+              ? {
+                  // The node exporter (host network, PID namespace and file system) and the DCGM exporter
+                  // (a hostPath and SYS_ADMIN) run in it: baseline would refuse their pods, and the release
+                  // that waits for them would fail.
+                  "pod-security.kubernetes.io/enforce": "privileged",
+                }
+              : {
+                  // Baseline blocks privileged pods and host access; restricted is reported, not yet enforced.
+                  "pod-security.kubernetes.io/enforce": "baseline",
+                  "pod-security.kubernetes.io/warn": "restricted",
+                }),
           },
         },
       });

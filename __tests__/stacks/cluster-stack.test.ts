@@ -81,6 +81,26 @@ describe("cluster stack", () => {
     expect(names.sort()).toEqual(["mlflow", "monitoring", "serving", "training"]);
   });
 
+  it("enforces Pod Security baseline, except in monitoring, whose host agents need privileged", () => {
+    const levels = Object.fromEntries(
+      values(dev, "kubernetes_namespace_v1").map((namespace) => {
+        const { name, labels } = namespace.metadata as { name: string; labels: Record<string, string> };
+        return [name, labels["pod-security.kubernetes.io/enforce"]];
+      }),
+    );
+    expect(levels).toEqual({
+      training: "baseline",
+      serving: "baseline",
+      mlflow: "baseline",
+      monitoring: "privileged",
+    });
+    // The releases whose DaemonSets use the host's network, processes and files, which baseline refuses.
+    const hostAgents = values(dev, "helm_release").filter((release) =>
+      ["kube-prometheus-stack", "dcgm-exporter"].includes(release.name as string),
+    );
+    expect(hostAgents.map((release) => release.namespace)).toEqual(["monitoring", "monitoring"]);
+  });
+
   it("limits GPU requests per namespace from the environment file", () => {
     const quotas = Object.fromEntries(
       Object.entries(resourcesOf(prod, "kubernetes_resource_quota_v1")).map(([key, quota]) => [

@@ -55,6 +55,33 @@ export const GPUS_PER_INSTANCE: Readonly<Record<string, number>> = {
 };
 
 /**
+ * The GPU of each instance family, as the cluster autoscaler's `k8s.amazonaws.com/accelerator` label names it
+ * (`nvidia-<model>`).
+ */
+export const GPU_MODELS: Readonly<Record<string, string>> = {
+  g4dn: "nvidia-tesla-t4",
+  g5: "nvidia-a10g",
+  g6: "nvidia-l4",
+  g6e: "nvidia-l40s",
+  p3: "nvidia-tesla-v100",
+  p3dn: "nvidia-tesla-v100",
+  p4d: "nvidia-a100",
+  p4de: "nvidia-a100",
+  p5: "nvidia-h100",
+  p5e: "nvidia-h200",
+  p5en: "nvidia-h200",
+};
+
+/**
+ * The value of the `k8s.amazonaws.com/accelerator` label for a group of `instanceTypes`: their GPU model when
+ * they share a known one, `nvidia` otherwise.
+ */
+export function acceleratorOf(instanceTypes: readonly string[]): string {
+  const models = new Set(instanceTypes.map((type) => GPU_MODELS[type.split(".")[0]] ?? "nvidia"));
+  return models.size === 1 ? [...models][0] : "nvidia";
+}
+
+/**
  * Network cards that carry an EFA interface, by instance type: the instance types multi-node training
  * with EFA is supported on here.
  */

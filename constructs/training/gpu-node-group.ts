@@ -4,7 +4,7 @@ import { PlacementGroup } from "@cdktf/provider-aws/lib/placement-group";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { NAME_LIMITS, shorten } from "../core/naming";
-import { EFA_NETWORK_CARDS, GPUS_PER_INSTANCE } from "./gpu-instance-types";
+import { acceleratorOf, EFA_NETWORK_CARDS, GPUS_PER_INSTANCE } from "./gpu-instance-types";
 import { NodeLaunchTemplate } from "./node-launch-template";
 import { recordPackageVersion } from "../core/package-info";
 
@@ -16,6 +16,9 @@ export const DEVICE_PLUGIN_LABEL = "mlops/nvidia-device-plugin";
 
 /** Label (`"true"`) of GPU nodes with EFA interfaces, which the EFA device plugin selects. */
 export const EFA_LABEL = "vpc.amazonaws.com/efa.present";
+
+/** The label the cluster autoscaler recognises GPU nodes by on AWS, set to the GPU model (`nvidia-a10g`). */
+export const ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator";
 
 /** The extended resource of EFA interfaces, which the EFA device plugin advertises and training pods request. */
 export const EFA_RESOURCE = "vpc.amazonaws.com/efa";
@@ -210,6 +213,9 @@ export class GpuNodeGroup extends Construct {
     this.amiShipsDevicePlugin = amiType === "BOTTLEROCKET_x86_64_NVIDIA";
     const ownLabels: Record<string, string> = {
       "nvidia.com/gpu.present": "true",
+      // The cluster autoscaler counts a node as a GPU node by this label until the device plugin advertises
+      // its GPUs; without it, it may start another node for the same pending pod meanwhile.
+      [ACCELERATOR_LABEL]: acceleratorOf(props.instanceTypes),
       "mlops/node-group": props.nodeGroupName,
       [DEVICE_PLUGIN_LABEL]: this.amiShipsDevicePlugin ? "ami" : "daemonset",
       ...(efa ? { [EFA_LABEL]: "true" } : {}),

@@ -240,6 +240,8 @@ export class GpuTrainingCluster extends Construct {
   private readonly accessPrincipals = new Set<string>();
   /** Add-ons the nodes need before they can become ready. */
   private readonly nodePrerequisites: EksAddon[] = [];
+  /** The node role's policies: nodes join only with them, and lose them only after their group is gone. */
+  private readonly nodeRolePolicies: IamRolePolicyAttachment[];
 
   constructor(scope: Construct, id: string, props: GpuTrainingClusterProps) {
     super(scope, id);
@@ -345,7 +347,7 @@ export class GpuTrainingCluster extends Construct {
       }),
     });
     // No AmazonEKS_CNI_Policy here: the VPC CNI gets its own role, so pods cannot borrow ENI permissions.
-    const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"].map(
+    this.nodeRolePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"].map(
       (policy) =>
         new IamRolePolicyAttachment(this, `NodeRole${policy}`, {
           role: this.nodeRole.name,
@@ -400,7 +402,7 @@ export class GpuTrainingCluster extends Construct {
       launchTemplate: systemTemplate.reference,
       labels: { "mlops/node-role": "system" },
       tags: { Name: systemName },
-      dependsOn: [...nodePolicies, ...this.nodePrerequisites],
+      dependsOn: [...this.nodeRolePolicies, ...this.nodePrerequisites],
       lifecycle: {
         preventDestroy: props.preventDestroy ?? false,
         ignoreChanges: ["scaling_config[0].desired_size"],
@@ -534,7 +536,7 @@ export class GpuTrainingCluster extends Construct {
       subnetIds: zone ? [network.privateSubnetId(zone)] : [...network.privateSubnetIds],
       efaSecurityGroupIds: options.efa ? [this.clusterSecurityGroupId] : undefined,
       imdsHopLimit: this.props.imdsHopLimit,
-      dependsOn: [this.cluster, ...this.nodePrerequisites],
+      dependsOn: [this.cluster, ...this.nodeRolePolicies, ...this.nodePrerequisites],
       preventDestroy: this.props.preventDestroy,
     });
     this.gpuNodeGroups[name] = group;

@@ -164,7 +164,7 @@ export function clusterSection(tier: Tier) {
           diskSizeGiB: z.number().int().min(20).max(16384).default(50),
         })
         .prefault({}),
-      /** GPU node groups keyed by name; each becomes `<project>-<env>-gpu-<name>`. */
+      /** GPU node groups keyed by name; each becomes `<project>-<env>-eks-gpu-<name>`. */
       gpuNodeGroups: z
         .record(
           z

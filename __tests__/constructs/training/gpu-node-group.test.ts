@@ -42,6 +42,8 @@ describe("GpuNodeGroup defaults", () => {
   it("labels nodes as GPU nodes that need the device plugin, plus the given labels", () => {
     expect(nodeGroup.labels).toEqual({
       "nvidia.com/gpu.present": "true",
+      // The cluster autoscaler's GPU label, set before the device plugin advertises the GPUs (A10G and L4).
+      "k8s.amazonaws.com/accelerator": "nvidia",
       "mlops/node-group": "mlops-dev-eks-gpu-g5",
       "mlops/nvidia-device-plugin": "daemonset",
       team: "research",
@@ -90,7 +92,7 @@ describe("GpuNodeGroup defaults", () => {
       value: "true:NoSchedule",
       propagate_at_launch: false,
     });
-    expect(tags).toHaveLength(6);
+    expect(tags).toHaveLength(7);
   });
 
   it("creates no placement group without EFA", () => {
@@ -116,6 +118,27 @@ describe("GpuNodeGroup options", () => {
       ],
     ).toBe("ami");
   });
+
+  it.each([
+    [["p5.48xlarge"], "nvidia-h100"],
+    [["g6.xlarge", "g6.2xlarge"], "nvidia-l4"],
+    [["g5.xlarge", "g6.xlarge"], "nvidia"],
+    [["g7.xlarge"], "nvidia"],
+  ])(
+    "labels %j nodes k8s.amazonaws.com/accelerator=%s, also in the autoscaler's node template",
+    (types, model) => {
+      const json = synthGroup({ instanceTypes: types, gpusPerNode: 1 });
+      expect(onlyResource(json, "aws_eks_node_group").labels).toMatchObject({
+        "k8s.amazonaws.com/accelerator": model,
+      });
+      const tags = Object.values(resourcesOf(json, "aws_autoscaling_group_tag")).map((tag) => tag.tag);
+      expect(tags).toContainEqual({
+        key: "k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator",
+        value: model,
+        propagate_at_launch: false,
+      });
+    },
+  );
 
   it("builds EFA interfaces on every network card and a cluster placement group for p5", () => {
     const json = synthGroup({

@@ -149,12 +149,16 @@ describe("GpuTrainingCluster defaults", () => {
     });
   });
 
-  it("starts nodes only after the networking add-ons", () => {
+  it("starts nodes only after the networking add-ons and the node role's policies", () => {
     const group = byKeyPrefix(json, "aws_eks_node_group", "Cluster_GpuNodeGroup-g5");
     expect(group.depends_on).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/aws_eks_addon\.Cluster_Addon-vpc-cni/),
         expect.stringMatching(/aws_eks_addon\.Cluster_Addon-eks-pod-identity-agent/),
+        expect.stringMatching(/aws_iam_role_policy_attachment\.Cluster_NodeRoleAmazonEKSWorkerNodePolicy/),
+        expect.stringMatching(
+          /aws_iam_role_policy_attachment\.Cluster_NodeRoleAmazonEC2ContainerRegistryReadOnly/,
+        ),
       ]),
     );
   });
