@@ -1,8 +1,10 @@
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { accountRootArn, arn, bucketArn, partitionOf } from "../constructs/core/arn";
+import { ContainerRegistry } from "../constructs/registry/container-registry";
 import { DataBucketReference } from "../constructs/data/data-bucket-reference";
 import { ModelRegistry } from "../constructs/model-registry/model-registry";
 import { MlopsNetwork } from "../constructs/network/mlops-network";
@@ -157,6 +159,19 @@ export class PlatformStack extends MlopsStack {
     });
     if (this.ciRoles && ciPlansCluster) {
       this.grantCiClusterAccess(this.ciRoles, settings.adminRoleArns);
+    }
+    // The node role's managed policy pulls from any repository, but an image's first pull through the data
+    // stack's pull-through cache rules also imports it into a repository ECR creates.
+    const pullThroughCache = ContainerRegistry.pullThroughCacheStatements(
+      location,
+      config.registry.pullThroughCache,
+    );
+    if (pullThroughCache.length > 0) {
+      new IamRolePolicy(this, "ClusterNodesPullThroughCache", {
+        role: this.cluster.nodeRole.name,
+        name: this.naming.name("iamPolicy", "ecr-pull-through-cache"),
+        policy: JSON.stringify({ Version: "2012-10-17", Statement: pullThroughCache }),
+      });
     }
 
     this.clusterAutoscalerRole = new PodIdentityRole(this, "ClusterAutoscalerRole", {

@@ -155,6 +155,25 @@ describe("platform stack", () => {
       const kubeProxy = values(dev, "aws_eks_addon").find((addon) => addon.addon_name === "kube-proxy")!;
       expect(kubeProxy.addon_version).toBe("v1.33.0-eksbuild.2");
     });
+
+    it("lets nodes pull through the registry's pull-through cache rules, which import on first pull", () => {
+      const policy = byKeyPrefix(dev, "aws_iam_role_policy", "ClusterNodesPullThroughCache");
+      expect(policy.role).toMatch(/^\$\{aws_iam_role\.Cluster_NodeRole_[0-9A-F]+\.name\}$/);
+      expect(policyOf(dev, "ClusterNodesPullThroughCache").Statement).toEqual([
+        {
+          Sid: "ImportThroughPullThroughCache",
+          Effect: "Allow",
+          Action: ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+          Resource: ["ecr-public", "k8s", "quay"].map(
+            (prefix) => `arn:aws:ecr:eu-west-1:111111111111:repository/${prefix}/*`,
+          ),
+        },
+      ]);
+      const withoutCache = synthEnvironment(configFor("dev", { registry: { pullThroughCache: [] } })).json;
+      expect(Object.keys(resourcesOf(withoutCache.platform, "aws_iam_role_policy"))).not.toContainEqual(
+        expect.stringMatching(/PullThroughCache/),
+      );
+    });
   });
 
   describe("cluster autoscaler role", () => {

@@ -150,6 +150,28 @@ export class ContainerRegistry extends Construct {
     return accessStatements(naming, location, names, PULL_ACTIONS, "PullImages");
   }
 
+  /**
+   * What a principal needs, besides pulling, to pull an image through the pull-through cache rules of
+   * `upstreams`: the first pull of an image imports it (`ecr:BatchImportUpstreamImage`) into a repository that
+   * ECR creates under the rule's prefix (`ecr:CreateRepository`). Nodes pulling `<registry>/k8s/...` need both.
+   */
+  static pullThroughCacheStatements(
+    location: AwsLocation,
+    upstreams: readonly PullThroughCacheUpstream[],
+  ): PolicyStatement[] {
+    if (upstreams.length === 0) return [];
+    return [
+      {
+        Sid: "ImportThroughPullThroughCache",
+        Effect: "Allow",
+        Action: ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+        Resource: [...new Set(upstreams)]
+          .sort()
+          .map((prefix) => arn(location, "ecr", `repository/${prefix}/*`)),
+      },
+    ];
+  }
+
   /** Like {@link pullStatements}, and also push. */
   static pushStatements(naming: Naming, location: AwsLocation, names: string[] = []): PolicyStatement[] {
     return accessStatements(naming, location, names, PUSH_ACTIONS, "PushImages");
