@@ -82,7 +82,7 @@ export class BootstrapStack extends MlopsStack {
         },
       ],
     });
-    new S3BucketPublicAccessBlock(this, "StateBucketPublicAccessBlock", {
+    const publicAccessBlock = new S3BucketPublicAccessBlock(this, "StateBucketPublicAccessBlock", {
       bucket: this.stateBucket.id,
       blockPublicAcls: true,
       blockPublicPolicy: true,
@@ -95,6 +95,8 @@ export class BootstrapStack extends MlopsStack {
     });
     new S3BucketPolicy(this, "StateBucketPolicy", {
       bucket: this.stateBucket.id,
+      // S3 rejects a policy change while the public access block is being created.
+      dependsOn: [publicAccessBlock],
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [

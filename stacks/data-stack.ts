@@ -69,6 +69,7 @@ export class DataStack extends MlopsStack {
         purpose,
         encryptionKey: this.dataKey,
         accessLogBucketName: this.accessLogBucket.bucketName,
+        accessLogDependsOn: [this.accessLogBucket.bucket, this.accessLogBucket.policy],
         noncurrentVersionExpirationDays: bucket.noncurrentVersionExpirationDays,
         noncurrentVersionInfrequentAccessDays: bucket.noncurrentVersionInfrequentAccessDays,
         noncurrentVersionGlacierDays: bucket.noncurrentVersionGlacierDays,

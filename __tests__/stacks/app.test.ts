@@ -204,11 +204,15 @@ describe("the bootstrap stack", () => {
     });
   });
 
-  it("denies every request without TLS", () => {
-    const policy = JSON.parse(only("aws_s3_bucket_policy")[0].policy as string);
+  it("denies every request without TLS, once the public access block is in place", () => {
+    const [bucketPolicy] = only("aws_s3_bucket_policy");
+    const policy = JSON.parse(bucketPolicy.policy as string);
     expect(policy.Statement).toContainEqual(
       expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
     );
+    expect(bucketPolicy.depends_on).toEqual([
+      expect.stringMatching(/^aws_s3_bucket_public_access_block\.StateBucketPublicAccessBlock/),
+    ]);
   });
 });
 

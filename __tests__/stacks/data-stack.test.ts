@@ -131,6 +131,24 @@ describe("data stack of prod", () => {
     );
   });
 
+  test("logs each bucket to the access-log bucket only once that bucket and its policy exist", () => {
+    const logging = Object.values(resourcesOf(json, "aws_s3_bucket_logging"));
+    expect(logging.length).toBeGreaterThanOrEqual(4);
+    for (const configuration of logging) {
+      expect(configuration.target_bucket).toBe("mlops-prod-access-logs-333333333333");
+      expect(configuration.depends_on).toEqual([
+        expect.stringMatching(/^aws_s3_bucket\.AccessLogs_[0-9A-F]+$/),
+        expect.stringMatching(/^aws_s3_bucket_policy\.AccessLogs_Policy_/),
+      ]);
+    }
+    const logPolicy = Object.entries(resourcesOf(json, "aws_s3_bucket_policy")).find(([id]) =>
+      id.startsWith("AccessLogs_Policy"),
+    )![1];
+    expect(logPolicy.depends_on).toEqual([
+      expect.stringMatching(/^aws_s3_bucket_public_access_block\.AccessLogs_PublicAccessBlock/),
+    ]);
+  });
+
   test("reads no other stack's state and asks AWS nothing at plan time", () => {
     expect(json.data).toBeUndefined();
     expect(JSON.stringify(json)).not.toContain("terraform_remote_state");

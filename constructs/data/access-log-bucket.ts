@@ -60,7 +60,9 @@ export interface AccessLogBucketProps {
  *
  * @example
  * const logs = new AccessLogBucket(this, "AccessLogs", { naming, location, retentionDays: 365 });
- * new VersionedDataBucket(this, "RawBucket", { ..., accessLogBucketName: logs.bucketName });
+ * new VersionedDataBucket(this, "RawBucket", {
+ *   ..., accessLogBucketName: logs.bucketName, accessLogDependsOn: [logs.bucket, logs.policy],
+ * });
  */
 export class AccessLogBucket extends Construct {
   readonly bucket: S3Bucket;
@@ -68,6 +70,8 @@ export class AccessLogBucket extends Construct {
   readonly bucketName: string;
   /** `arn:aws:s3:::<bucket>`, a plain string. */
   readonly bucketArn: string;
+  /** The bucket policy that lets S3 server access logging deliver. */
+  readonly policy: S3BucketPolicy;
 
   constructor(scope: Construct, id: string, props: AccessLogBucketProps) {
     super(scope, id);
@@ -112,15 +116,17 @@ export class AccessLogBucket extends Construct {
       bucket,
       rule: { objectOwnership: "BucketOwnerEnforced" },
     });
-    new S3BucketPublicAccessBlock(this, "PublicAccessBlock", {
+    const publicAccessBlock = new S3BucketPublicAccessBlock(this, "PublicAccessBlock", {
       bucket,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
-    new S3BucketPolicy(this, "Policy", {
+    this.policy = new S3BucketPolicy(this, "Policy", {
       bucket,
+      // S3 rejects a policy change while the public access block is being created.
+      dependsOn: [publicAccessBlock],
       policy: JSON.stringify(
         policyDocument([
           denyInsecureTransport(this.bucketArn),

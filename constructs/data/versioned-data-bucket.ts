@@ -13,7 +13,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketReplicationConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-replication-configuration";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { Lazy, TerraformOutput } from "cdktf";
+import { Lazy, TerraformOutput, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { type AwsLocation, bucketArn as bucketArnOf } from "../core/arn";
 import { type PolicyStatement, policyDocument, sameStack } from "../core/iam";
@@ -57,6 +57,13 @@ export interface VersionedDataBucketProps {
   readonly encryptionKey: EncryptionKey;
   /** The environment's access-log bucket ({@link AccessLogBucket}), which receives this bucket's server access logs. */
   readonly accessLogBucketName: string;
+  /**
+   * What the bucket's logging configuration waits for when the access-log bucket is created alongside: the
+   * log bucket and its policy (`[logs.bucket, logs.policy]`). S3 refuses to log to a bucket that does not
+   * exist yet, and the name alone tells Terraform no order.
+   * @default - none: the access-log bucket exists already, or lives in another stack
+   */
+  readonly accessLogDependsOn?: ITerraformDependable[];
   /**
    * The bucket's name.
    * @default `<project>-<env>-<purpose>-<account>` ({@link dataBucketName})
@@ -224,6 +231,7 @@ export class VersionedDataBucket extends Construct {
       targetPrefix: `${this.bucketName}/`,
       // Date-partitioned keys, so Athena can prune by day.
       targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
+      ...(props.accessLogDependsOn?.length ? { dependsOn: props.accessLogDependsOn } : {}),
     });
     if (props.objectLock) {
       new S3BucketObjectLockConfigurationA(this, "ObjectLock", {
@@ -233,7 +241,12 @@ export class VersionedDataBucket extends Construct {
       });
     }
     if (props.replication) {
-      this.replicationRole = this.addReplication(naming, props.replication, versioning);
+      this.replicationRole = this.addReplication(
+        naming,
+        props.replication,
+        versioning,
+        props.objectLock !== undefined,
+      );
     }
 
     this.dvcRemoteCommand = `dvc remote add -d ${props.dvcRemoteName ?? `${naming.environment}-${props.purpose}`} s3://${this.bucketName}/dvc`;
@@ -391,6 +404,7 @@ export class VersionedDataBucket extends Construct {
     naming: Naming,
     replication: ReplicationSettings,
     versioning: S3BucketVersioningA,
+    objectLock: boolean,
   ): IamRole {
     const destinationRegion = KMS_KEY_ARN.exec(replication.destinationKeyArn)![1];
     const role = new IamRole(this, "ReplicationRole", {
@@ -426,6 +440,8 @@ export class VersionedDataBucket extends Construct {
               "s3:GetObjectVersionForReplication",
               "s3:GetObjectVersionAcl",
               "s3:GetObjectVersionTagging",
+              // Replicas of locked objects carry their retention and legal hold, which S3 reads as this role.
+              ...(objectLock ? ["s3:GetObjectRetention", "s3:GetObjectLegalHold"] : []),
             ],
             Resource: objects,
           },

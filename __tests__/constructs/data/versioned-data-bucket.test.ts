@@ -271,12 +271,26 @@ describe("VersionedDataBucket replication", () => {
   test("replication role reads only the source and writes only replicas", () => {
     const policy = policyOf(onlyResourceOf(json, "aws_iam_role_policy"));
     expect(statement(policy, "ReadSourceVersions").Resource).toBe(`${BUCKET_ARN}/*`);
+    expect(statement(policy, "ReadSourceVersions").Action).not.toContain("s3:GetObjectRetention");
     expect(statement(policy, "WriteReplicas").Resource).toBe(`${destination}/*`);
     expect(statement(policy, "EncryptReplicas")).toMatchObject({
       Resource: destinationKey,
       Condition: { StringEquals: { "kms:ViaService": "s3.eu-central-1.amazonaws.com" } },
     });
   });
+});
+
+test("the replication role of a bucket with Object Lock reads its objects' retention and legal holds", () => {
+  const json = synthBucket({
+    objectLock: { mode: "COMPLIANCE", days: 30 },
+    replication: {
+      destinationBucketArn: "arn:aws:s3:::mlops-prod-raw-dr",
+      destinationKeyArn: "arn:aws:kms:eu-central-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    },
+  });
+  expect(
+    statement(policyOf(onlyResourceOf(json, "aws_iam_role_policy")), "ReadSourceVersions").Action,
+  ).toEqual(expect.arrayContaining(["s3:GetObjectRetention", "s3:GetObjectLegalHold"]));
 });
 
 describe("VersionedDataBucket errors", () => {
