@@ -19,14 +19,18 @@ function alarm(json: StackJson, name: string): Record<string, unknown> {
   return found;
 }
 
+const CONTAINER_INSIGHTS_OFF = { monitoring: { containerInsights: { enabled: false } } };
+
+// Every tier installs Container Insights by default; the last row turns it off to check what depends on it.
 describe.each([
-  ["dev", 1000, 50, true, false],
-  ["test", 2000, 100, true, false],
-  ["prod", 10000, 250, true, true],
-])("the %s platform stack", (env, limit, anomalyThreshold, containerInsights, containerLogs) => {
+  ["dev", "", {}, 1000, 50, true, false],
+  ["test", "", {}, 2000, 100, true, false],
+  ["prod", "", {}, 10000, 250, true, true],
+  ["dev", " without Container Insights", CONTAINER_INSIGHTS_OFF, 1000, 50, false, false],
+])("the %s platform stack%s", (env, _, patch, limit, anomalyThreshold, containerInsights, containerLogs) => {
   let platform: StackJson;
   beforeAll(() => {
-    platform = synthEnvironment(configFor(env)).json.platform;
+    platform = synthEnvironment(configFor(env, patch)).json.platform;
   });
 
   it("has the environment's encrypted alert topic", () => {
@@ -72,24 +76,33 @@ describe.each([
         [`mlops-${env}-eks-gpus-idle`, `mlops-${env}-eks-failed-nodes`].includes(name as string),
       );
 
-  it(`${containerInsights ? "installs" : "leaves out"} Container Insights by the tier's default`, () => {
+  it(`${containerInsights ? "installs" : "leaves out"} Container Insights and its agent's role`, () => {
     expect(addon() !== undefined).toBe(containerInsights);
+    const roles = Object.values(resourcesOf(platform, "aws_iam_role")).map((r) => r.name);
+    expect(roles.includes(`mlops-${env}-eks-cloudwatch-agent`)).toBe(containerInsights);
   });
 
   it(`${containerInsights ? "creates" : "leaves out"} the GPU node-group alarms with it`, () => {
     expect(gpuAlarms().sort()).toEqual(
       containerInsights ? [`mlops-${env}-eks-failed-nodes`, `mlops-${env}-eks-gpus-idle`] : [],
     );
+    // The other alarms do not depend on it.
+    expect(Object.keys(resourcesOf(platform, "aws_cloudwatch_metric_alarm")).length).toBeGreaterThan(0);
   });
 
-  it(`${containerLogs ? "ships" : "does not ship"} container logs by the tier's default`, () => {
-    if (!containerInsights) return expect(addon()).toBeUndefined();
-    expect(JSON.parse(addon()!.configuration_values as string).containerLogs).toEqual({
-      enabled: containerLogs,
-    });
+  it(`${containerInsights ? "shows" : "leaves out"} the cluster's Container Insights widgets`, () => {
+    const body = onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string;
+    expect(body.includes("ContainerInsights")).toBe(containerInsights);
+  });
+
+  it(`${containerLogs ? "ships" : "does not ship"} container logs, with only the log groups needed`, () => {
     const groups = Object.values(resourcesOf(platform, "aws_cloudwatch_log_group"))
       .map((g) => g.name as string)
       .filter((name) => name.startsWith("/aws/containerinsights/"));
+    if (!containerInsights) return expect(groups).toEqual([]);
+    expect(JSON.parse(addon()!.configuration_values as string).containerLogs).toEqual({
+      enabled: containerLogs,
+    });
     const types = containerLogs ? ["application", "dataplane", "host", "performance"] : ["performance"];
     expect(groups.sort()).toEqual(types.map((type) => `/aws/containerinsights/mlops-${env}-eks/${type}`));
   });
@@ -215,6 +228,13 @@ describe("cluster monitoring", () => {
     );
   });
 
+  it("labels the replicas with the EKS cluster's name, so the managed workspace stores one's samples", () => {
+    expect(values("kube-prometheus-stack").prometheus.prometheusSpec).toMatchObject({
+      replicaExternalLabelName: "__replica__",
+      externalLabels: { cluster: "mlops-prod-eks" },
+    });
+  });
+
   it("remote-writes to the managed workspace found by alias in prod", () => {
     expect(onlyResource({ resource: json.data } as StackJson, "aws_prometheus_workspaces")).toEqual({
       alias_prefix: "mlops-prod-metrics",
@@ -302,33 +322,6 @@ describe("Container Insights in the test environment", () => {
   it("shows the cluster's Container Insights widgets on the dashboard", () => {
     const body = onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string;
     expect(body).toContain("node_gpu_utilization");
-  });
-});
-
-describe("an environment that turns Container Insights off", () => {
-  let platform: StackJson;
-  beforeAll(() => {
-    platform = synthEnvironment(configFor("dev", { monitoring: { containerInsights: { enabled: false } } }))
-      .json.platform;
-  });
-
-  it("installs no add-on", () => {
-    const addons = Object.values(resourcesOf(platform, "aws_eks_addon")).map((a) => a.addon_name);
-    expect(addons).not.toContain("amazon-cloudwatch-observability");
-  });
-
-  it("creates no GPU node-group alarm, which would watch metrics nobody publishes", () => {
-    const names = Object.values(resourcesOf(platform, "aws_cloudwatch_metric_alarm")).map(
-      (a) => a.alarm_name,
-    );
-    expect(names).not.toContain("mlops-dev-eks-gpus-idle");
-    expect(names).not.toContain("mlops-dev-eks-failed-nodes");
-    expect(names.length).toBeGreaterThan(0);
-  });
-
-  it("leaves the cluster widgets off the dashboard", () => {
-    const body = onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string;
-    expect(body).not.toContain("ContainerInsights");
   });
 });
 

@@ -150,15 +150,21 @@ export function platformAlertRules(
           },
         },
         {
+          // DCGM_FI_DEV_XID_ERRORS is a gauge holding the code of the last XID, not a counter: it keeps that
+          // value until the driver or the exporter restarts. The rule fires when it changes to a non-zero code
+          // (so once per new XID, resolving 5 minutes later), and its value is the code, not the change count.
           alert: "GpuXidError",
-          expr: "max by (node, gpu, modelName) (max_over_time(DCGM_FI_DEV_XID_ERRORS[5m])) > 0",
+          expr:
+            "max by (node, gpu, modelName) " +
+            "(DCGM_FI_DEV_XID_ERRORS > 0 and changes(DCGM_FI_DEV_XID_ERRORS[5m]) > 0)",
           for: "0m",
           labels: labels("critical", "hardware"),
           annotations: {
             summary: "GPU {{ $labels.gpu }} of node {{ $labels.node }} reported XID error {{ $value }}",
             description:
-              "The NVIDIA driver reported an XID error: jobs on this GPU may fail or hang. Look the code up in " +
-              "NVIDIA's XID catalogue; cordon and replace the node when it is a hardware error.",
+              "The NVIDIA driver reported XID error {{ $value }} in the last 5 minutes: jobs on this GPU may fail " +
+              "or hang. Look the code up in NVIDIA's XID catalogue; cordon and replace the node when it is a " +
+              "hardware error. The same code again in a row is not reported (the gauge does not change).",
           },
         },
         {

@@ -90,10 +90,10 @@ export class DcgmExporter extends Construct {
       version: props.chartVersion ?? DCGM_EXPORTER_CHART_VERSION,
       namespace: props.namespace ?? "monitoring",
       createNamespace: false,
-      atomic: true,
-      cleanupOnFail: true,
-      // With GPU node groups at zero the DaemonSet has no pod to wait for; Helm must not wait for one.
+      // With GPU node groups at zero the DaemonSet has no pod to wait for; Helm must not wait for one. Not
+      // `atomic` either: the Helm provider turns `wait` on for an atomic release, whatever `wait` says.
       wait: false,
+      cleanupOnFail: true,
       maxHistory: 5,
       values: [escapeInterpolation(stringify(this.values, { lineWidth: 0 }))],
       dependsOn: props.dependsOn,

@@ -47,10 +47,21 @@ export interface KubePrometheusStackProps {
     readonly scrapeInterval?: string;
     /**
      * Send every sample to a remote-write endpoint (Amazon Managed Service for Prometheus), signed with
-     * SigV4 by the Pod Identity role bound to the `prometheus` service account.
+     * SigV4 by the Pod Identity role bound to the `prometheus` service account. The replicas then carry the
+     * external labels Amazon Managed Prometheus de-duplicates on (`cluster`, and `__replica__` = pod name),
+     * so the samples of several replicas are stored and billed once.
      * @default - no remote write
      */
-    readonly remoteWrite?: { readonly url: string; readonly region: string };
+    readonly remoteWrite?: {
+      readonly url: string;
+      readonly region: string;
+      /**
+       * Value of the `cluster` external label: the same for every replica, and different for each cluster
+       * writing to the same workspace (the EKS cluster's name).
+       * @default "<namespace>/kube-prometheus-stack"
+       */
+      readonly clusterLabel?: string;
+    };
   };
   /** Alertmanager and where it sends alerts. */
   readonly alertmanager: {
@@ -69,7 +80,8 @@ export interface KubePrometheusStackProps {
     readonly adminSecretName: string;
     /**
      * How Grafana is reached: only inside the cluster (`kubectl port-forward`) or through an internal
-     * Network Load Balancer in the VPC. Never from the internet.
+     * Network Load Balancer in the VPC, made by EKS's built-in cloud controller (no add-on needed). Never
+     * from the internet.
      * @default "cluster-ip"
      */
     readonly exposure?: "cluster-ip" | "internal-load-balancer";
@@ -98,7 +110,10 @@ export interface ServiceMonitorValues {
  * Alertmanager, Grafana, kube-state-metrics, node exporter) at a pinned version, configured for the platform:
  *
  * - Prometheus keeps `retentionDays` of metrics on an encrypted persistent volume (and stops at 80 % of it
- *   by size, so a full disk never stops ingestion), and optionally remote-writes to Amazon Managed Prometheus;
+ *   by size, so a full disk never stops ingestion), and optionally remote-writes to Amazon Managed Prometheus
+ *   (with the labels it de-duplicates replicas on);
+ * - the control-plane components EKS does not expose (scheduler, controller manager, etcd) are not scraped,
+ *   so their rules do not fire forever;
  * - Alertmanager sends every alert (firing and resolved) to the environment's SNS topic;
  * - Grafana reads its admin credential from an existing Secret, has no ingress, and loads the platform's
  *   dashboards from ConfigMaps labelled `grafana_dashboard: "1"`;
@@ -174,6 +189,13 @@ export class KubePrometheusStack extends Construct {
     this.values = {
       fullnameOverride: "kube-prometheus-stack",
       defaultRules: { create: true },
+      // EKS runs the control plane itself and exposes no scheduler, controller manager or etcd endpoint to
+      // scrape: left on, their ServiceMonitors find no target and the chart's KubeSchedulerDown,
+      // KubeControllerManagerDown and etcd rules fire (and page) forever. Turning the components off also
+      // turns off their rules. kube-proxy runs on the nodes (an EKS add-on) and stays scraped.
+      kubeScheduler: { enabled: false },
+      kubeControllerManager: { enabled: false },
+      kubeEtcd: { enabled: false },
       additionalPrometheusRulesMap: { "mlops-platform": { groups: this.alertRuleGroups } },
       prometheus: {
         serviceAccount: { create: true, name: PROMETHEUS_SERVICE_ACCOUNT },
@@ -201,6 +223,12 @@ export class KubePrometheusStack extends Construct {
           },
           ...(prometheus.remoteWrite
             ? {
+                // Amazon Managed Prometheus keeps one replica's samples per `cluster` and drops the others
+                // (it strips `__replica__`); without both labels every replica's samples are stored and billed.
+                replicaExternalLabelName: "__replica__",
+                externalLabels: {
+                  cluster: prometheus.remoteWrite.clusterLabel ?? `${this.namespace}/kube-prometheus-stack`,
+                },
                 remoteWrite: [
                   {
                     url: prometheus.remoteWrite.url,
@@ -265,10 +293,14 @@ export class KubePrometheusStack extends Construct {
         service: internalLoadBalancer
           ? {
               type: "LoadBalancer",
+              // An internal NLB of EKS's built-in cloud controller, as MlflowServer's. Type "external" is served
+              // only by the AWS Load Balancer Controller, which the platform does not install: the Service
+              // would stay Pending and the atomic release roll back. Both spellings of "internal", so that
+              // controller, if installed later, reads it the same way.
               annotations: {
+                "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+                "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
                 "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
               },
             }
           : { type: "ClusterIP" },

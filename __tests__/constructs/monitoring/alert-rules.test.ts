@@ -31,12 +31,18 @@ describe("platformAlertRules", () => {
     expect(rule(groups, "GpuAllocatedButIdle").expr).toContain('DCGM_FI_DEV_GPU_UTIL{exported_pod!=""}) < 3');
   });
 
-  it("reports GPU XID errors at once", () => {
-    expect(rule(groups, "GpuXidError")).toMatchObject({
-      expr: expect.stringContaining("DCGM_FI_DEV_XID_ERRORS"),
+  it("reports a new GPU XID error at once, with its code, and not again while the gauge keeps it", () => {
+    const xid = rule(groups, "GpuXidError");
+    // The gauge holds the last XID's code until a reset: the rule looks for a change to a non-zero code,
+    // and its value is that code (the gauge's, not the change count).
+    expect(xid).toMatchObject({
+      expr:
+        "max by (node, gpu, modelName) " +
+        "(DCGM_FI_DEV_XID_ERRORS > 0 and changes(DCGM_FI_DEV_XID_ERRORS[5m]) > 0)",
       for: "0m",
       labels: { severity: "critical" },
     });
+    expect(xid.annotations.summary).toContain("XID error {{ $value }}");
   });
 
   it("reports GPU nodes that are not ready, recognised by their taint", () => {

@@ -152,8 +152,18 @@ describe("KubePrometheusStack", () => {
     });
   });
 
-  it("does not remote-write unless asked", () => {
+  it("does not remote-write unless asked, nor add the de-duplication labels", () => {
     expect(values.prometheus.prometheusSpec.remoteWrite).toBeUndefined();
+    expect(values.prometheus.prometheusSpec.replicaExternalLabelName).toBeUndefined();
+    expect(values.prometheus.prometheusSpec.externalLabels).toBeUndefined();
+  });
+
+  it("scrapes no control-plane component EKS does not expose, so their rules are not created", () => {
+    expect(values.kubeScheduler).toEqual({ enabled: false });
+    expect(values.kubeControllerManager).toEqual({ enabled: false });
+    expect(values.kubeEtcd).toEqual({ enabled: false });
+    // kube-proxy runs on the nodes as an EKS add-on and can be scraped: the chart's default stays.
+    expect(values.kubeProxy).toBeUndefined();
   });
 
   it("installs the DCGM exporter after the stack, whose CRDs its ServiceMonitor needs", () => {
@@ -164,29 +174,50 @@ describe("KubePrometheusStack", () => {
 });
 
 describe("KubePrometheusStack options", () => {
+  const url = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write";
+  const remoteWriting = (remoteWrite: NonNullable<KubePrometheusStackProps["prometheus"]["remoteWrite"]>) =>
+    valuesOf(
+      synthBare((stack) => {
+        new KubePrometheusStack(stack, "M", { ...BASE, prometheus: { ...BASE.prometheus, remoteWrite } });
+      }),
+      "kube-prometheus-stack",
+    ).prometheus.prometheusSpec;
+
   it("remote-writes to the URL given with SigV4", () => {
-    const url = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write";
-    const json = synthBare((stack) => {
-      new KubePrometheusStack(stack, "M", {
-        ...BASE,
-        prometheus: { ...BASE.prometheus, remoteWrite: { url, region: "eu-west-1" } },
-      });
-    });
-    expect(valuesOf(json, "kube-prometheus-stack").prometheus.prometheusSpec.remoteWrite).toEqual([
+    expect(remoteWriting({ url, region: "eu-west-1" }).remoteWrite).toEqual([
       expect.objectContaining({ url, sigv4: { region: "eu-west-1" } }),
     ]);
   });
 
-  it("exposes Grafana on an internal load balancer only when asked", () => {
+  it("labels remote-written samples so Amazon Managed Prometheus stores one replica's", () => {
+    expect(remoteWriting({ url, region: "eu-west-1", clusterLabel: "mlops-dev-eks" })).toMatchObject({
+      replicaExternalLabelName: "__replica__",
+      externalLabels: { cluster: "mlops-dev-eks" },
+    });
+  });
+
+  it("labels the replicas with the release's namespace and name when no cluster label is given", () => {
+    expect(remoteWriting({ url, region: "eu-west-1" })).toMatchObject({
+      replicaExternalLabelName: "__replica__",
+      externalLabels: { cluster: "monitoring/kube-prometheus-stack" },
+    });
+  });
+
+  it("exposes Grafana on an internal NLB of EKS's built-in cloud controller only when asked", () => {
     const json = synthBare((stack) => {
       new KubePrometheusStack(stack, "M", {
         ...BASE,
         grafana: { adminSecretName: "g", exposure: "internal-load-balancer" },
       });
     });
-    expect(valuesOf(json, "kube-prometheus-stack").grafana.service).toMatchObject({
+    // Type "external" and "nlb-target-type" are served only by the AWS Load Balancer Controller.
+    expect(valuesOf(json, "kube-prometheus-stack").grafana.service).toEqual({
       type: "LoadBalancer",
-      annotations: { "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal" },
+      annotations: {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+      },
     });
   });
 
