@@ -76,9 +76,13 @@ export class SageMakerEndpoints extends Construct {
         description: "SageMaker endpoint containers: no inbound, HTTPS out to S3, ECR and CloudWatch",
         vpcId: props.vpcId,
       });
+      // Any address on 443: S3 resolves to the gateway endpoint's prefix list and the interface endpoints to
+      // VPC addresses, but an AWS API without an interface endpoint (network.interfaceEndpoints) is reached
+      // through the NAT gateway at a public address. The containers get no other port, and none inbound.
       new VpcSecurityGroupEgressRule(this, "HttpsEgress", {
         securityGroupId: this.securityGroup.id,
-        description: "HTTPS to AWS APIs through the VPC endpoints and the S3 gateway endpoint",
+        description:
+          "HTTPS to AWS APIs: S3 gateway and interface endpoints, other APIs through the NAT gateway",
         ipProtocol: "tcp",
         fromPort: 443,
         toPort: 443,
@@ -220,6 +224,7 @@ export function addInferenceServices(
       namespace: props.namespace,
       image: `${repositoryUrl}${version}`,
       port: service.port,
+      metricsPort: service.metricsPort,
       args: service.args,
       environment: {
         ...service.environment,

@@ -1,6 +1,12 @@
 import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-identity-association";
 import { TerraformStack, Testing } from "cdktf";
+import { parse } from "yaml";
 import { Naming } from "../../constructs/core/naming";
+import {
+  METRICS_LABEL,
+  METRICS_LABEL_VALUE,
+  METRICS_PORT_NAME,
+} from "../../constructs/monitoring/conventions";
 import type { EnvironmentConfig } from "../../environments/schema";
 import {
   addInferenceServiceRoles,
@@ -86,10 +92,31 @@ describe("serving wiring for dev", () => {
   });
 
   test("the inference service's role reads its model prefix and is bound to its service account", () => {
-    const role = Object.values(resourcesOf(platform, "aws_iam_role")).find(
-      (r) => r.name === "mlops-dev-serving-churn-gpu",
-    );
-    expect(role).toBeDefined();
+    const roleId = Object.entries(resourcesOf(platform, "aws_iam_role")).find(
+      ([, r]) => r.name === "mlops-dev-serving-churn-gpu",
+    )![0];
+    const policy = Object.values(resourcesOf(platform, "aws_iam_role_policy")).find(
+      (p) => p.role === `\${aws_iam_role.${roleId}.name}`,
+    )!;
+    const statements = (
+      JSON.parse(policy.policy as string) as {
+        Statement: { Action: string | string[]; Resource: string; Condition?: unknown }[];
+      }
+    ).Statement;
+    const bucket = "arn:aws:s3:::mlops-dev-model-artifacts-111111111111";
+    const s3 = statements.filter((st) => [st.Action].flat().some((action) => action.startsWith("s3:")));
+    // Objects of the model's prefix only; the bucket itself only to list that prefix.
+    expect(s3).toEqual([
+      expect.objectContaining({
+        Action: ["s3:GetObject", "s3:GetObjectVersion"],
+        Resource: `${bucket}/churn/v1/*`,
+      }),
+      expect.objectContaining({
+        Action: "s3:ListBucket",
+        Resource: bucket,
+        Condition: { StringLike: { "s3:prefix": ["churn/v1", "churn/v1/*"] } },
+      }),
+    ]);
     expect(onlyResource(platform, "aws_eks_pod_identity_association")).toMatchObject({
       cluster_name: "mlops-dev-eks",
       namespace: "serving",
@@ -146,13 +173,16 @@ describe("serving wiring for prod", () => {
     expect(Object.keys(resourcesOf(platform, "aws_sagemaker_monitoring_schedule"))).toHaveLength(1);
   });
 
-  test("the security group allows no inbound traffic and HTTPS out only", () => {
+  test("the security group allows no inbound traffic and HTTPS out only, to any address (NAT included)", () => {
     expect(onlyResource(platform, "aws_security_group").ingress).toBeUndefined();
-    expect(onlyResource(platform, "aws_vpc_security_group_egress_rule")).toMatchObject({
+    const egress = onlyResource(platform, "aws_vpc_security_group_egress_rule");
+    expect(egress).toMatchObject({
       from_port: 443,
       to_port: 443,
       ip_protocol: "tcp",
+      cidr_ipv4: "0.0.0.0/0",
     });
+    expect(egress.description).toMatch(/through the NAT gateway/);
   });
 
   test("the inference service keeps 2 replicas spread across zones", () => {
@@ -196,23 +226,33 @@ describe("serving in the environment's stacks", () => {
       id.includes("Private"),
     );
     expect(model.vpc_config.subnets).toEqual(privateSubnets.map((id) => `\${aws_subnet.${id}.id}`));
-    const keyId = Object.keys(resourcesOf(prod.platform, "aws_kms_key")).find((id) => id === "PlatformKey");
-    expect(keyId).toBe("PlatformKey");
+    // The platform key is the one behind alias/<project>-<env>-platform (the stack has other keys too).
+    const alias = Object.values(resourcesOf(prod.platform, "aws_kms_alias")).find(
+      (a) => a.name === "alias/mlops-prod-platform",
+    )!;
+    const keyId = /^\$\{aws_kms_key\.(\w+)\.key_id\}$/.exec(alias.target_key_id as string)![1];
+    expect(Object.keys(resourcesOf(prod.platform, "aws_kms_key")).length).toBeGreaterThan(1);
     expect(onlyResource(prod.platform, "aws_sagemaker_endpoint_configuration").kms_key_arn).toBe(
       `\${aws_kms_key.${keyId}.arn}`,
     );
   });
 
-  test("prod's endpoint scales from 2 instances and rolls back on its alarms", () => {
+  test("prod's endpoint scales from 2 instances and rolls back on its own 5XX and latency alarms", () => {
     expect(onlyResource(prod.platform, "aws_appautoscaling_target")).toMatchObject({ min_capacity: 2 });
-    expect(
-      (
-        onlyResource(prod.platform, "aws_sagemaker_endpoint").deployment_config as Record<
-          string,
-          Record<string, unknown>
-        >
-      ).auto_rollback_configuration,
-    ).toBeDefined();
+    const endpoint = onlyResource(prod.platform, "aws_sagemaker_endpoint") as {
+      name: string;
+      deployment_config: { auto_rollback_configuration: { alarms: { alarm_name: string }[] } };
+    };
+    const alarms = resourcesOf(prod.platform, "aws_cloudwatch_metric_alarm");
+    const rollback = endpoint.deployment_config.auto_rollback_configuration.alarms.map(({ alarm_name }) => {
+      const id = /^\$\{aws_cloudwatch_metric_alarm\.(\w+)\.alarm_name\}$/.exec(alarm_name)![1];
+      return alarms[id] as { alarm_name: string; metric_name: string; dimensions: { EndpointName: string } };
+    });
+    expect(rollback.map((alarm) => [alarm.alarm_name, alarm.metric_name])).toEqual([
+      ["mlops-prod-churn-5xx-errors", "Invocation5XXErrors"],
+      ["mlops-prod-churn-model-latency", "ModelLatency"],
+    ]);
+    for (const alarm of rollback) expect(alarm.dimensions.EndpointName).toBe(endpoint.name);
   });
 
   test("the cluster stack runs the inference service in the serving namespace with the serving priority", () => {
@@ -229,6 +269,41 @@ describe("serving in the environment's stacks", () => {
     );
   });
 
+  test("the inference-services ServiceMonitor selects the inference service's Service and port", () => {
+    const release = Object.values(resourcesOf(prod.cluster, "helm_release")).find(
+      (r) => r.name === "kube-prometheus-stack",
+    )!;
+    const monitor = (
+      parse((release.values as string[])[0]) as {
+        prometheus: {
+          additionalServiceMonitors: {
+            name: string;
+            namespaceSelector: { matchNames: string[] };
+            selector: { matchLabels: Record<string, string> };
+            endpoints: { port: string }[];
+          }[];
+        };
+      }
+    ).prometheus.additionalServiceMonitors.find((m) => m.name === "inference-services")!;
+    const namespaces = Object.fromEntries(
+      Object.entries(resourcesOf(prod.cluster, "kubernetes_namespace_v1")).map(([id, ns]) => [
+        id,
+        (ns.metadata as { name: string }).name,
+      ]),
+    );
+    const selected = Object.values(resourcesOf(prod.cluster, "kubernetes_service_v1")).filter((service) => {
+      const metadata = service.metadata as { namespace: string; labels?: Record<string, string> };
+      const namespace = namespaces[/kubernetes_namespace_v1\.(\w+)\./.exec(metadata.namespace)?.[1] ?? ""];
+      return (
+        monitor.namespaceSelector.matchNames.includes(namespace) &&
+        Object.entries(monitor.selector.matchLabels).every(([k, v]) => metadata.labels?.[k] === v)
+      );
+    });
+    expect(selected.map((service) => (service.metadata as { name: string }).name)).toEqual(["churn-gpu"]);
+    const ports = (selected[0].spec as { port: { name: string }[] }).port.map((port) => port.name);
+    expect(ports).toContain(monitor.endpoints[0].port);
+  });
+
   test("the service's role in the platform stack is bound to the service account the cluster stack creates", () => {
     const association = Object.values(resourcesOf(prod.platform, "aws_eks_pod_identity_association")).find(
       (a) => a.namespace === "serving",
@@ -238,5 +313,51 @@ describe("serving in the environment's stacks", () => {
       (a) => a.metadata as { name: string; namespace: string },
     );
     expect(accounts).toContainEqual(expect.objectContaining({ name: "churn-gpu" }));
+  });
+});
+
+describe("serving wiring of metricsPort", () => {
+  type Service = {
+    metadata: { labels: Record<string, string> };
+    spec: { port: { name: string; port: number; target_port: string }[] };
+  };
+  const withMetricsPort = (metricsPort: unknown) => {
+    const { cluster } = synthServing(
+      configFor("dev", { serving: { kubernetesServices: { "churn-gpu": { metricsPort } } } }),
+    );
+    const deployment = onlyResource(cluster, "kubernetes_deployment_v1") as {
+      spec: { template: { spec: { container: { port: { name: string; container_port: number }[] }[] } } };
+    };
+    return {
+      service: onlyResource(cluster, "kubernetes_service_v1") as Service,
+      containerPorts: deployment.spec.template.spec.container[0].port,
+    };
+  };
+
+  test("by default the Service carries the metrics label and a metrics port onto the serving port", () => {
+    const { cluster } = synthServing(configFor("dev"));
+    const service = onlyResource(cluster, "kubernetes_service_v1") as Service;
+    expect(service.metadata.labels[METRICS_LABEL]).toBe(METRICS_LABEL_VALUE);
+    expect(service.spec.port.find((p) => p.name === METRICS_PORT_NAME)).toMatchObject({
+      port: 8080,
+      target_port: "http",
+    });
+  });
+
+  test("a separate metrics port reaches the container as a port named metrics", () => {
+    const { service, containerPorts } = withMetricsPort(9102);
+    expect(service.spec.port.find((p) => p.name === METRICS_PORT_NAME)).toMatchObject({
+      port: 9102,
+      target_port: METRICS_PORT_NAME,
+    });
+    expect(containerPorts).toContainEqual(
+      expect.objectContaining({ name: METRICS_PORT_NAME, container_port: 9102 }),
+    );
+  });
+
+  test("false leaves the service unscraped", () => {
+    const { service } = withMetricsPort(false);
+    expect(service.metadata.labels).not.toHaveProperty(METRICS_LABEL);
+    expect(service.spec.port.map((p) => p.name)).toEqual(["http"]);
   });
 });

@@ -15,8 +15,11 @@ export const NAME_LIMITS = {
   launchTemplate: { maxLength: 125, lowerCase: false },
   rds: { maxLength: 63, lowerCase: true },
   sagemaker: { maxLength: 63, lowerCase: false },
-  /** SageMaker endpoint configurations get a 26-character suffix from name_prefix. */
-  sagemakerPrefix: { maxLength: 37, lowerCase: false },
+  /**
+   * The stem of a SageMaker endpoint configuration's name_prefix: the provider allows a prefix of 63 - 26 = 37
+   * characters (it appends a 26-character suffix), and the prefix is this stem followed by `-`.
+   */
+  sagemakerPrefix: { maxLength: 36, lowerCase: false },
   logGroup: { maxLength: 512, lowerCase: false },
   sns: { maxLength: 256, lowerCase: false },
   securityGroup: { maxLength: 255, lowerCase: false },

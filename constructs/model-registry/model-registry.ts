@@ -713,16 +713,26 @@ export class ModelRegistry extends Construct {
     return role;
   }
 
-  /** List the prefix, read and write its objects, and use the bucket's key through S3 only. */
+  /**
+   * Locate the bucket, list the prefix, read and write its objects, and use the bucket's key through S3
+   * only.
+   */
   private artifactStatements(sidPrefix: string): PolicyStatement[] {
     const bucket = bucketArn(this.location.region, this.artifactBucketName);
     return [
       {
         Sid: `${sidPrefix}List`,
         Effect: "Allow",
-        Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+        Action: "s3:ListBucket",
         Resource: bucket,
         Condition: { StringLike: { "s3:prefix": [this.artifactPrefix, `${this.artifactPrefix}/*`] } },
+      },
+      {
+        // GetBucketLocation requests carry no s3:prefix, so under the listing's condition it would never apply.
+        Sid: `${sidPrefix}Locate`,
+        Effect: "Allow",
+        Action: "s3:GetBucketLocation",
+        Resource: bucket,
       },
       {
         Sid: `${sidPrefix}Objects`,

@@ -16,6 +16,7 @@ import type { AwsLocation } from "../core/arn";
 import type { Naming } from "../core/naming";
 import { compareCodeUnits } from "../core/order";
 import { recordPackageVersion } from "../core/package-info";
+import { METRICS_LABEL, METRICS_LABEL_VALUE, METRICS_PORT_NAME } from "../monitoring/conventions";
 import {
   checkPinnedImage,
   modelArtifactReadStatements,
@@ -83,6 +84,15 @@ export interface KubernetesInferenceServiceProps {
    * @default 8080
    */
   readonly port?: number;
+  /**
+   * Container port the model server serves Prometheus metrics on (at `/metrics`), or `false` for a server
+   * without metrics. The Service then carries the label `mlops.platform/metrics: "true"` and a port named
+   * `metrics` (numbered like the container port), which is what the monitoring stack's ServiceMonitor
+   * `inference-services` scrapes. A port other than `port` is added to the container as a port named
+   * `metrics`.
+   * @default - the serving port (`port`): most Python model servers serve /metrics on their API port
+   */
+  readonly metricsPort?: number | false;
   /**
    * Arguments of the container.
    * @default - the image's
@@ -206,6 +216,8 @@ const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
  * its replacement is ready, a ClusterIP Service, a HorizontalPodAutoscaler, a PodDisruptionBudget and an
  * optional internal Ingress. Containers run as non-root with a read-only root filesystem, no capabilities
  * and the RuntimeDefault seccomp profile; GPU replicas request whole GPUs and tolerate the GPU taint.
+ * The Service follows the platform's metrics convention (constructs/monitoring/conventions.ts), so Prometheus
+ * scrapes the model server's `/metrics` unless `metricsPort` is `false`.
  * The service account gets its AWS role through EKS Pod Identity; create that role in the platform stack
  * with {@link KubernetesInferenceService.createPodIdentityRole}.
  *
@@ -297,6 +309,15 @@ export class KubernetesInferenceService extends Construct {
     if (!Number.isInteger(port) || port < 1024 || port > 65535) {
       throw new Error(
         `${where}: port ${port} must be from 1024 to 65535 (a non-root process cannot bind lower ports).`,
+      );
+    }
+    const metricsPort = props.metricsPort ?? port;
+    if (
+      metricsPort !== false &&
+      (!Number.isInteger(metricsPort) || metricsPort < 1024 || metricsPort > 65535)
+    ) {
+      throw new Error(
+        `${where}: metricsPort ${metricsPort} must be from 1024 to 65535 (a non-root process cannot bind lower ports), or false for a server without metrics.`,
       );
     }
     if (!Number.isInteger(minReplicas) || minReplicas < 1)
@@ -402,7 +423,12 @@ export class KubernetesInferenceService extends Construct {
                     .sort(([a], [b]) => compareCodeUnits(a, b))
                     .map(([name, value]) => ({ name, value })),
                 ],
-                port: [{ name: "http", containerPort: port, protocol: "TCP" }],
+                port: [
+                  { name: "http", containerPort: port, protocol: "TCP" },
+                  ...(metricsPort !== false && metricsPort !== port
+                    ? [{ name: METRICS_PORT_NAME, containerPort: metricsPort, protocol: "TCP" }]
+                    : []),
+                ],
                 resources: { requests: resources, limits: resources },
                 securityContext: {
                   runAsNonRoot: true,
@@ -461,12 +487,29 @@ export class KubernetesInferenceService extends Construct {
       lifecycle: { ignoreChanges: ["spec[0].replicas"] },
     });
 
+    // The metrics port keeps its container port's number on the Service: at least 1024, so it can never take
+    // the http port's 80. Only the Service carries the metrics label, which is what the ServiceMonitor selects.
     this.service = new ServiceV1(this, "Service", {
-      metadata,
+      metadata:
+        metricsPort === false
+          ? metadata
+          : { ...metadata, labels: { ...labels, [METRICS_LABEL]: METRICS_LABEL_VALUE } },
       spec: {
         type: "ClusterIP",
         selector,
-        port: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+        port: [
+          { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+          ...(metricsPort === false
+            ? []
+            : [
+                {
+                  name: METRICS_PORT_NAME,
+                  port: metricsPort,
+                  targetPort: metricsPort === port ? "http" : METRICS_PORT_NAME,
+                  protocol: "TCP",
+                },
+              ]),
+        ],
       },
     });
 

@@ -105,7 +105,7 @@ export interface SageMakerDeploymentPolicy {
    */
   readonly strategy?: "all-at-once" | "canary" | "linear";
   /**
-   * Capacity percentage shifted by the canary or each linear step (canary: at most 50).
+   * Capacity percentage shifted by the canary or each linear step (canary: 1 to 50, linear: 10 to 50).
    * @default 10 for canary, 25 for linear
    */
   readonly stepPercent?: number;
@@ -474,7 +474,8 @@ export class SageMakerEndpoint extends Construct {
     const encryptVolumes = capacity.kind === "serverless" || !hasInstanceStorage(capacity.instanceType);
     this.endpointConfiguration = new SagemakerEndpointConfiguration(this, "Configuration", {
       // name_prefix: every change gets a new name, which is what makes the endpoint pick it up; the old
-      // configuration is deleted only after the endpoint has moved to the new one.
+      // configuration is deleted only after the endpoint has moved to the new one. The stem is at most 36
+      // characters, so with its `-` the prefix stays within the provider's 37.
       namePrefix: `${naming.name("sagemakerPrefix", props.name)}-`,
       productionVariants: [variant],
       ...(encryptVolumes ? { kmsKeyArn: keyIdentifier(location, props.encryptionKey) } : {}),
@@ -841,10 +842,13 @@ function checkDeployment(
         `${where}: ${strategy} traffic shifting needs at least 2 instances (initialInstanceCount is ${capacity.initial}).`,
       );
     }
-    const maxStep = type === "CANARY" ? 50 : 99;
-    if (!Number.isInteger(stepPercent) || stepPercent < 1 || stepPercent > maxStep) {
+    // SageMaker's TrafficRoutingConfig: CanarySize is at most 50 % of the variant's instances,
+    // LinearStepSize 10-50 %.
+    const minStep = type === "CANARY" ? 1 : 10;
+    const maxStep = 50;
+    if (!Number.isInteger(stepPercent) || stepPercent < minStep || stepPercent > maxStep) {
       throw new Error(
-        `${where}: deployment.stepPercent (${stepPercent}) must be a whole number from 1 to ${maxStep} for ${strategy}.`,
+        `${where}: deployment.stepPercent (${stepPercent}) must be a whole number from ${minStep} to ${maxStep} for ${strategy}: SageMaker shifts ${minStep}-${maxStep} % of the instances per ${type === "CANARY" ? "canary" : "linear step"}.`,
       );
     }
   }

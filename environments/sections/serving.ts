@@ -105,7 +105,7 @@ function sagemakerEndpointSchema(tier: Tier) {
           strategy: z
             .enum(["all-at-once", "canary", "linear"])
             .default(t({ dev: "all-at-once", test: "all-at-once", prod: "canary" })),
-          /** Capacity percentage of the canary or of each linear step. */
+          /** Capacity percentage of the canary (1-50) or of each linear step (10-50). */
           stepPercent: z.number().int().min(1).max(99).optional(),
           /** Seconds between traffic steps. */
           waitIntervalSeconds: z
@@ -213,6 +213,12 @@ function sagemakerEndpointSchema(tier: Tier) {
         if (strategy === "canary" && stepPercent !== undefined && stepPercent > 50) {
           issue(["deployment", "stepPercent"], "must be at most 50 for a canary");
         }
+        if (strategy === "linear" && stepPercent !== undefined && (stepPercent < 10 || stepPercent > 50)) {
+          issue(
+            ["deployment", "stepPercent"],
+            "must be from 10 to 50 for linear (SageMaker takes linear steps of 10-50 % of the instances)",
+          );
+        }
       }
     });
 }
@@ -242,6 +248,15 @@ function kubernetesServiceSchema(tier: Tier) {
       memory: quantity.default("4Gi"),
       /** Port the model server listens on. */
       port: z.number().int().min(1024).max(65535).default(8080),
+      /**
+       * Port the model server serves Prometheus metrics on at /metrics (default: `port`), or false for a server
+       * without metrics. The Service gets the label `mlops.platform/metrics: "true"` and a port `metrics`.
+       */
+      metricsPort: z
+        .union([z.number().int().min(1024).max(65535), z.literal(false)], {
+          error: "must be a port number from 1024 to 65535, or false for a server without metrics",
+        })
+        .optional(),
       /** Average CPU utilisation (% of the request) the autoscaler aims for. */
       targetCpuUtilization: z.number().int().min(10).max(100).default(70),
       probes: z

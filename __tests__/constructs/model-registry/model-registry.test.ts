@@ -179,12 +179,23 @@ describe("ModelRegistry server role", () => {
     const s3Resources = statements
       .filter((s) => asList(s.Action).some((a) => a.startsWith("s3:")))
       .flatMap((s) => asList(s.Resource));
-    expect(s3Resources.sort()).toEqual([
+    expect([...new Set(s3Resources)].sort()).toEqual([
       "arn:aws:s3:::mlops-dev-model-artifacts",
       "arn:aws:s3:::mlops-dev-model-artifacts/mlflow/*",
     ]);
     const list = statements.find((s) => asList(s.Action).includes("s3:ListBucket"))!;
     expect(list.Condition).toEqual({ StringLike: { "s3:prefix": ["mlflow", "mlflow/*"] } });
+  });
+
+  test("locates the artifact bucket without the listing's prefix condition, which GetBucketLocation never meets", () => {
+    const locate = statements.filter((s) => asList(s.Action).includes("s3:GetBucketLocation"));
+    expect(locate).toHaveLength(1);
+    expect(locate[0]).toMatchObject({
+      Effect: "Allow",
+      Action: "s3:GetBucketLocation",
+      Resource: "arn:aws:s3:::mlops-dev-model-artifacts",
+    });
+    expect(locate[0].Condition).toBeUndefined();
   });
 
   test("uses the artifact bucket's key only by its alias and only through S3", () => {
@@ -346,7 +357,7 @@ describe("ModelRegistry, sagemaker-managed", () => {
     const s3Resources = statements
       .filter((s) => asList(s.Action).some((a) => a.startsWith("s3:")))
       .flatMap((s) => asList(s.Resource));
-    expect(s3Resources.sort()).toEqual([
+    expect([...new Set(s3Resources)].sort()).toEqual([
       "arn:aws:s3:::mlops-dev-model-artifacts",
       "arn:aws:s3:::mlops-dev-model-artifacts/mlflow/*",
     ]);
@@ -380,6 +391,18 @@ describe("ModelRegistry, sagemaker-managed", () => {
     expect(statements.find((s) => s.Sid === "ArtifactsObjects")!.Resource).toBe(
       "arn:aws:s3:::mlops-dev-model-artifacts/mlflow/*",
     );
+  });
+
+  test("grantAccess and the tracking server's role locate the artifact bucket without a prefix condition", () => {
+    for (const policy of [
+      policiesOf(json, "AccessTrainingRole")[0],
+      policiesOf(json, "TrackingServerPolicy")[0],
+    ]) {
+      const locate = policy.Statement.find((s) => asList(s.Action).includes("s3:GetBucketLocation"))!;
+      expect(asList(locate.Action)).toEqual(["s3:GetBucketLocation"]);
+      expect(locate.Resource).toBe("arn:aws:s3:::mlops-dev-model-artifacts");
+      expect(locate.Condition).toBeUndefined();
+    }
   });
 
   test("takes size, version and maintenance window from its props", () => {

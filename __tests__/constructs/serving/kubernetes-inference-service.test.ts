@@ -1,6 +1,11 @@
 import { TerraformStack, Testing } from "cdktf";
 import { Naming } from "../../../constructs/core/naming";
 import {
+  METRICS_LABEL,
+  METRICS_LABEL_VALUE,
+  METRICS_PORT_NAME,
+} from "../../../constructs/monitoring/conventions";
+import {
   KubernetesInferenceService,
   type KubernetesInferenceServiceProps,
 } from "../../../constructs/serving/kubernetes-inference-service";
@@ -199,6 +204,80 @@ describe("KubernetesInferenceService with GPUs, zone spread and ingress", () => 
   });
 });
 
+type ServicePort = { name: string; port: number; target_port: string; protocol: string };
+
+function serviceOf(json: StackJson): {
+  metadata: { namespace: string; labels: Record<string, string> };
+  spec: { port: ServicePort[] };
+} {
+  return onlyResource(json, "kubernetes_service_v1") as ReturnType<typeof serviceOf>;
+}
+
+describe("KubernetesInferenceService metrics", () => {
+  test("by default the Service is what the inference-services ServiceMonitor selects, on the serving port", () => {
+    const json = synth();
+    const service = serviceOf(json);
+    // The ServiceMonitor selects Services in namespace serving by this label and scrapes the port named so.
+    expect(service.metadata.namespace).toBe("serving");
+    expect(service.metadata.labels[METRICS_LABEL]).toBe(METRICS_LABEL_VALUE);
+    const metrics = service.spec.port.filter((p) => p.name === METRICS_PORT_NAME);
+    expect(metrics).toEqual([{ name: METRICS_PORT_NAME, port: 8080, target_port: "http", protocol: "TCP" }]);
+    // Metrics are served on the API port: no extra container port.
+    expect(podSpec(json).container[0].port).toEqual([
+      { name: "http", container_port: 8080, protocol: "TCP" },
+    ]);
+  });
+
+  test("the http Service port stays port 80 and the metrics port never collides with it", () => {
+    const ports = serviceOf(synth({ port: 1024 })).spec.port;
+    expect(ports.map((p) => [p.name, p.port])).toEqual([
+      ["http", 80],
+      [METRICS_PORT_NAME, 1024],
+    ]);
+  });
+
+  test("the metrics port follows a custom serving port", () => {
+    const ports = serviceOf(synth({ port: 9000 })).spec.port;
+    expect(ports.find((p) => p.name === METRICS_PORT_NAME)).toMatchObject({
+      port: 9000,
+      target_port: "http",
+    });
+  });
+
+  test("a separate metrics port is a container port named metrics that the Service targets", () => {
+    const json = synth({ metricsPort: 9102 });
+    expect(podSpec(json).container[0].port).toEqual([
+      { name: "http", container_port: 8080, protocol: "TCP" },
+      { name: METRICS_PORT_NAME, container_port: 9102, protocol: "TCP" },
+    ]);
+    const service = serviceOf(json);
+    expect(service.metadata.labels[METRICS_LABEL]).toBe(METRICS_LABEL_VALUE);
+    expect(service.spec.port).toEqual([
+      { name: "http", port: 80, target_port: "http", protocol: "TCP" },
+      { name: METRICS_PORT_NAME, port: 9102, target_port: METRICS_PORT_NAME, protocol: "TCP" },
+    ]);
+  });
+
+  test("false leaves the label and the metrics port out", () => {
+    const json = synth({ metricsPort: false });
+    const service = serviceOf(json);
+    expect(service.metadata.labels).not.toHaveProperty(METRICS_LABEL);
+    expect(service.spec.port).toEqual([{ name: "http", port: 80, target_port: "http", protocol: "TCP" }]);
+    expect(podSpec(json).container[0].port).toEqual([
+      { name: "http", container_port: 8080, protocol: "TCP" },
+    ]);
+  });
+
+  test("only the Service carries the metrics label", () => {
+    const json = synth();
+    for (const type of ["kubernetes_deployment_v1", "kubernetes_service_account_v1"]) {
+      expect(
+        (onlyResource(json, type).metadata as { labels: Record<string, string> }).labels,
+      ).not.toHaveProperty(METRICS_LABEL);
+    }
+  });
+});
+
 describe("KubernetesInferenceService environment variables", () => {
   test("come after the model cache directory, ordered by code unit whatever the machine's locale", () => {
     const container = podSpec(
@@ -221,6 +300,9 @@ describe("KubernetesInferenceService rejects", () => {
     ["a registry port mistaken for a tag", { image: "registry:5000/x" }, /has no tag/],
     ["max below min", { minReplicas: 3, maxReplicas: 2 }, /at least minReplicas \(3\)/],
     ["a privileged port", { port: 80 }, /non-root process/],
+    ["a privileged metrics port", { metricsPort: 80 }, /metricsPort 80 must be from 1024 to 65535/],
+    ["a metrics port above 65535", { metricsPort: 70000 }, /metricsPort 70000 must be from 1024/],
+    ["a fractional metrics port", { metricsPort: 9102.5 }, /metricsPort 9102.5 must be/],
     ["a bad quantity", { memory: "4 GB" }, /Kubernetes quantity/],
     ["a root user", { runAsUser: 0 }, /non-root user id/],
   ] as [string, Partial<KubernetesInferenceServiceProps>, RegExp][])("%s", (_case, overrides, message) => {

@@ -315,6 +315,26 @@ describe("SageMakerEndpoint update", () => {
   });
 });
 
+describe("SageMakerEndpoint with the longest name", () => {
+  // 63 characters less the 26 the provider appends to name_prefix (terraform validate refuses more).
+  const MAX_NAME_PREFIX = 37;
+  const prefixOf = (name: string) =>
+    onlyResource(synth({ name }), "aws_sagemaker_endpoint_configuration").name_prefix as string;
+
+  test("keeps the endpoint configuration's name_prefix within the provider's limit", () => {
+    const prefix = prefixOf("a".repeat(32));
+    expect(prefix.length).toBeLessThanOrEqual(MAX_NAME_PREFIX);
+    expect(prefix).toMatch(/^mlops-dev-a+-[0-9a-f]{8}-$/);
+  });
+
+  test("shortens only a prefix that would be too long", () => {
+    const fits = "b".repeat(MAX_NAME_PREFIX - "mlops-dev--".length);
+    expect(prefixOf(fits)).toBe(`mlops-dev-${fits}-`);
+    expect(prefixOf(`${fits}c`)).toHaveLength(MAX_NAME_PREFIX);
+    expect(prefixOf(`${fits}c`)).not.toContain(`${fits}c`);
+  });
+});
+
 describe("SageMakerEndpoint options", () => {
   test("preventDestroy protects the endpoint and its logs, never the replaceable model and configuration", () => {
     const json = synth({ preventDestroy: true });
@@ -352,6 +372,19 @@ describe("SageMakerEndpoint options", () => {
     expect(policy.traffic_routing_configuration).toMatchObject({
       type: "LINEAR",
       linear_step_size: { type: "CAPACITY_PERCENT", value: 25 },
+    });
+  });
+
+  test.each([10, 50])("linear accepts steps of %i %% (SageMaker's 10-50 %% of the instances)", (step) => {
+    const json = synth({ deployment: { strategy: "linear", stepPercent: step } });
+    const policy = (
+      onlyResource(json, "aws_sagemaker_endpoint").deployment_config as Record<
+        string,
+        Record<string, unknown>
+      >
+    ).blue_green_update_policy;
+    expect(policy.traffic_routing_configuration).toMatchObject({
+      linear_step_size: { type: "CAPACITY_PERCENT", value: step },
     });
   });
 
@@ -505,6 +538,16 @@ describe("SageMakerEndpoint rejects", () => {
       "a canary above half the fleet",
       { deployment: { strategy: "canary", stepPercent: 60 } },
       /from 1 to 50/,
+    ],
+    [
+      "a linear step below 10 %",
+      { deployment: { strategy: "linear", stepPercent: 5 } },
+      /stepPercent \(5\) must be a whole number from 10 to 50 for linear/,
+    ],
+    [
+      "a linear step above half the fleet",
+      { deployment: { strategy: "linear", stepPercent: 60 } },
+      /stepPercent \(60\) must be a whole number from 10 to 50 for linear/,
     ],
     ["monitoring without capture", { dataCapture: undefined, monitoring: {} }, /set dataCapture/],
     [

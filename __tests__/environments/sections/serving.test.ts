@@ -72,6 +72,20 @@ describe("serving section: tier defaults", () => {
   });
 });
 
+describe("serving section: deployment steps and metrics ports", () => {
+  test.each([10, 50])("a linear step of %i %% is accepted", (stepPercent) => {
+    const endpoint = withEndpoint("prod", { ...ENDPOINT, deployment: { strategy: "linear", stepPercent } })
+      .serving.sagemakerEndpoints.fraud;
+    expect(endpoint.deployment).toMatchObject({ strategy: "linear", stepPercent });
+  });
+
+  test.each([9102, false])("a service's metrics port may be %s", (metricsPort) => {
+    expect(withService("dev", { ...SERVICE, metricsPort }).serving.kubernetesServices.fraud.metricsPort).toBe(
+      metricsPort,
+    );
+  });
+});
+
 describe("serving section: environment files", () => {
   test("dev declares a serverless endpoint and a GPU inference service", () => {
     const { serving } = configFor("dev");
@@ -163,6 +177,23 @@ describe("serving section rejects", () => {
     expect(() => withService("prod", { ...SERVICE, minReplicas: 1 })).toThrow(
       /minReplicas: must be at least 2 in prod/,
     );
+  });
+
+  test.each([
+    ["a privileged metrics port", 80, /metricsPort: must be at least 1024/],
+    ["true as metrics port", true, /metricsPort: must be a port number from 1024 to 65535, or false/],
+    ["a metrics port as text", "9102", /metricsPort: must be a port number from 1024 to 65535, or false/],
+  ])("services with %s", (_case, metricsPort, message) => {
+    expect(() => withService("dev", { ...SERVICE, metricsPort })).toThrow(message);
+  });
+
+  test.each([
+    ["test", 5],
+    ["prod", 60],
+  ])("%s: a linear step of %i %% (SageMaker takes 10-50 %%)", (env, stepPercent) => {
+    expect(() =>
+      withEndpoint(env, { ...ENDPOINT, minInstances: 2, deployment: { strategy: "linear", stepPercent } }),
+    ).toThrow(/deployment.stepPercent: must be from 10 to 50 for linear/);
   });
 
   test("services with max replicas below min", () => {
