@@ -218,7 +218,8 @@ export function clusterSection(tier: Tier) {
       namespaces: z
         .strictObject({
           training: namespaceSettings(t({ dev: 4, test: 4, prod: 32 })),
-          serving: namespaceSettings(t({ dev: 2, test: 2, prod: 8 })),
+          // dev and test: one GPU service at its default size (1 to 2 replicas) and a rollout's extra pod.
+          serving: namespaceSettings(t({ dev: 3, test: 3, prod: 8 })),
           mlflow: namespaceSettings(0),
           monitoring: namespaceSettings(0),
         })

@@ -351,6 +351,7 @@ export function checkServingAgainstEnvironment(
     serving: ServingConfig;
     data: { buckets: Record<string, unknown> };
     registry: { repositories: Record<string, unknown> };
+    cluster: { namespaces: { serving: { gpuQuota: number } } };
   },
   ctx: z.RefinementCtx,
 ): void {
@@ -380,6 +381,27 @@ export function checkServingAgainstEnvironment(
       code: "custom",
       path: ["data", "buckets"],
       message: `must keep the ${MODEL_ARTIFACTS_PURPOSE} bucket while serving declares models to serve`,
+    });
+  }
+  // A rolling update starts a service's new pod before it stops an old one (maxSurge 1, maxUnavailable 0), and
+  // Terraform updates several services at once: at their maximum size, every GPU service may need one
+  // replica's GPUs more than its maximum. A quota below that refuses the new pods and the rollout never ends.
+  const gpuServices = Object.entries(env.serving.kubernetesServices).filter(
+    ([, service]) => service.gpus > 0,
+  );
+  const rolloutGpus = gpuServices.reduce(
+    (sum, [, service]) => sum + service.gpus * ((service.maxReplicas ?? service.minReplicas * 2) + 1),
+    0,
+  );
+  const quota = env.cluster.namespaces.serving.gpuQuota;
+  if (rolloutGpus > quota) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cluster", "namespaces", "serving", "gpuQuota"],
+      message:
+        `is ${quota}, but the GPU services of serving.kubernetesServices (${gpuServices.map(([name]) => name).join(", ")}) ` +
+        `need up to ${rolloutGpus} during a rollout at their maximum size (gpus × (maxReplicas + 1) each: a ` +
+        "rolling update starts a new pod before it stops an old one); raise the quota or lower maxReplicas",
     });
   }
   const capturing = Object.values(env.serving.sagemakerEndpoints).some((endpoint) => endpoint.instanceType);

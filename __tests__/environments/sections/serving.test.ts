@@ -216,6 +216,23 @@ describe("serving section against the rest of the environment", () => {
     );
   });
 
+  test("GPU services that the serving namespace's GPU quota could not roll", () => {
+    // dev's churn-gpu (1 GPU, up to 2 replicas) takes 3 of dev's quota of 3 during a rollout at its maximum.
+    const fraud = { ...SERVICE, gpus: 1, maxReplicas: 1 };
+    expect(() => withService("dev", fraud)).toThrow(
+      "cluster.namespaces.serving.gpuQuota: is 3, but the GPU services of serving.kubernetesServices " +
+        "(churn-gpu, fraud) need up to 5 during a rollout at their maximum size",
+    );
+    expect(() =>
+      configFor("dev", {
+        serving: { kubernetesServices: { fraud } },
+        cluster: { namespaces: { serving: { gpuQuota: 5 } } },
+      }),
+    ).not.toThrow();
+    // CPU services take no GPU.
+    expect(() => withService("dev", { ...SERVICE, maxReplicas: 10 })).not.toThrow();
+  });
+
   test("removing the model-artifacts bucket while models are served", () => {
     expect(() => configFor("dev", { data: { buckets: { "model-artifacts": null } } })).toThrow(
       /data.buckets: must keep the model-artifacts bucket/,
