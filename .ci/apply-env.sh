@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 outdir="$1"
 export TF_IN_AUTOMATION=1 TF_INPUT=0
-for stack in $(npx tsx tools/stacks.ts "$outdir" --exclude-part bootstrap); do
+# Listed first, not in the loop's word list: there `set -e` would not see the listing fail, and a missing or
+# broken output would apply nothing and succeed.
+stacks=$(npx tsx tools/stacks.ts "$outdir" --exclude-part bootstrap)
+for stack in $stacks; do
   dir="$outdir/stacks/$stack"
   if [ ! -f "$dir/tfplan" ]; then
     echo "apply-env: $stack has no saved plan; it was not planned, so it is not applied" >&2

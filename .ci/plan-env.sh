@@ -20,7 +20,10 @@ done
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 MLOPS_ENVIRONMENTS="$environment" CDKTF_OUTDIR="$outdir" npx tsx main.ts
 plans=()
-for stack in $(npx tsx tools/stacks.ts "$outdir" "${stack_args[@]}"); do
+# Listed first, not in the loop's word list: there `set -e` would not see the listing fail, and a broken
+# synth output would plan nothing and succeed.
+stacks=$(npx tsx tools/stacks.ts "$outdir" "${stack_args[@]}")
+for stack in $stacks; do
   dir="$outdir/stacks/$stack"
   echo "::group::plan $stack"
   terraform -chdir="$dir" init -input=false -no-color
