@@ -64,6 +64,15 @@ function build(overrides: Partial<SageMakerEndpointProps>): () => void {
   return () => synth(overrides);
 }
 
+/** The endpoint's blue/green update policy. */
+function blueGreenPolicy(json: StackJson): Record<string, unknown> {
+  const config = onlyResource(json, "aws_sagemaker_endpoint").deployment_config as Record<
+    string,
+    Record<string, unknown>
+  >;
+  return config.blue_green_update_policy;
+}
+
 describe("SageMakerEndpoint with instances (defaults)", () => {
   let json: StackJson;
   let model: Record<string, unknown>;
@@ -348,12 +357,7 @@ describe("SageMakerEndpoint options", () => {
 
   test("canary shifts a percentage of capacity first", () => {
     const json = synth({ deployment: { strategy: "canary", stepPercent: 20, waitIntervalSeconds: 600 } });
-    const policy = (
-      onlyResource(json, "aws_sagemaker_endpoint").deployment_config as Record<
-        string,
-        Record<string, unknown>
-      >
-    ).blue_green_update_policy;
+    const policy = blueGreenPolicy(json);
     expect(policy.traffic_routing_configuration).toEqual({
       type: "CANARY",
       wait_interval_in_seconds: 600,
@@ -363,12 +367,7 @@ describe("SageMakerEndpoint options", () => {
 
   test("linear shifts in equal steps", () => {
     const json = synth({ deployment: { strategy: "linear" } });
-    const policy = (
-      onlyResource(json, "aws_sagemaker_endpoint").deployment_config as Record<
-        string,
-        Record<string, unknown>
-      >
-    ).blue_green_update_policy;
+    const policy = blueGreenPolicy(json);
     expect(policy.traffic_routing_configuration).toMatchObject({
       type: "LINEAR",
       linear_step_size: { type: "CAPACITY_PERCENT", value: 25 },
@@ -377,12 +376,7 @@ describe("SageMakerEndpoint options", () => {
 
   test.each([10, 50])("linear accepts steps of %i %% (SageMaker's 10-50 %% of the instances)", (step) => {
     const json = synth({ deployment: { strategy: "linear", stepPercent: step } });
-    const policy = (
-      onlyResource(json, "aws_sagemaker_endpoint").deployment_config as Record<
-        string,
-        Record<string, unknown>
-      >
-    ).blue_green_update_policy;
+    const policy = blueGreenPolicy(json);
     expect(policy.traffic_routing_configuration).toMatchObject({
       linear_step_size: { type: "CAPACITY_PERCENT", value: step },
     });
