@@ -135,6 +135,51 @@ const githubTrust = (sub: string | undefined) => [
     },
   },
 ];
+/** GitHub's OIDC provider created in the stack, and a role trusting it through a reference to its ARN. */
+const githubProviderRole = (sub: string | undefined) => ({
+  "aws_iam_openid_connect_provider.Github": {
+    url: "https://token.actions.githubusercontent.com",
+    client_id_list: ["sts.amazonaws.com"],
+  },
+  ...role(
+    githubTrust(sub).map((statement) => ({
+      ...statement,
+      Principal: { Federated: "${aws_iam_openid_connect_provider.Github.arn}" },
+    })),
+  ),
+});
+/** A trust written as a policy document data source, for the GitHub provider looked up as a data source. */
+const githubDocumentRole = (withSubject: boolean) => ({
+  "data.aws_iam_openid_connect_provider.Github": { url: "https://token.actions.githubusercontent.com" },
+  "data.aws_iam_policy_document.CiTrust": {
+    statement: [
+      {
+        effect: "Allow",
+        actions: ["sts:AssumeRoleWithWebIdentity"],
+        principals: [
+          { type: "Federated", identifiers: ["${data.aws_iam_openid_connect_provider.Github.arn}"] },
+        ],
+        condition: [
+          {
+            test: "StringEquals",
+            variable: "token.actions.githubusercontent.com:aud",
+            values: ["sts.amazonaws.com"],
+          },
+          ...(withSubject
+            ? [
+                {
+                  test: "StringEquals",
+                  variable: "token.actions.githubusercontent.com:sub",
+                  values: ["repo:acme/mlops-platform:environment:prod"],
+                },
+              ]
+            : []),
+        ],
+      },
+    ],
+  },
+  "aws_iam_role.Ci": { name: "ci", assume_role_policy: "${data.aws_iam_policy_document.CiTrust.json}" },
+});
 const rolePolicy = (statements: unknown[]) => ({
   "aws_iam_role_policy.Reader": { role: "${aws_iam_role.Ci.id}", policy: policy(statements) },
 });
@@ -685,6 +730,20 @@ const CASES: RuleCase[] = [
   },
   {
     rule: "MLOPS-IAM-005",
+    name: "GitHub trust of a provider referenced by its ARN, without sub",
+    subject: "aws_iam_role.Ci",
+    good: githubProviderRole("repo:acme/mlops-platform:ref:refs/heads/main"),
+    bad: githubProviderRole(undefined),
+  },
+  {
+    rule: "MLOPS-IAM-005",
+    name: "GitHub trust of a provider data source, in a policy document data source, without sub",
+    subject: "aws_iam_role.Ci",
+    good: githubDocumentRole(true),
+    bad: githubDocumentRole(false),
+  },
+  {
+    rule: "MLOPS-IAM-005",
     name: "GitHub trust for every repository of the owner",
     subject: "aws_iam_role.Ci",
     good: role(githubTrust("repo:acme/mlops-platform:*")),
@@ -958,6 +1017,23 @@ describe("rule semantics", () => {
       image: "${aws_ecr_repository.Inference.repository_url}:2.0.1",
     });
     expect(findingOf(image, "MLOPS-K8S-005", "kubernetes_deployment_v1.Server")?.result).toBe("pass");
+  });
+
+  it("leaves the trust of an OIDC provider that is not GitHub's to other rules", () => {
+    const eks = {
+      "aws_iam_openid_connect_provider.Eks": {
+        url: "${aws_eks_cluster.Cluster.identity[0].oidc[0].issuer}",
+        client_id_list: ["sts.amazonaws.com"],
+      },
+      ...role([
+        {
+          Effect: "Allow",
+          Principal: { Federated: "${aws_iam_openid_connect_provider.Eks.arn}" },
+          Action: "sts:AssumeRoleWithWebIdentity",
+        },
+      ]),
+    };
+    expect(findingOf(eks, "MLOPS-IAM-005", "aws_iam_role.Ci")).toBeUndefined();
   });
 
   it("accepts PostgreSQL 15+ without a parameter group, since it forces TLS by default", () => {

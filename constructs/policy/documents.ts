@@ -140,12 +140,58 @@ export const PRINCIPAL_NARROWING_KEYS = [
   "aws:principalservicename",
 ] as const;
 
-/** True when the statement's conditions narrow its principal (see {@link PRINCIPAL_NARROWING_KEYS}). */
-export function narrowsPrincipal(statement: Statement): boolean {
-  return conditionKeys(statement).some(
-    (key) =>
-      (PRINCIPAL_NARROWING_KEYS as readonly string[]).includes(key) || key.startsWith("aws:principaltag/"),
+/** True for a key of {@link PRINCIPAL_NARROWING_KEYS} or a principal tag (`aws:PrincipalTag/<tag>`). */
+function isPrincipalNarrowingKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  return (
+    (PRINCIPAL_NARROWING_KEYS as readonly string[]).includes(lower) || lower.startsWith("aws:principaltag/")
   );
+}
+
+/** Operators that match a key only when it is present and equal to (or like) one of the listed values. */
+const RESTRICTING_OPERATORS = [
+  "stringequals",
+  "stringequalsignorecase",
+  "stringlike",
+  "arnequals",
+  "arnlike",
+];
+
+/**
+ * True when a condition `operator` holds only for requests whose key is present and matches one of the values:
+ * StringEquals, StringEqualsIgnoreCase, StringLike, ArnEquals, ArnLike, and their `ForAnyValue:` forms (false
+ * when the key is absent). Never the negated operators (`StringNotEquals`, `ArnNotLike`...), `Null`, the
+ * `...IfExists` forms (true when the key is absent) or the `ForAllValues:` forms (true when the key is absent or
+ * empty).
+ */
+export function restrictsToValues(operator: string): boolean {
+  let base = operator.toLowerCase();
+  if (base.startsWith("forallvalues:")) return false;
+  if (base.startsWith("foranyvalue:")) base = base.slice("foranyvalue:".length);
+  return RESTRICTING_OPERATORS.includes(base);
+}
+
+/**
+ * True when one of the statement's conditions restricts a key accepted by `isKey` to given values (see
+ * {@link restrictsToValues}). A `...Like` condition with a value made only of wildcards (`"*"`) restricts nothing.
+ */
+export function restrictsKey(statement: Statement, isKey: (key: string) => boolean): boolean {
+  return Object.entries(statement.conditions).some(([operator, keys]) => {
+    if (!restrictsToValues(operator)) return false;
+    // Values are alternatives: one `"*"` among them lets any value through.
+    const matchesAnything = (value: string) => /like$/i.test(operator) && /^[*?]*$/.test(value);
+    return Object.entries(keys).some(
+      ([key, values]) => isKey(key) && values.length > 0 && !values.some(matchesAnything),
+    );
+  });
+}
+
+/**
+ * True when the statement's conditions narrow its principal: a key of {@link PRINCIPAL_NARROWING_KEYS} (or a
+ * principal tag) restricted to given values by a positive operator (see {@link restrictsToValues}).
+ */
+export function narrowsPrincipal(statement: Statement): boolean {
+  return restrictsKey(statement, isPrincipalNarrowingKey);
 }
 
 /** Allow statements open to anyone: `"*"` principal and nothing in the conditions that narrows it. */

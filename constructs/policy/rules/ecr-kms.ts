@@ -1,5 +1,5 @@
 /** Container registries (ECR) and encryption keys (KMS). */
-import { anonymousGrantFindings, statementsOf, publicStatements } from "../documents";
+import { anonymousGrantFindings, publicStatements, restrictsKey, statementsOf } from "../documents";
 import {
   block,
   blocks,
@@ -166,10 +166,7 @@ export const KMS_RULES: readonly PolicyRule[] = [
       const statements = statementsOf(key.values.policy, context);
       if (!Array.isArray(statements)) return [];
       const open = publicStatements(statements).filter(
-        (s) =>
-          !Object.values(s.conditions).some((keys) =>
-            Object.keys(keys).some((k) => k.toLowerCase() === "kms:calleraccount"),
-          ),
+        (s) => !restrictsKey(s, (k) => k.toLowerCase() === "kms:calleraccount"),
       );
       return open.length === 0
         ? []

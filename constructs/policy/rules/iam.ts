@@ -7,7 +7,14 @@ import {
   statementsOf,
   type Statement,
 } from "../documents";
-import { blocks, strings, type PolicyResource, type PolicyRule, type RuleContext } from "../engine";
+import {
+  blocks,
+  references,
+  strings,
+  type PolicyResource,
+  type PolicyRule,
+  type RuleContext,
+} from "../engine";
 
 /** Resources that hold identity policies, and the attribute(s) that hold the document. */
 const IDENTITY_POLICIES = [
@@ -90,6 +97,23 @@ const GITHUB_OIDC = "token.actions.githubusercontent.com";
 /** `repo:<owner>/<repo>:<anything>`, with owner and repository spelled out. */
 const GITHUB_SUBJECT = /^repo:[^*?/:]+\/[^*?/:]+:.+$/;
 
+/**
+ * True when a Federated principal is GitHub's OIDC provider: its ARN spelled out
+ * (`arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com`), or a reference such as
+ * `${aws_iam_openid_connect_provider.Github.arn}` to a provider (resource or data source) of the stack whose
+ * `url` (or, for a data source, `arn`) is GitHub's.
+ */
+function isGithubProvider(principal: string, context: RuleContext): boolean {
+  if (principal.includes(GITHUB_OIDC)) return true;
+  return references(principal).some(({ address }) => {
+    const provider = context.resolve(`\${${address}}`);
+    if (provider?.type !== "aws_iam_openid_connect_provider") return false;
+    return [provider.values.url, provider.values.arn].some(
+      (value) => typeof value === "string" && value.includes(GITHUB_OIDC),
+    );
+  });
+}
+
 function trustStatements(role: PolicyResource, context: RuleContext): Statement[] {
   const statements = statementsOf(role.values.assume_role_policy, context);
   return Array.isArray(statements) ? statements.filter((s) => s.effect === "Allow") : [];
@@ -169,7 +193,9 @@ export const IAM_RULES: readonly PolicyRule[] = [
     fix: `Add a StringEquals (or StringLike) condition on ${GITHUB_OIDC}:sub with values like repo:<owner>/<repo>:ref:refs/heads/main, and ${GITHUB_OIDC}:aud = sts.amazonaws.com.`,
     check(role, context) {
       const github = trustStatements(role, context).filter((s) =>
-        s.principals.some((p) => p.type === "Federated" && p.values.some((v) => v.includes(GITHUB_OIDC))),
+        s.principals.some(
+          (p) => p.type === "Federated" && p.values.some((v) => isGithubProvider(v, context)),
+        ),
       );
       if (github.length === 0) return "n/a";
       return github.flatMap((s) => {
