@@ -221,7 +221,10 @@ export class GpuNodeGroup extends Construct {
       ...(efa ? { [EFA_LABEL]: "true" } : {}),
     };
     // The device plugins and the autoscaler select nodes by these: a label of the caller must not change them.
+    // The accelerator label is the exception: the autoscaler only needs it present, so the caller may name the
+    // GPU otherwise (as the autoscaler's documentation does, `nvidia-tesla-a100`).
     for (const [key, value] of Object.entries(props.labels ?? {})) {
+      if (key === ACCELERATOR_LABEL) continue;
       const own = Object.hasOwn(ownLabels, key) ? ownLabels[key] : undefined;
       if ((own !== undefined || key === EFA_LABEL) && own !== value) {
         throw new Error(

@@ -233,6 +233,13 @@ describe("GpuNodeGroup errors", () => {
     expect(() => synthGroup({ labels: { "vpc.amazonaws.com/efa.present": "true" } })).toThrow(
       /labels must not set vpc.amazonaws.com\/efa.present, which the group sets itself \(on EFA groups only\)/,
     );
+    // The accelerator label may name the GPU otherwise: the autoscaler only needs it present.
+    expect(
+      onlyResource(
+        synthGroup({ labels: { "k8s.amazonaws.com/accelerator": "nvidia-tesla-a10g" } }),
+        "aws_eks_node_group",
+      ).labels,
+    ).toMatchObject({ "k8s.amazonaws.com/accelerator": "nvidia-tesla-a10g" });
     // The same value is no change; a key that only looks like an object's own property is a label like any other.
     expect(() =>
       synthGroup({ labels: { "nvidia.com/gpu.present": "true", constructor: "x" } }),
