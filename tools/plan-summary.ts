@@ -2,7 +2,8 @@
  * `npm run plan-summary -- <plan.json>... [--format markdown|json] [--fail-on high|low]`: the review of
  * real plans. Each file is `terraform show -json <planfile>` output of one stack; the stack is named after
  * the file (`mlops-dev-data.json`) or, for a generic file name (`plan.json`), after its folder
- * (`cdktf.out/stacks/mlops-dev-data/plan.json`). Sensitive values are masked.
+ * (`cdktf.out/stacks/mlops-dev-data/plan.json`). Sensitive values are masked. Exit codes: 0 done, 1 an
+ * unreadable or unsupported plan file, 2 bad usage, 3 a change at or above `--fail-on` risk.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
@@ -22,8 +23,8 @@ export function stackOfFile(file: string): string {
   return ["plan", "tfplan", "show", "offline"].includes(name) ? basename(dirname(file)) : name;
 }
 
-function main(): void {
-  const { values, positionals } = parseArgs({
+function parseCommandLine() {
+  return parseArgs({
     allowPositionals: true,
     options: {
       format: { type: "string", default: "markdown" },
@@ -34,6 +35,19 @@ function main(): void {
       help: { type: "boolean", default: false },
     },
   });
+}
+
+function main(): void {
+  let parsed;
+  try {
+    parsed = parseCommandLine();
+  } catch (error) {
+    // Unknown options and options without their value: bad usage, not a crash.
+    const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    console.error(`plan-summary: ${message} (npm run plan-summary -- --help for usage)`);
+    process.exit(2);
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     console.log(USAGE);
     return;

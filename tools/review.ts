@@ -25,7 +25,7 @@ import {
   type Checkout,
 } from "./lib/review/synthesize";
 import {
-  riskAtLeast,
+  countAtLeast,
   sortStacks,
   summarize,
   type Review,
@@ -55,8 +55,8 @@ interface Options {
   headDir?: string;
 }
 
-function parseOptions(argv: string[]): Options {
-  const { values, positionals } = parseArgs({
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -72,6 +72,23 @@ function parseOptions(argv: string[]): Options {
       help: { type: "boolean", default: false },
     },
   });
+}
+
+/** Exits 2 (bad usage) with a one-line message. */
+function usageError(message: string): never {
+  console.error(`review: ${message.split("\n")[0]} (npm run review -- --help for usage)`);
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    // Unknown options and options without their value.
+    usageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
@@ -203,12 +220,12 @@ async function main(): Promise<void> {
       const diagrams = options.diagram ? diagramsOf(stacks, baseOutput, headOutput) : undefined;
       emit(renderMarkdown(review, { maxLength: options.maxLength, diagrams }), options.output);
     }
-    const failing =
-      options.failOn && stacks.some((s) => s.resources.some((r) => riskAtLeast(r.risk, options.failOn!)));
-    const failingFindings = options.failOn === "high" && review.summary.highRisk > 0;
-    if (failing || failingFindings) {
+    // Resources and policy findings alike: --fail-on low fails on everything --fail-on high fails on.
+    const failing = options.failOn ? countAtLeast(stacks, options.failOn) : 0;
+    if (failing > 0) {
       process.stderr.write(
-        `review: ${review.summary.highRisk} high-risk change(s); failing as --fail-on ${options.failOn} asks\n`,
+        `review: ${failing} ${options.failOn === "high" ? "high-risk" : "low- or high-risk"} change(s); ` +
+          `failing as --fail-on ${options.failOn} asks\n`,
       );
       process.exitCode = 3;
     }

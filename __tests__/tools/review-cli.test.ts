@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../helpers/config";
 
@@ -111,6 +113,113 @@ describe("npm run plan-summary", () => {
 
   test("without a file it is a usage error", () => {
     expect(tool("plan-summary.ts", []).code).toBe(2);
+  });
+});
+
+describe("bad usage exits 2 with a one-line message, not a stack trace", () => {
+  test.each([
+    ["review.ts", ["--bogus"], /^review: Unknown option '--bogus'/],
+    ["review.ts", ["--fail-on"], /^review: Option '--fail-on <value>' argument missing/],
+    ["plan-summary.ts", ["--bogus"], /^plan-summary: Unknown option '--bogus'/],
+    [
+      "plan-summary.ts",
+      ["plan.json", "--fail-on"],
+      /^plan-summary: Option '--fail-on <value>' argument missing/,
+    ],
+  ])("%s %j", (script, args, message) => {
+    const result = tool(script, args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("npm run review with policy reports on both sides", () => {
+  let work: string;
+  /** Two identical syntheses (no resource changes) whose policy reports hold `base` and `head`. */
+  const sides = (name: string, base: object[], head: object[]) => {
+    const dirs = { base: join(work, name, "base"), head: join(work, name, "head") };
+    for (const [side, findings] of [
+      ["base", base],
+      ["head", head],
+    ] as const) {
+      cpSync(join(FIXTURES, "head"), dirs[side], { recursive: true });
+      const report = { environments: [{ environment: "dev", tier: "dev", findings }], blocking: 0 };
+      writeFileSync(join(dirs[side], "policy-report.json"), JSON.stringify(report));
+    }
+    return ["--base-dir", dirs.base, "--head-dir", dirs.head, "--no-diagram"];
+  };
+  const packFinding = (result: "fail" | "suppressed", level = "error") => ({
+    rule: "MLOPS-KMS-001",
+    title: "Key rotation is enabled",
+    severity: "high",
+    level,
+    result,
+    blocking: result === "fail" && level === "error",
+    stack: "mlops-dev-data",
+    address: "aws_kms_key.DataKey",
+    path: "mlops-dev-data/DataKey/Resource",
+    ...(result === "suppressed" ? { reason: "Rotation is handled by the key owner team" } : {}),
+  });
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), "review-cli-"));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  test("--fail-on low fails on a finding that --fail-on high fails on, with no resource change", () => {
+    const args = sides("blocking", [], [packFinding("fail")]);
+    expect(tool("review.ts", [...args, "--fail-on", "high"]).code).toBe(3);
+    expect(tool("review.ts", [...args, "--fail-on", "low"]).code).toBe(3);
+  });
+
+  test("a non-blocking finding the change adds fails --fail-on low only", () => {
+    const args = sides("warning", [], [packFinding("fail", "warn")]);
+    expect(tool("review.ts", [...args, "--fail-on", "high"]).code).toBe(0);
+    expect(tool("review.ts", [...args, "--fail-on", "low"]).code).toBe(3);
+  });
+
+  test("a finding that goes from failing to suppressed shows as suppressed with its reason, at low risk", () => {
+    const args = sides("suppressed", [packFinding("fail")], [packFinding("suppressed")]);
+    const json = tool("review.ts", [...args, "--format", "json", "--fail-on", "low"]);
+    expect(json.code).toBe(3);
+    const review = JSON.parse(json.stdout) as { stacks: { findings?: object[] }[] };
+    expect(review.stacks.flatMap((s) => s.findings ?? [])).toEqual([
+      expect.objectContaining({
+        status: "suppressed",
+        ruleId: "MLOPS-KMS-001",
+        risk: "low",
+        reason: "Rotation is handled by the key owner team",
+      }),
+    ]);
+    const markdown = tool("review.ts", [...args, "--fail-on", "high"]);
+    expect(markdown.code).toBe(0);
+    expect(markdown.stdout).toContain("newly suppressed");
+    expect(markdown.stdout).toContain("Rotation is handled by the key owner team");
+    expect(markdown.stdout).not.toContain("✅ fixed");
+  });
+});
+
+describe("npm run plan-summary and the shared stateful types", () => {
+  let work: string;
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), "plan-summary-"));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  test("--fail-on high exits 3 for a plan that deletes the Prometheus workspace", () => {
+    const file = join(work, "mlops-prod-monitoring.json");
+    const change = {
+      address: "aws_prometheus_workspace.Metrics",
+      mode: "managed",
+      type: "aws_prometheus_workspace",
+      action_reason: "delete_because_no_resource_config",
+      change: { actions: ["delete"], before: { alias: "mlops-prod" }, after: null },
+    };
+    writeFileSync(file, JSON.stringify({ format_version: "1.2", resource_changes: [change] }));
+    const result = tool("plan-summary.ts", [file, "--fail-on", "high", "--format", "json"]);
+    expect(result.code).toBe(3);
+    expect(JSON.parse(result.stdout).summary.highRisk).toBe(1);
   });
 });
 

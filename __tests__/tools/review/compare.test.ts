@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { compareSynth } from "../../../tools/lib/review/compare";
-import { readSynthOutput } from "../../../tools/lib/review/synth-output";
+import { parseStack, readSynthOutput } from "../../../tools/lib/review/synth-output";
 import {
   sortStacks,
   summarize,
@@ -158,5 +158,39 @@ describe("compareSynth over the base and head fixtures", () => {
       import: 1,
       highRisk: 9,
     });
+  });
+});
+
+describe("compareSynth and the shared list of stateful types", () => {
+  const output = (resource: Record<string, Record<string, Record<string, unknown>>>) =>
+    new Map([["mlops-prod-monitoring", parseStack("mlops-prod-monitoring", { resource })]]);
+
+  test("deleting the Prometheus workspace is high risk", () => {
+    const [stack] = compareSynth(
+      output({
+        aws_prometheus_workspace: { Metrics: { alias: "mlops-prod" } },
+        aws_sns_topic: { Alerts: { name: "alerts" } },
+      }),
+      output({ aws_sns_topic: { Alerts: { name: "alerts" } } }),
+    );
+    expect(stack.resources).toMatchObject([
+      {
+        address: "aws_prometheus_workspace.Metrics",
+        action: "delete",
+        risk: "high",
+        reasons: ["deleting this aws_prometheus_workspace: its stored metrics are deleted"],
+      },
+    ]);
+  });
+
+  test("the MLflow tracking server re-created under a new construct id (no moved block) is high risk", () => {
+    const server = (id: string) => ({
+      aws_sagemaker_mlflow_tracking_server: { [id]: { tracking_server_name: "mlops-prod" } },
+    });
+    const [stack] = compareSynth(output(server("Tracking")), output(server("TrackingServer")));
+    expect(stack.resources).toMatchObject([{ action: "move", risk: "high" }]);
+    expect(stack.resources[0].reasons).toContain(
+      "destroying this aws_sagemaker_mlflow_tracking_server: its experiment and run metadata are lost",
+    );
   });
 });

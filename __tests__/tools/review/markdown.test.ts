@@ -146,3 +146,40 @@ describe("renderMarkdown of a plan with an unchanged stack", () => {
     expect(text).not.toContain("<details>");
   });
 });
+
+describe("renderMarkdown of policy suppressions", () => {
+  const suppression = (risk: "low" | "high") => ({
+    status: "suppressed" as const,
+    ruleId: "MLOPS-S3-009",
+    severity: "error",
+    message: "Bucket policies do not make a bucket public",
+    risk,
+    address: "aws_s3_bucket_policy.Site",
+    reason: "The documentation site is public on purpose",
+  });
+
+  test("a new suppression shows as suppressed with its reason, not as fixed", () => {
+    const text = renderMarkdown(
+      review([
+        { stack: "mlops-prod-web", environment: "prod", resources: [], findings: [suppression("low")] },
+      ]),
+    );
+    expect(text).toContain(
+      "- ⚠️ newly suppressed (low risk): **MLOPS-S3-009** (error) on `aws_s3_bucket_policy.Site` in `mlops-prod-web`: " +
+        "Bucket policies do not make a bucket public; reason: The documentation site is public on purpose",
+    );
+    expect(text).not.toContain("✅ fixed");
+    expect(text).toContain("### ✅ No high-risk change");
+  });
+
+  test("a high-risk suppression on an unchanged resource is a high-risk item and counts in the table", () => {
+    const text = renderMarkdown(
+      review([
+        { stack: "mlops-prod-web", environment: "prod", resources: [], findings: [suppression("high")] },
+      ]),
+    );
+    expect(text).toContain("### 🔴 1 high-risk change");
+    expect(text).toMatch(/#### High-risk items\n\n- ⚠️ newly suppressed \(🔴 \*\*high\*\* risk\)/);
+    expect(text).toContain("| `mlops-prod-web` | 0 | 0 | 0 | 0 | 0 | 0 | 🔴 1 |");
+  });
+});

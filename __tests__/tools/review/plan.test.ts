@@ -122,3 +122,85 @@ describe("reviewPlan over a terraform show -json fixture", () => {
     expect(review.notes).toEqual(["The plan of mlops-dev-platform errored: it is incomplete."]);
   });
 });
+
+describe("stateful types in plans", () => {
+  test("deleting the Prometheus workspace is high risk", () => {
+    const review = reviewPlanChange({
+      address: "aws_prometheus_workspace.Metrics",
+      type: "aws_prometheus_workspace",
+      action_reason: "delete_because_no_resource_config",
+      change: { actions: ["delete"], before: { alias: "mlops-prod" }, after: null },
+    });
+    expect(review).toMatchObject({ action: "delete", risk: "high" });
+    expect(review!.reasons).toContain(
+      "deleting this aws_prometheus_workspace: its stored metrics are deleted",
+    );
+  });
+
+  test.each([
+    "aws_sagemaker_mlflow_tracking_server",
+    "aws_sagemaker_domain",
+    "aws_ebs_volume",
+    "kubernetes_persistent_volume_v1",
+    "kubernetes_persistent_volume_claim",
+  ])("replacing a %s is high risk", (type) => {
+    const review = reviewPlanChange({
+      address: `${type}.This`,
+      type,
+      change: {
+        actions: ["delete", "create"],
+        before: { name: "a" },
+        after: { name: "b" },
+        replace_paths: [["name"]],
+      },
+    });
+    expect(review).toMatchObject({ action: "replace", risk: "high" });
+  });
+});
+
+describe("resources a plan forgets (removed block with destroy = false)", () => {
+  const forget = (type: string, before: object) =>
+    reviewPlanChange({
+      address: `${type}.Kept`,
+      type,
+      action_reason: "delete_because_no_resource_config",
+      change: { actions: ["forget"], before, after: null },
+    });
+
+  test("a forgotten resource is listed as a delete that keeps the object in AWS", () => {
+    expect(forget("aws_sns_topic", { name: "alerts" })).toEqual({
+      address: "aws_sns_topic.Kept",
+      type: "aws_sns_topic",
+      action: "delete",
+      risk: "low",
+      reasons: ["removed block with destroy = false: Terraform forgets it, the object stays in AWS"],
+      changes: [],
+    });
+  });
+
+  test("a forgotten stateful resource keeps its data: low risk, and its protection is not reported as removed", () => {
+    expect(forget("aws_s3_bucket", { bucket: "raw", force_destroy: false })).toMatchObject({ risk: "low" });
+    expect(
+      forget("aws_s3_bucket_public_access_block", { block_public_acls: true, block_public_policy: true }),
+    ).toMatchObject({ action: "delete", risk: "low" });
+  });
+
+  test("a replacement that forgets the old object says so; for a stateful type the new one starts empty", () => {
+    const review = reviewPlanChange({
+      address: "aws_s3_bucket.Raw",
+      type: "aws_s3_bucket",
+      change: {
+        actions: ["create", "forget"],
+        before: { bucket: "raw-a" },
+        after: { bucket: "raw-b" },
+        replace_paths: [["bucket"]],
+      },
+    });
+    expect(review).toMatchObject({ action: "replace", risk: "high" });
+    expect(review!.reasons).toEqual([
+      "bucket forces replacement",
+      "destroy = false: Terraform forgets the existing object, which stays in AWS, and creates a new one",
+      "the new aws_s3_bucket starts without the data of the old one",
+    ]);
+  });
+});

@@ -1,4 +1,5 @@
-import { weakenedProtection } from "../../../tools/lib/review/risk";
+import { STATEFUL_RESOURCE_TYPES } from "../../../constructs/policy/stateful";
+import { isStatefulType, weakenedProtection } from "../../../tools/lib/review/risk";
 
 const policy = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 const tlsOnly = {
@@ -106,5 +107,18 @@ describe("weakened protection", () => {
     expect(weakenedProtection("aws_s3_bucket", { force_destroy: true }, { force_destroy: false })).toEqual(
       [],
     );
+  });
+});
+
+describe("stateful types", () => {
+  test("every type of the shared list (constructs/policy/stateful.ts) is stateful in the review", () => {
+    expect(STATEFUL_RESOURCE_TYPES.filter((type) => !isStatefulType(type))).toEqual([]);
+  });
+
+  test("the review's own additions stay stateful; other types are not", () => {
+    expect(isStatefulType("aws_iam_openid_connect_provider")).toBe(true);
+    expect(isStatefulType("aws_secretsmanager_secret")).toBe(true);
+    expect(isStatefulType("kubernetes_namespace_v1")).toBe(true);
+    expect(isStatefulType("aws_sns_topic")).toBe(false);
   });
 });

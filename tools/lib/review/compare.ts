@@ -7,7 +7,7 @@
  */
 import { diffValues, formatPath, schemaPath, type RawChange } from "./diff";
 import { replacementAttribute } from "./replacement";
-import { STATEFUL_TYPES, weakenedProtection, whatIsLost } from "./risk";
+import { isStatefulType, weakenedProtection, whatIsLost } from "./risk";
 import type { SynthOutput, SynthResource, SynthStack } from "./synth-output";
 import { maxRisk, type AttributeChange, type ResourceReview, type Risk, type StackReview } from "./types";
 
@@ -140,7 +140,7 @@ function forcingPaths(type: string, raw: RawChange[]): string[] {
 }
 
 function stateful(resource: { type: string; mode?: string }): boolean {
-  return resource.mode !== "data" && STATEFUL_TYPES.has(resource.type);
+  return resource.mode !== "data" && isStatefulType(resource.type);
 }
 
 function preventDestroy(resource: SynthResource): boolean {

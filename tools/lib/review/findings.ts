@@ -9,28 +9,39 @@
  *    array is accepted too, and so is the shape of `npm run policy -- --format json`, which this app writes).
  * 2. The tree's `npm run policy -- --format json --outdir <synth output> --no-synth`, when its
  *    `package.json` has a `policy` script; its output may be a list of findings or an object with
- *    `findings`, `results` or `environments[].findings` (entries whose `result` or `status` is `pass` or
- *    `suppressed` are ignored; a `blocking` flag decides the severity when present).
+ *    `findings`, `results` or `environments[].findings` (entries whose `result` or `status` is `pass` are
+ *    ignored; a `blocking` flag decides the severity when present).
+ * Suppressed findings (`result: "suppressed"`, with the suppression's `reason`) are kept: a finding that
+ * goes from failing (or absent) to suppressed is a new exception, not a fix, and is reported as such.
  * A side without a source has no findings, and a delta is only computed when both sides have a source,
  * so a base that predates the policy pack does not make every head finding look new.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../terraform";
-import type { ResourceReview, StackReview } from "./types";
+import type { FindingChange, ResourceReview, Risk, StackReview } from "./types";
 import { isBlocking, maxRisk } from "./types";
 
 /** One policy finding on one resource. */
 export interface PolicyFinding {
   readonly ruleId: string;
-  /** `error` blocks (high risk when added); `warning` and `info` do not. */
+  /**
+   * `error` blocks (high risk when added); `warning` and `info` do not. For a suppressed finding: what it
+   * would do without the suppression.
+   */
   readonly severity: string;
+  /** The rule's own severity (`critical`, `high`...), when the report gives one besides a blocking flag. */
+  readonly ruleSeverity?: string;
   readonly stack: string;
   /** The Terraform address, when known. */
   readonly address?: string;
   /** The construct path, when known (used when there is no address). */
   readonly constructPath?: string;
   readonly message: string;
+  /** True when a suppression on the construct lets the finding through; `reason` says why. */
+  readonly suppressed?: boolean;
+  /** The suppression's reason, as the report records it (`PolicySuppressions.add(..., reason)`). */
+  readonly reason?: string;
 }
 
 /** One side of the review as a findings source sees it. */
@@ -74,25 +85,48 @@ export function parseFindings(json: unknown): PolicyFinding[] {
   for (const raw of list as Record<string, unknown>[]) {
     if (!raw || typeof raw !== "object") continue;
     const result = pick(raw, "result", "status")?.toLowerCase();
-    if (result && ["pass", "passed", "ok", "suppressed"].includes(result)) continue;
+    if (result && ["pass", "passed", "ok"].includes(result)) continue;
     const ruleId = pick(raw, "ruleId", "rule", "id");
     if (!ruleId) continue;
+    const suppressed = result === "suppressed";
+    const ruleSeverity = pick(raw, "severity");
+    const reason = pick(raw, "reason", "justification");
     findings.push({
       ruleId,
-      // A report that says whether a failure blocks is believed over its severity label.
-      severity:
-        typeof raw.blocking === "boolean"
-          ? raw.blocking
-            ? "error"
-            : "warning"
-          : (pick(raw, "severity", "level") ?? "warning"),
+      severity: severityOf(raw, suppressed),
+      ...(ruleSeverity ? { ruleSeverity } : {}),
       stack: pick(raw, "stack", "stackName") ?? "",
       address: pick(raw, "address", "resource"),
       constructPath: pick(raw, "constructPath", "path"),
       message: pick(raw, "message", "title", "description") ?? ruleId,
+      ...(suppressed ? { suppressed, reason: reason ?? "(no reason given)" } : {}),
     });
   }
   return findings;
+}
+
+/**
+ * Whether a finding blocks when it fails: a report that says so (`blocking`) is believed over its severity
+ * label. A suppressed finding never blocks, so its `level` (`error`, `warn`) says what it would do without
+ * the suppression.
+ */
+function severityOf(raw: Record<string, unknown>, suppressed: boolean): string {
+  const level = pick(raw, "level")?.toLowerCase();
+  if (suppressed && typeof raw.blocking === "boolean" && level)
+    return level === "error" ? "error" : "warning";
+  if (typeof raw.blocking === "boolean" && !suppressed) return raw.blocking ? "error" : "warning";
+  return pick(raw, "severity", "level") ?? "warning";
+}
+
+/**
+ * The risk of a new suppression. Critical rules guard against what the review already calls high risk when
+ * a change does it directly (public access, lost data, unencrypted secrets), so suppressing one where it
+ * would block (test, prod) is high risk too; any other new suppression is low: it is a reviewed exception,
+ * but an exception the reviewer must see.
+ */
+export function suppressionRisk(finding: PolicyFinding): Risk {
+  const critical = (finding.ruleSeverity ?? finding.severity).toLowerCase() === "critical";
+  return critical && isBlocking(finding) ? "high" : "low";
 }
 
 /** Reads `<outdir>/policy-report.json`. */
@@ -154,28 +188,60 @@ export async function collectFindings(
 
 const keyOf = (f: PolicyFinding) => `${f.stack}|${f.ruleId}|${f.address ?? f.constructPath ?? ""}`;
 
+type Delta = { finding: PolicyFinding; status: FindingChange["status"]; risk: Risk };
+
 /**
- * Adds the findings that head has and base has not (`added`) and those base has and head has not
- * (`fixed`) to the stacks: on the changed resource they concern (an added blocking finding makes it high
- * risk), else on the stack.
+ * What changed between the findings of base and head, by finding: `added` when head fails and base did not
+ * (base passed, had none, or suppressed it), `suppressed` when head suppresses a finding that base failed or
+ * did not have (a new exception), `fixed` when base failed or suppressed a finding that head neither fails
+ * nor suppresses.
+ */
+function delta(base: PolicyFinding[], head: PolicyFinding[]): Delta[] {
+  const keys = (list: PolicyFinding[], suppressed: boolean) =>
+    new Set(list.filter((f) => Boolean(f.suppressed) === suppressed).map(keyOf));
+  const baseFailing = keys(base, false);
+  const baseSuppressed = keys(base, true);
+  const headAny = new Set(head.map(keyOf));
+  const added = (finding: PolicyFinding): Delta => ({
+    finding,
+    status: "added",
+    risk: isBlocking(finding) ? "high" : "low",
+  });
+  const suppressed = (finding: PolicyFinding): Delta => ({
+    finding,
+    status: "suppressed",
+    risk: suppressionRisk(finding),
+  });
+  const fixed = (finding: PolicyFinding): Delta => ({ finding, status: "fixed", risk: "none" });
+  return [
+    ...head.filter((f) => !f.suppressed && !baseFailing.has(keyOf(f))).map(added),
+    ...head.filter((f) => f.suppressed && !baseSuppressed.has(keyOf(f))).map(suppressed),
+    ...base.filter((f) => !headAny.has(keyOf(f))).map(fixed),
+  ];
+}
+
+function reasonText(finding: PolicyFinding, status: FindingChange["status"]): string {
+  if (status === "suppressed")
+    return `policy ${finding.ruleId} suppressed: ${finding.message}; reason: ${finding.reason ?? ""}`;
+  return `policy ${finding.ruleId} ${status === "added" ? "fails" : "fixed"}: ${finding.message}`;
+}
+
+/**
+ * Adds the findings that head fails and base did not (`added`), those head newly suppresses (`suppressed`,
+ * with the suppression's reason) and those base had and head has not (`fixed`) to the stacks: on the changed
+ * resource they concern (raising its risk to the finding's), else on the stack.
  */
 export function applyFindings(
   stacks: StackReview[],
   base: PolicyFinding[],
   head: PolicyFinding[],
 ): StackReview[] {
-  const baseKeys = new Set(base.map(keyOf));
-  const headKeys = new Set(head.map(keyOf));
-  const delta = [
-    ...head.filter((f) => !baseKeys.has(keyOf(f))).map((f) => ({ finding: f, status: "added" as const })),
-    ...base.filter((f) => !headKeys.has(keyOf(f))).map((f) => ({ finding: f, status: "fixed" as const })),
-  ];
   const result = stacks.map((stack) => ({
     ...stack,
     resources: [...stack.resources],
     findings: [...(stack.findings ?? [])],
   }));
-  for (const { finding, status } of delta) {
+  for (const { finding, status, risk } of delta(base, head)) {
     let stack = result.find((s) => s.stack === finding.stack);
     if (!stack) {
       stack = {
@@ -191,23 +257,26 @@ export function applyFindings(
         (finding.address && r.address === finding.address) ||
         (finding.constructPath && r.constructPath === finding.constructPath),
     );
-    const text = `policy ${finding.ruleId} ${status === "added" ? "fails" : "fixed"}: ${finding.message}`;
     if (index >= 0) {
       const resource: ResourceReview = stack.resources[index];
-      const risk =
-        status === "added" ? maxRisk(resource.risk, isBlocking(finding) ? "high" : "low") : resource.risk;
-      stack.resources[index] = { ...resource, risk, reasons: [...resource.reasons, text] };
+      stack.resources[index] = {
+        ...resource,
+        risk: maxRisk(resource.risk, risk),
+        reasons: [...resource.reasons, reasonText(finding, status)],
+      };
     }
     stack.findings.push({
       status,
       ruleId: finding.ruleId,
       severity: finding.severity,
       message: finding.message,
+      risk,
       ...(finding.address
         ? { address: finding.address }
         : finding.constructPath
           ? { address: finding.constructPath }
           : {}),
+      ...(status === "suppressed" ? { reason: finding.reason } : {}),
     });
   }
   return result;

@@ -5,7 +5,7 @@
  */
 import {
   ACTIONS,
-  isBlocking,
+  unattachedFindings,
   type Action,
   type ResourceReview,
   type Review,
@@ -117,9 +117,7 @@ function summaryTables(review: Review): string {
     lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (const stack of stacks) {
       const c = counts(stack.resources);
-      const high =
-        c.high +
-        (stack.findings ?? []).filter((f) => f.status === "added" && isBlocking(f) && !f.address).length;
+      const high = c.high + unattachedFindings(stack).filter((f) => f.risk === "high").length;
       lines.push(
         `| ${code(stack.stack)} | ${c.create} | ${c.update} | ${c.replace} | ${c.move} | ${c.delete} | ${c.import} | ${high ? `🔴 ${high}` : "0"} |`,
       );
@@ -137,8 +135,12 @@ function highRiskItem(stack: StackReview, resource: ResourceReview): string {
 
 function findingItem(stack: StackReview, finding: NonNullable<StackReview["findings"]>[number]): string {
   const where = finding.address ? ` on ${code(finding.address)}` : "";
-  const verb = finding.status === "added" ? "❌ newly fails" : "✅ fixed";
-  return `- ${verb}: **${finding.ruleId}** (${finding.severity})${where} in ${code(stack.stack)}: ${cell(finding.message)}`;
+  const verb = { added: "❌ newly fails", suppressed: "⚠️ newly suppressed", fixed: "✅ fixed" }[
+    finding.status
+  ];
+  const risk = finding.status === "suppressed" ? ` (${RISK_LABEL[finding.risk]} risk)` : "";
+  const reason = finding.status === "suppressed" ? `; reason: ${cell(finding.reason ?? "")}` : "";
+  return `- ${verb}${risk}: **${finding.ruleId}** (${finding.severity})${where} in ${code(stack.stack)}: ${cell(finding.message)}${reason}`;
 }
 
 /** Appends items while they fit in `budget`, then says how many were left out. */
@@ -239,12 +241,8 @@ export function renderMarkdown(review: Review, options: MarkdownOptions = {}): s
     stack.resources.filter((r) => r.risk === "high").map((r) => highRiskItem(stack, r)),
   );
   for (const stack of review.stacks) {
-    for (const finding of stack.findings ?? []) {
-      const attached = stack.resources.some(
-        (r) => r.address === finding.address || r.constructPath === finding.address,
-      );
-      if (finding.status === "added" && isBlocking(finding) && !attached)
-        highRisk.push(findingItem(stack, finding));
+    for (const finding of unattachedFindings(stack)) {
+      if (finding.risk === "high") highRisk.push(findingItem(stack, finding));
     }
   }
   if (highRisk.length)
@@ -252,7 +250,7 @@ export function renderMarkdown(review: Review, options: MarkdownOptions = {}): s
 
   const findings = review.stacks.flatMap((stack) => (stack.findings ?? []).map((f) => findingItem(stack, f)));
   if (findings.length)
-    out += `\n#### Policy findings this change adds or fixes\n\n${boundedList(findings, Math.max(room() / 3, 300), "findings")}\n`;
+    out += `\n#### Policy findings this change adds, suppresses or fixes\n\n${boundedList(findings, Math.max(room() / 3, 300), "findings")}\n`;
 
   const diagrams = Object.entries(options.diagrams ?? {});
   if (diagrams.length) {

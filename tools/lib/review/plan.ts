@@ -4,7 +4,7 @@
  * after apply are marked, and drift (`resource_drift`) is listed apart from the change.
  */
 import { diffValues, formatPath, schemaPath, valueAt, type RawChange, type Segment } from "./diff";
-import { STATEFUL_TYPES, weakenedProtection, whatIsLost } from "./risk";
+import { isStatefulType, weakenedProtection, whatIsLost } from "./risk";
 import {
   summarize,
   sortStacks,
@@ -108,9 +108,15 @@ function attributeChanges(change: PlanResourceChange["change"], action: Action):
   return changes;
 }
 
+/** True for Terraform 1.7+'s `forget` (a `removed` block with `destroy = false`), alone or in a replacement. */
+const forgets = (entry: PlanResourceChange) => entry.change.actions.includes("forget");
+
 function actionOf(entry: PlanResourceChange): Action | undefined {
   const actions = entry.change.actions;
-  if (actions.includes("delete") && actions.includes("create")) return "replace";
+  if ((actions.includes("delete") || actions.includes("forget")) && actions.includes("create"))
+    return "replace";
+  // The object leaves the state but stays in AWS: to the state (and the reader) it is gone, like a delete.
+  if (actions.includes("forget")) return "delete";
   if (actions.includes("create")) return entry.change.importing ? "import" : "create";
   if (actions.includes("delete")) return "delete";
   if (actions.includes("update"))
@@ -132,9 +138,10 @@ export function reviewPlanChange(entry: PlanResourceChange): ResourceReview | un
   const { change } = entry;
   const reasons: string[] = [];
   let risk: Risk = action === "create" || action === "import" || action === "move" ? "none" : "low";
-  const stateful = STATEFUL_TYPES.has(entry.type);
+  const stateful = isStatefulType(entry.type);
   if (entry.previous_address) reasons.push(`moved from ${entry.previous_address}`);
   if (change.importing) reasons.push(`imported (${change.importing.id ?? "by identity"})`);
+  const forgotten = forgets(entry);
   if (action === "replace") {
     const paths = (change.replace_paths ?? []).map((path) => formatPath(path));
     reasons.push(
@@ -142,18 +149,30 @@ export function reviewPlanChange(entry: PlanResourceChange): ResourceReview | un
         ? `${paths.join(", ")} forces replacement`
         : `replaced: ${ACTION_REASONS[entry.action_reason ?? ""] ?? "see the plan"}`,
     );
-    if (stateful) reasons.push(`replacing this ${entry.type}: ${whatIsLost(entry.type)}`);
+    if (forgotten) {
+      reasons.push(
+        "destroy = false: Terraform forgets the existing object, which stays in AWS, and creates a new one",
+      );
+      // The data stays in the forgotten object, but what the configuration manages from now on starts empty.
+      if (stateful) reasons.push(`the new ${entry.type} starts without the data of the old one`);
+    } else if (stateful) reasons.push(`replacing this ${entry.type}: ${whatIsLost(entry.type)}`);
   }
-  if (action === "delete") {
+  if (action === "delete" && forgotten) {
+    // Nothing is destroyed: the object keeps its data and protection but Terraform no longer manages it.
+    reasons.push("removed block with destroy = false: Terraform forgets it, the object stays in AWS");
+  } else if (action === "delete") {
     reasons.push(`deleted: ${ACTION_REASONS[entry.action_reason ?? ""] ?? "see the plan"}`);
     if (stateful) reasons.push(`deleting this ${entry.type}: ${whatIsLost(entry.type)}`);
   }
-  if ((action === "replace" || action === "delete") && stateful) risk = "high";
-  const weakened = weakenedProtection(
-    entry.type,
-    asBody(change.before),
-    action === "delete" ? undefined : asBody(change.after),
-  );
+  if ((action === "replace" || (action === "delete" && !forgotten)) && stateful) risk = "high";
+  const weakened =
+    action === "delete" && forgotten
+      ? []
+      : weakenedProtection(
+          entry.type,
+          asBody(change.before),
+          action === "delete" ? undefined : asBody(change.after),
+        );
   if (asBody(change.before) && weakened.length) {
     reasons.push(...weakened);
     risk = "high";

@@ -2,28 +2,29 @@
  * What makes a change risky: destroying a resource that holds data or serves traffic, and weakening the
  * settings that protect such resources.
  */
+import { isStateful } from "../../../constructs/policy/stateful";
 import { parseJsonString, valueAt } from "./diff";
 
-/** Resource types whose destruction loses data, capacity or availability. */
-export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
-  "aws_s3_bucket",
-  "aws_ecr_repository",
-  "aws_kms_key",
-  "aws_db_instance",
-  "aws_rds_cluster",
-  "aws_efs_file_system",
-  "aws_fsx_lustre_file_system",
-  "aws_eks_cluster",
-  "aws_eks_node_group",
-  "aws_cloudwatch_log_group",
-  "aws_sagemaker_endpoint",
-  "aws_sagemaker_model_package_group",
+/**
+ * Types the review also treats as stateful, beyond the shared list of the policy pack (`STATEFUL_RESOURCE_TYPES`
+ * in `constructs/policy/stateful.ts`): destroying them does not lose stored data, but cuts access that cannot be
+ * recreated as it was (a secret's value and its ARN suffix, CI's way into the account, a namespace's workloads).
+ */
+export const REVIEW_ONLY_STATEFUL_TYPES: ReadonlySet<string> = new Set([
   "aws_secretsmanager_secret",
-  "aws_dynamodb_table",
   "aws_iam_openid_connect_provider",
-  "kubernetes_persistent_volume_claim_v1",
+  "kubernetes_namespace",
   "kubernetes_namespace_v1",
 ]);
+
+/**
+ * True for a resource type whose destruction loses data, capacity or availability: the shared list of
+ * `constructs/policy/stateful.ts` (also used by the protection rule and the stateful address inventory) and
+ * {@link REVIEW_ONLY_STATEFUL_TYPES}.
+ */
+export function isStatefulType(type: string): boolean {
+  return isStateful(type) || REVIEW_ONLY_STATEFUL_TYPES.has(type);
+}
 
 /** Why destroying a resource of `type` hurts, for the reason text. */
 export function whatIsLost(type: string): string {
@@ -32,6 +33,8 @@ export function whatIsLost(type: string): string {
   if (type === "aws_eks_node_group") return "its nodes and the pods on them are terminated";
   if (type === "aws_sagemaker_endpoint") return "the endpoint stops serving";
   if (type === "aws_cloudwatch_log_group") return "its logs are deleted";
+  if (type === "aws_prometheus_workspace") return "its stored metrics are deleted";
+  if (type === "aws_sagemaker_mlflow_tracking_server") return "its experiment and run metadata are lost";
   if (type === "aws_iam_openid_connect_provider") return "CI loses its way into the account";
   return "the data it holds is lost";
 }

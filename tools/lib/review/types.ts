@@ -20,13 +20,20 @@ export interface AttributeChange {
   readonly after: unknown;
 }
 
-/** What a policy finding did between base and head. */
+/**
+ * What a policy finding did between base and head: `added` (newly fails), `suppressed` (newly let through by
+ * a suppression, whose `reason` is given) or `fixed` (no longer fails nor needs a suppression).
+ */
 export interface FindingChange {
-  readonly status: "added" | "fixed";
+  readonly status: "added" | "suppressed" | "fixed";
   readonly ruleId: string;
   readonly severity: string;
   readonly message: string;
+  /** `high` for an added blocking finding or a suppressed critical one that would block, `none` for a fix. */
+  readonly risk: Risk;
   readonly address?: string;
+  /** The suppression's reason (`suppressed` only). */
+  readonly reason?: string;
 }
 
 /** One resource of one stack. */
@@ -50,7 +57,7 @@ export interface StackReview {
   readonly resources: ResourceReview[];
   /** Objects changed outside Terraform (plans only). */
   readonly drift?: ResourceReview[];
-  /** Policy findings the change adds or fixes. */
+  /** Policy findings the change adds, suppresses or fixes. */
   readonly findings?: FindingChange[];
 }
 
@@ -105,16 +112,38 @@ export function summarize(stacks: readonly StackReview[]): ReviewSummary {
       summary[resource.action]++;
       if (resource.risk === "high") summary.highRisk++;
     }
-    // Added blocking findings on a changed resource already made it high risk; count the others here.
-    const onChangedResource = (address?: string) =>
-      stack.resources.some(
-        (r) => address !== undefined && (r.address === address || r.constructPath === address),
-      );
-    summary.highRisk += (stack.findings ?? []).filter(
-      (f) => f.status === "added" && isBlocking(f) && !onChangedResource(f.address),
-    ).length;
+    // A high-risk finding on a changed resource already made it high risk; count the others here.
+    summary.highRisk += unattachedFindings(stack).filter((f) => f.risk === "high").length;
   }
   return summary;
+}
+
+/** True when `finding` concerns one of the stack's changed resources (and so is counted with it). */
+export function onChangedResource(stack: StackReview, finding: FindingChange): boolean {
+  const { address } = finding;
+  return (
+    address !== undefined && stack.resources.some((r) => r.address === address || r.constructPath === address)
+  );
+}
+
+/** The finding changes of `stack` that concern no changed resource. */
+export function unattachedFindings(stack: StackReview): FindingChange[] {
+  return (stack.findings ?? []).filter((finding) => !onChangedResource(stack, finding));
+}
+
+/**
+ * How many changes of `stacks` are at least `threshold` risky: resources, and policy findings on resources
+ * that do not change (a finding on a changed resource already raised that resource's risk). `--fail-on`
+ * fails when it is not zero, so `--fail-on low` fails on everything `--fail-on high` fails on.
+ */
+export function countAtLeast(stacks: readonly StackReview[], threshold: Risk): number {
+  return stacks.reduce(
+    (count, stack) =>
+      count +
+      stack.resources.filter((r) => riskAtLeast(r.risk, threshold)).length +
+      unattachedFindings(stack).filter((f) => riskAtLeast(f.risk, threshold)).length,
+    0,
+  );
 }
 
 /** Findings of these severities make a change high risk. */
