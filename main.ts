@@ -27,7 +27,7 @@ function main(): void {
   // compiles a parser for every object schema on its first parse, which costs more than it saves for one parse
   // each (about 60 ms of a synth).
   z.config({ jitless: true });
-  const keepTraces = ["1", "true", "yes"].includes((process.env.MLOPS_TOKEN_TRACES ?? "").toLowerCase());
+  const keepTraces = switchVariable("MLOPS_TOKEN_TRACES");
   const restoreTraces = keepTraces ? () => undefined : skipTokenCreationTraces();
   try {
     synthesize();
@@ -38,6 +38,22 @@ function main(): void {
   }
 }
 
+/**
+ * The value of a switch variable: `false` unset or empty, `true` for 1/true/yes, `false` for 0/false/no. Any
+ * other value stops synthesis (exit 2), so that a typo never silently means the opposite.
+ */
+function switchVariable(name: string): boolean {
+  const value = (process.env[name] ?? "").trim().toLowerCase();
+  if (["1", "true", "yes"].includes(value)) return true;
+  if (["", "0", "false", "no"].includes(value)) return false;
+  return usageError(`${name} is ${JSON.stringify(process.env[name])}; use 1, true or yes, or 0, false or no`);
+}
+
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
 function synthesize(): void {
   const only = (process.env.MLOPS_ENVIRONMENTS ?? "")
     .split(",")
@@ -45,7 +61,8 @@ function synthesize(): void {
     .filter(Boolean);
   let environments;
   try {
-    environments = loadEnvironments(process.env.MLOPS_ENVIRONMENTS_DIR ?? "environments", only);
+    // An empty value (a CI variable that is not set) means the default, as an unset one does.
+    environments = loadEnvironments(process.env.MLOPS_ENVIRONMENTS_DIR || "environments", only);
   } catch (error) {
     if (error instanceof EnvironmentConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -53,8 +70,12 @@ function synthesize(): void {
     }
     throw error;
   }
-  const offline = ["1", "true", "yes"].includes((process.env.MLOPS_OFFLINE ?? "").toLowerCase());
-  const policy = process.env.MLOPS_POLICY === "report" ? "report" : "enforce";
+  const offline = switchVariable("MLOPS_OFFLINE");
+  const policyMode = process.env.MLOPS_POLICY || "enforce";
+  if (policyMode !== "enforce" && policyMode !== "report") {
+    usageError(`MLOPS_POLICY is ${JSON.stringify(policyMode)}; use enforce (the default) or report`);
+  }
+  const policy: "enforce" | "report" = policyMode;
   const { app, stacks } = buildApp({ environments, offline, policy, outdir: process.env.CDKTF_OUTDIR });
   try {
     app.synth();

@@ -155,6 +155,20 @@ describe("a broken environment file", () => {
   });
 });
 
+describe("a setting of the environment that synthesis does not know", () => {
+  it.each([
+    [{ MLOPS_OFFLINE: "on" }, 'MLOPS_OFFLINE is "on"; use 1, true or yes, or 0, false or no'],
+    [{ MLOPS_POLICY: "reprot" }, 'MLOPS_POLICY is "reprot"; use enforce (the default) or report'],
+  ])("stops it with exit code 2 instead of meaning the default (%j)", (env, message) => {
+    const work = mkdtempSync(join(tmpdir(), "mlops-setting-"));
+    const outdir = join(work, "cdktf.out");
+    const result = synth(outdir, { MLOPS_ENVIRONMENTS: "dev", ...env });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe(message);
+    expect(existsSync(outdir)).toBe(false);
+  });
+});
+
 describe("an error that escapes synthesis", () => {
   it("is reported with its TypeScript file and line, not the transpiled ones", () => {
     const work = mkdtempSync(join(tmpdir(), "mlops-escape-"));

@@ -53,6 +53,16 @@ export function loadEnvironments(dir = "environments", only: readonly string[] =
   const files = environmentFiles(dir);
   const configs: EnvironmentConfig[] = [];
   const problems: EnvironmentProblem[] = [];
+  // A `.yml` file would otherwise be skipped without a word, and its environment never synthesized.
+  for (const name of readdirSync(dir).filter((entry) => entry.endsWith(".yml") && !entry.startsWith("."))) {
+    problems.push({
+      file: displayPath(join(dir, name)),
+      line: 1,
+      column: 1,
+      path: "",
+      message: `is not read: environment files end in .yaml; rename it to ${name.replace(/\.yml$/, ".yaml")}`,
+    });
+  }
   for (const file of files) {
     const result = parseEnvironment(readFileSync(file, "utf8"), displayPath(file));
     if (result.ok) configs.push(result.config);
@@ -147,7 +157,8 @@ function describeIssue(doc: Document, issue: core.$ZodIssue, at: At): Environmen
       );
     });
   }
-  return [locate(doc, issue.path, at, describeMessage(doc, issue))];
+  // A record key that is not valid is reported at the key, not at its value.
+  return [locate(doc, issue.path, at, describeMessage(doc, issue), issue.code === "invalid_key")];
 }
 
 /** The start of zod's own messages; the schema's custom messages are already in the project's voice. */

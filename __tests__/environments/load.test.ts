@@ -125,6 +125,30 @@ describe("a broken environment file", () => {
     ]);
   });
 
+  it("reports a record key that is not valid at the key, not at its value", () => {
+    const text = readFileSync(join(ROOT, "environments", "dev.yaml"), "utf8");
+    const line = text.split("\n").findIndex((row) => row === "    churn:") + 1;
+    const result = parseEnvironment(text.replace("    churn:", "    Churn:"), "environments/dev.yaml");
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems.map(formatProblem)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^environments/dev\\.yaml:${line}:5 serving\\.sagemakerEndpoints\\.Churn: `),
+      ),
+    ]);
+  });
+
+  it("refuses a .yml file, which would otherwise be skipped without a word", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlops-envs-"));
+    cpSync(join(ROOT, "environments"), dir, { recursive: true });
+    writeFileSync(
+      join(dir, "staging.yml"),
+      readFileSync(join(dir, "test.yaml"), "utf8").replace("name: test", "name: staging"),
+    );
+    expect(() => loadEnvironments(dir)).toThrow(
+      /staging\.yml:1:1 is not read: environment files end in \.yaml; rename it to staging\.yaml/,
+    );
+  });
+
   it("rejects an environment name that main was asked for but that no file defines", () => {
     expect(() => loadEnvironments(join(ROOT, "environments"), ["staging"])).toThrow(
       /has no environment named staging \(known: dev, prod, test\)/,

@@ -343,8 +343,8 @@ export type ServingConfig = z.output<ReturnType<typeof servingSection>>;
 
 /**
  * Checks the `serving` section against the rest of the environment: every image comes from a repository the
- * registry section declares, and the model-artifacts and capture buckets are data buckets of the data
- * section (a typo would otherwise surface only when SageMaker fails to pull or read).
+ * registry section declares, the capture bucket is a data bucket of the data section (a typo would otherwise
+ * surface only when SageMaker fails to pull or write), and the GPU services fit the serving namespace's quota.
  */
 export function checkServingAgainstEnvironment(
   env: {
@@ -375,14 +375,8 @@ export function checkServingAgainstEnvironment(
       }
     }
   }
-  const anyWorkload = workloads.some(([, declared]) => Object.keys(declared).length > 0);
-  if (anyWorkload && !buckets.includes(MODEL_ARTIFACTS_PURPOSE)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["data", "buckets"],
-      message: `must keep the ${MODEL_ARTIFACTS_PURPOSE} bucket while serving declares models to serve`,
-    });
-  }
+  // The model-artifacts bucket, which models are served from, is checked by the model registry's check: it is
+  // the registry's artifact store, whether or not anything is served.
   // A rolling update starts a service's new pod before it stops an old one (maxSurge 1, maxUnavailable 0), and
   // Terraform updates several services at once: at their maximum size, every GPU service may need one
   // replica's GPUs more than its maximum. A quota below that refuses the new pods and the rollout never ends.
