@@ -3,6 +3,7 @@
  * `mlops-platform/kubernetes`. They are kept out of the main entry point because `@cdktf/provider-helm` and
  * `@cdktf/provider-kubernetes` are optional peers that AWS-only consumers do not install. Re-exports only.
  */
+export * from "./model-registry/mlflow-server";
 export * from "./monitoring/dcgm-exporter";
 export * from "./monitoring/grafana-admin-credential";
 export * from "./monitoring/grafana-dashboards";

@@ -4,7 +4,7 @@
  * stack is synthesized and passes `terraform validate`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import {
@@ -120,6 +120,32 @@ describe("the packed package in a consumer repo", () => {
     expect(execFileSync(process.execPath, ["-e", script], { cwd: consumer, encoding: "utf8" }).trim()).toBe(
       "function function",
     );
+  });
+
+  it("types every entry point under the consumer's own compiler settings (moduleResolution node)", () => {
+    // TypeScript's classic node resolution ignores `exports`: the subpaths need `typesVersions`.
+    writeFileSync(
+      join(consumer, "entry-points.ts"),
+      [
+        'import type { GithubOidcRoles, VersionedDataBucket } from "mlops-platform";',
+        'import type { KubePrometheusStackProps, MlflowServer } from "mlops-platform/kubernetes";',
+        'import type { EnvironmentConfig } from "mlops-platform/environments";',
+        "export type EntryPoints = [GithubOidcRoles, VersionedDataBucket, KubePrometheusStackProps, MlflowServer, EnvironmentConfig];",
+        "",
+      ].join("\n"),
+    );
+    const options = JSON.parse(readFileSync(join(consumer, "tsconfig.json"), "utf8")) as {
+      compilerOptions: Record<string, string | boolean>;
+    };
+    const flags = Object.entries(options.compilerOptions).flatMap(([option, value]) =>
+      value === true ? [`--${option}`] : value === false ? [] : [`--${option}`, String(value)],
+    );
+    const result = spawnSync(process.execPath, [TSC, ...flags, "entry-points.ts"], {
+      cwd: consumer,
+      encoding: "utf8",
+    });
+    expect(`${result.stdout}${result.stderr}`).toBe("");
+    expect(result.status).toBe(0);
   });
 
   const reason = offlineUnavailableReasonSync();
