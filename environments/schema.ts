@@ -14,7 +14,7 @@ import { networkSection } from "./sections/network";
 import { ciSection } from "./sections/ci";
 import { dataSection } from "./sections/data";
 import { policySection } from "./sections/policy";
-import { registrySection, ROLE_ARN_PATTERN } from "./sections/registry";
+import { checkRegistryAgainstEnvironment, registrySection, ROLE_ARN_PATTERN } from "./sections/registry";
 import { checkModelRegistryAgainstEnvironment, modelRegistrySection } from "./sections/model-registry";
 import { checkServingAgainstEnvironment, servingSection } from "./sections/serving";
 import { monitoringSection } from "./sections/monitoring";
@@ -31,6 +31,7 @@ const ENVIRONMENT_NAME = /^[a-z][a-z0-9]{1,9}$/;
 const PROJECT_NAME = /^[a-z][a-z0-9-]{1,14}[a-z0-9]$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const BUCKET_ARN_NAME = /^arn:aws[a-z-]*:s3:::(.+)$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** An IPv4 CIDR block such as `10.20.0.0/16`, with octets and prefix length in range. */
@@ -41,6 +42,70 @@ export const cidrBlock = z
     const [, a, b, c, d, prefix] = CIDR.exec(value)!;
     return [a, b, c, d].every((octet) => Number(octet) <= 255) && Number(prefix) <= 32;
   }, "must be an IPv4 CIDR block with octets 0-255 and a prefix length 0-32");
+
+const QUANTITY_PARTS = /^(\d+(?:\.\d+)?)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
+const DECIMAL_EXPONENT: Readonly<Record<string, number>> = { m: -3, k: 3, M: 6, G: 9, T: 12 };
+const BINARY_EXPONENT: Readonly<Record<string, number>> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40 };
+
+/**
+ * The value of a Kubernetes quantity (`500m` → 0.5, `2` → 2, `1.5Gi` → 1610612736), for comparing two of
+ * them; `undefined` when `quantity` is not one (plain or decimal number, optionally with m, k, M, G, T, Ki,
+ * Mi, Gi or Ti).
+ */
+export function quantityValue(quantity: string): number | undefined {
+  const match = QUANTITY_PARTS.exec(quantity);
+  if (!match) return undefined;
+  const [, number, suffix = ""] = match;
+  // Decimal suffixes shift the exponent, so that the string is parsed (and rounded) once: 1.1k is 1100 exactly.
+  return Number(`${number}e${DECIMAL_EXPONENT[suffix] ?? 0}`) * 2 ** (BINARY_EXPONENT[suffix] ?? 0);
+}
+
+/**
+ * Reports `request` (at `path`) when it is larger than `limit` (named `limitName` in the message): Kubernetes
+ * refuses a container, or a LimitRange default, that requests more than its limit.
+ */
+export function checkRequestWithinLimit(
+  request: string,
+  limit: string,
+  path: PropertyKey[],
+  limitName: string,
+  ctx: z.RefinementCtx,
+): void {
+  const requested = quantityValue(request);
+  const limited = quantityValue(limit);
+  if (requested !== undefined && limited !== undefined && requested > limited) {
+    ctx.addIssue({
+      code: "custom",
+      path,
+      message: `exceeds ${limitName} (${limit}), and Kubernetes refuses a request above its limit; lower this or raise ${limitName}`,
+    });
+  }
+}
+
+const S3_BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Name prefixes and suffixes S3 reserves (for punycode, its own tooling, access points and directory buckets). */
+const S3_RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"] as const;
+const S3_RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] as const;
+
+/**
+ * Why S3 would refuse `name` as a general purpose bucket name, or `undefined` when it accepts it: 3-63
+ * lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit, no two adjacent
+ * dots, not formatted as an IP address, and none of S3's reserved prefixes and suffixes.
+ */
+export function s3BucketNameProblem(name: string): string | undefined {
+  if (!S3_BUCKET_NAME.test(name)) {
+    return "must be 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit";
+  }
+  if (name.includes("..")) return "must not contain two adjacent dots (S3 refuses them)";
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) {
+    return "must not be formatted as an IP address (S3 refuses it); choose a name with letters";
+  }
+  const prefix = S3_RESERVED_PREFIXES.find((reserved) => name.startsWith(reserved));
+  if (prefix) return `must not start with ${prefix}, a prefix S3 reserves; choose another name`;
+  const suffix = S3_RESERVED_SUFFIXES.find((reserved) => name.endsWith(reserved));
+  if (suffix) return `must not end with ${suffix}, a suffix S3 reserves; choose another name`;
+  return undefined;
+}
 
 /** A CloudWatch Logs retention period. */
 export const logRetentionDays = z
@@ -65,6 +130,9 @@ export function environmentSchema(tier: Tier) {
       project: z
         .string()
         .regex(PROJECT_NAME, "must be 3-16 lowercase letters, digits or hyphens, starting with a letter")
+        .refine((project) => !S3_RESERVED_PREFIXES.some((prefix) => `${project}-`.startsWith(prefix)), {
+          message: `must not make bucket names (<project>-<name>-...) start with a prefix S3 reserves (${S3_RESERVED_PREFIXES.join(", ")}); choose another project name`,
+        })
         .default("mlops"),
       aws: z.strictObject({
         /** The only account this environment may touch (the provider's allowed_account_ids). */
@@ -97,7 +165,12 @@ export function environmentSchema(tier: Tier) {
           /** @default `<project>-<name>-tfstate-<accountId>` */
           bucket: z
             .string()
-            .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
+            .regex(S3_BUCKET_NAME, "must be a valid S3 bucket name")
+            .superRefine((name, ctx) => {
+              // A name the pattern refuses is reported by it alone.
+              const problem = S3_BUCKET_NAME.test(name) ? s3BucketNameProblem(name) : undefined;
+              if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
             .optional(),
           /** @default the environment's region */
           region: z.string().regex(REGION, "must be an AWS region such as eu-west-1").optional(),
@@ -139,6 +212,21 @@ export function environmentSchema(tier: Tier) {
       checkClusterAgainstEnvironment(env, ctx);
       checkModelRegistryAgainstEnvironment(env, ctx);
       checkServingAgainstEnvironment(env, ctx);
+      checkRegistryAgainstEnvironment(env, ctx);
+      for (const [purpose, bucket] of Object.entries(env.data?.buckets ?? {})) {
+        // Before the data section's own merge (when it has problems of its own), a removed bucket is null.
+        const destination = BUCKET_ARN_NAME.exec(bucket?.replication?.destinationBucketArn ?? "")?.[1];
+        // A name outside the pattern is reported by the data section itself.
+        const problem =
+          destination && S3_BUCKET_NAME.test(destination) ? s3BucketNameProblem(destination) : undefined;
+        if (problem) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["data", "buckets", purpose, "replication", "destinationBucketArn"],
+            message: `names bucket ${destination}, which ${problem}`,
+          });
+        }
+      }
       if (env.tier === "prod" && env.aws.availabilityZones.length < 2) {
         ctx.addIssue({
           code: "custom",

@@ -264,10 +264,11 @@ describe("cluster stack", () => {
   });
 
   it("refuses to count the EFA interfaces of an instance type without EFA cards, even on its own", () => {
-    // In the app the platform stack's GpuNodeGroup refuses such a group first.
-    const config = configFor("dev", {
-      cluster: { gpuNodeGroups: { g5: { instanceTypes: ["g5.xlarge"], efa: true } } },
-    });
+    // The environment schema refuses such a group, and in the app the platform stack's GpuNodeGroup would
+    // too: a code user's configuration, built past the schema.
+    const valid = configFor("dev");
+    const g5 = { ...valid.cluster.gpuNodeGroups.g5, instanceTypes: ["g5.xlarge"], efa: true };
+    const config = { ...valid, cluster: { ...valid.cluster, gpuNodeGroups: { g5 } } };
     expect(() => new ClusterStack(Testing.app(), config)).toThrow(
       /cluster.gpuNodeGroups.g5: efa needs an instance type with EFA cards/,
     );

@@ -5,20 +5,21 @@ import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { NAME_LIMITS, shorten } from "../core/naming";
 import { acceleratorOf, EFA_NETWORK_CARDS, GPUS_PER_INSTANCE } from "./gpu-instance-types";
+import {
+  ACCELERATOR_LABEL,
+  DEVICE_PLUGIN_LABEL,
+  EFA_LABEL,
+  GPU_PRESENT_LABEL,
+  NODE_GROUP_LABEL,
+} from "./gpu-node-labels";
 import { NodeLaunchTemplate } from "./node-launch-template";
 import { recordPackageVersion } from "../core/package-info";
 
 /** The taint every GPU node carries, so that only pods that tolerate it (GPU pods) land there. */
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
 
-/** Label of GPU nodes whose AMI does not ship the NVIDIA device plugin (the cluster stack installs it there). */
-export const DEVICE_PLUGIN_LABEL = "mlops/nvidia-device-plugin";
-
-/** Label (`"true"`) of GPU nodes with EFA interfaces, which the EFA device plugin selects. */
-export const EFA_LABEL = "vpc.amazonaws.com/efa.present";
-
-/** The label the cluster autoscaler recognises GPU nodes by on AWS, set to the GPU model (`nvidia-a10g`). */
-export const ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator";
+// Defined apart from this construct, so that the environment schema can use them without the AWS provider.
+export { ACCELERATOR_LABEL, DEVICE_PLUGIN_LABEL, EFA_LABEL } from "./gpu-node-labels";
 
 /** The extended resource of EFA interfaces, which the EFA device plugin advertises and training pods request. */
 export const EFA_RESOURCE = "vpc.amazonaws.com/efa";
@@ -212,11 +213,11 @@ export class GpuNodeGroup extends Construct {
 
     this.amiShipsDevicePlugin = amiType === "BOTTLEROCKET_x86_64_NVIDIA";
     const ownLabels: Record<string, string> = {
-      "nvidia.com/gpu.present": "true",
+      [GPU_PRESENT_LABEL]: "true",
       // The cluster autoscaler counts a node as a GPU node by this label until the device plugin advertises
       // its GPUs; without it, it may start another node for the same pending pod meanwhile.
       [ACCELERATOR_LABEL]: acceleratorOf(props.instanceTypes),
-      "mlops/node-group": props.nodeGroupName,
+      [NODE_GROUP_LABEL]: props.nodeGroupName,
       [DEVICE_PLUGIN_LABEL]: this.amiShipsDevicePlugin ? "ami" : "daemonset",
       ...(efa ? { [EFA_LABEL]: "true" } : {}),
     };

@@ -3,7 +3,16 @@
  * its node groups, and what the cluster stack installs in it (quotas, autoscaler, queues).
  */
 import { z } from "zod";
-import { cidrBlock } from "../schema";
+import { EFA_NETWORK_CARDS, GPUS_PER_INSTANCE } from "../../constructs/training/gpu-instance-types";
+import {
+  ACCELERATOR_LABEL,
+  DEVICE_PLUGIN_LABEL,
+  EFA_LABEL,
+  GPU_PRESENT_LABEL,
+  NODE_GROUP_LABEL,
+} from "../../constructs/training/gpu-node-labels";
+import { Naming } from "../../constructs/core/naming";
+import { checkRequestWithinLimit, cidrBlock } from "../schema";
 import { byTier, type Tier } from "../tier";
 
 /** GPU AMI types a GPU node group may use; both ship the NVIDIA driver and container toolkit. */
@@ -327,6 +336,19 @@ export function clusterSection(tier: Tier) {
             );
           }
         }
+        checkGpuInstanceTypes(group, path, issue);
+        checkOwnLabels(group, path, issue);
+      }
+
+      for (const namespace of CLUSTER_NAMESPACES) {
+        const defaults = cluster.namespaces[namespace].containerDefaults;
+        checkRequestWithinLimit(
+          defaults.memoryRequest,
+          defaults.memoryLimit,
+          ["namespaces", namespace, "containerDefaults", "memoryRequest"],
+          "containerDefaults.memoryLimit",
+          ctx,
+        );
       }
 
       for (const [name, team] of Object.entries(cluster.kueue.teams)) {
@@ -366,6 +388,81 @@ function checkSizes(
   }
 }
 
+/** What the GPU checks read of a GPU node group. */
+interface GpuGroupSettings {
+  instanceTypes: readonly string[];
+  gpusPerNode?: number;
+  efa: boolean;
+  amiType: (typeof GPU_AMI_TYPES)[number];
+  labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * What GpuNodeGroup would refuse of the instance types: GPUs per node it cannot look up (without
+ * gpusPerNode) or that differ within the group, and EFA on types without EFA cards or with different counts.
+ */
+function checkGpuInstanceTypes(group: GpuGroupSettings, path: PropertyKey[], issue: Issue): void {
+  const known = (table: Readonly<Record<string, number>>, type: string) =>
+    Object.hasOwn(table, type) ? table[type] : undefined;
+  if (group.gpusPerNode === undefined) {
+    const counts = group.instanceTypes.map((type) => known(GPUS_PER_INSTANCE, type));
+    group.instanceTypes.forEach((type, index) => {
+      if (counts[index] === undefined) {
+        issue(
+          [...path, "instanceTypes", index],
+          `has no known GPU count per node; set gpusPerNode (the GPUs of one ${type}), or use an instance type the platform knows`,
+        );
+      }
+    });
+    if (!counts.includes(undefined) && new Set(counts).size > 1) {
+      issue(
+        [...path, "instanceTypes"],
+        `mixes instance types with different GPU counts (${group.instanceTypes.map((type, index) => `${type}: ${counts[index]}`).join(", ")}); the autoscaler needs one count per group, so split them into groups`,
+      );
+    }
+  }
+  if (group.efa) {
+    const cards = group.instanceTypes.map((type) => known(EFA_NETWORK_CARDS, type));
+    const without = group.instanceTypes.filter((_, index) => cards[index] === undefined);
+    if (without.length > 0) {
+      issue(
+        [...path, "efa"],
+        `needs instance types with EFA network cards (${Object.keys(EFA_NETWORK_CARDS).join(", ")}); ${without.join(", ")} ${without.length === 1 ? "has" : "have"} none: replace ${without.length === 1 ? "it" : "them"} or set efa to false`,
+      );
+    } else if (new Set(cards).size > 1) {
+      issue(
+        [...path, "efa"],
+        `needs instance types with the same number of EFA network cards (${group.instanceTypes.map((type, index) => `${type}: ${cards[index]}`).join(", ")}); split them into groups`,
+      );
+    }
+  }
+}
+
+/**
+ * What GpuNodeGroup would refuse of the labels: a value for a label it sets itself (the device plugins, Kueue
+ * and the autoscaler select nodes by them), other than the one it sets. The accelerator label is the
+ * caller's to name; the node group's name is checked with the environment's names
+ * ({@link checkClusterAgainstEnvironment}).
+ */
+function checkOwnLabels(group: GpuGroupSettings, path: PropertyKey[], issue: Issue): void {
+  const own: Record<string, string> = {
+    [GPU_PRESENT_LABEL]: "true",
+    [DEVICE_PLUGIN_LABEL]: group.amiType === "BOTTLEROCKET_x86_64_NVIDIA" ? "ami" : "daemonset",
+    ...(group.efa ? { [EFA_LABEL]: "true" } : {}),
+  };
+  for (const [key, value] of Object.entries(group.labels)) {
+    if (key === ACCELERATOR_LABEL) continue;
+    if (key === EFA_LABEL && !group.efa) {
+      issue(
+        [...path, "labels", key],
+        "is set by the node group itself, on EFA groups (efa: true) only; remove it",
+      );
+    } else if (Object.hasOwn(own, key) && own[key] !== value) {
+      issue([...path, "labels", key], `is set by the node group itself (to ${own[key]}); remove it`);
+    }
+  }
+}
+
 /** The validated `cluster` section. */
 export type ClusterSettings = z.output<ReturnType<typeof clusterSection>>;
 
@@ -374,15 +471,31 @@ export type ClusterSettings = z.output<ReturnType<typeof clusterSection>>;
  * Called from the environment schema's own `superRefine`.
  */
 export function checkClusterAgainstEnvironment(
-  env: { aws: { availabilityZones: readonly string[] }; cluster: ClusterSettings },
+  env: {
+    project: string;
+    name: string;
+    aws: { availabilityZones: readonly string[] };
+    cluster: ClusterSettings;
+  },
   ctx: z.RefinementCtx,
 ): void {
+  // The cluster's name is `<project>-<env>-eks` (stacks/cluster-contract.ts), its GPU node groups'
+  // `<cluster>-gpu-<name>`: GpuNodeGroup labels its nodes with that name.
+  const clusterName = new Naming({ project: env.project, environment: env.name }).name("eks", "eks");
   for (const [name, group] of Object.entries(env.cluster.gpuNodeGroups)) {
     if (group.availabilityZone && !env.aws.availabilityZones.includes(group.availabilityZone)) {
       ctx.addIssue({
         code: "custom",
         path: ["cluster", "gpuNodeGroups", name, "availabilityZone"],
         message: `must be one of the environment's zones (${env.aws.availabilityZones.join(", ")})`,
+      });
+    }
+    const nodeGroupName = `${clusterName}-gpu-${name}`;
+    if (Object.hasOwn(group.labels, NODE_GROUP_LABEL) && group.labels[NODE_GROUP_LABEL] !== nodeGroupName) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["cluster", "gpuNodeGroups", name, "labels", NODE_GROUP_LABEL],
+        message: `is set by the node group itself (to ${nodeGroupName}); remove it`,
       });
     }
   }

@@ -5,6 +5,7 @@
  * prod registry gets Multi-AZ, two server pods and two weeks of backups.
  */
 import { z } from "zod";
+import { checkRequestWithinLimit } from "../schema";
 import { byTier, type Tier } from "../tier";
 
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
@@ -151,6 +152,21 @@ export function modelRegistrySection(tier: Tier) {
         .prefault({}),
     })
     .superRefine((registry, ctx) => {
+      const { server } = registry;
+      checkRequestWithinLimit(
+        server.cpuRequest,
+        server.cpuLimit,
+        ["server", "cpuRequest"],
+        "server.cpuLimit",
+        ctx,
+      );
+      checkRequestWithinLimit(
+        server.memoryRequest,
+        server.memoryLimit,
+        ["server", "memoryRequest"],
+        "server.memoryLimit",
+        ctx,
+      );
       const image = registry.server.image;
       if ((image.tag === undefined) === (image.digest === undefined)) {
         ctx.addIssue({

@@ -104,3 +104,23 @@ export function registrySection(tier: Tier) {
     })
     .prefault({});
 }
+
+/**
+ * Checks of the registry section against the rest of the environment: repositories replicate to other
+ * regions than the environment's own. Called from the environment schema's own `superRefine`.
+ */
+export function checkRegistryAgainstEnvironment(
+  env: { aws: { region: string }; registry: { replicationRegions: readonly string[] } },
+  ctx: z.RefinementCtx,
+): void {
+  env.registry.replicationRegions.forEach((region, index) => {
+    if (region === env.aws.region) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["registry", "replicationRegions", index],
+        message:
+          "is the environment's own region (aws.region); the repositories are already there, so list other regions only",
+      });
+    }
+  });
+}

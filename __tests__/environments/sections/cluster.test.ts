@@ -1,5 +1,6 @@
+import { stringify } from "yaml";
 import { formatProblem, parseEnvironment } from "../../../environments/load";
-import { configFor, type Patch } from "../../helpers/config";
+import { configFor, rawEnvironment, type Patch } from "../../helpers/config";
 
 const problemsOf = (name: string, patch: Patch): string => {
   try {
@@ -188,6 +189,102 @@ describe("cluster section errors", () => {
         },
       }),
     ).toMatch(/uses a reserved prefix/);
+  });
+
+  const gpuGroup = (group: Record<string, unknown>) => ({ cluster: { gpuNodeGroups: { x: group } } });
+  const problemLines = (name: string, patch: Patch): string[] => {
+    const result = parseEnvironment(stringify(rawEnvironment(name, patch)), `environments/${name}.yaml`);
+    return result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`);
+  };
+
+  it("refuses an instance type whose GPUs per node are unknown, unless gpusPerNode is set", () => {
+    expect(problemLines("dev", gpuGroup({ instanceTypes: ["g5.xlarge", "g7.xlarge"] }))).toEqual([
+      "cluster.gpuNodeGroups.x.instanceTypes[1]: has no known GPU count per node; set gpusPerNode (the GPUs of one g7.xlarge), or use an instance type the platform knows",
+    ]);
+    expect(
+      configFor("dev", gpuGroup({ instanceTypes: ["g7.xlarge"], gpusPerNode: 1 })).cluster.gpuNodeGroups.x,
+    ).toMatchObject({ gpusPerNode: 1 });
+  });
+
+  it("refuses instance types with different GPU counts in one group, unless gpusPerNode is set", () => {
+    expect(problemLines("dev", gpuGroup({ instanceTypes: ["g5.xlarge", "g5.12xlarge"] }))).toEqual([
+      "cluster.gpuNodeGroups.x.instanceTypes: mixes instance types with different GPU counts (g5.xlarge: 1, g5.12xlarge: 4); the autoscaler needs one count per group, so split them into groups",
+    ]);
+    expect(
+      problemLines("dev", gpuGroup({ instanceTypes: ["g5.xlarge", "g5.12xlarge"], gpusPerNode: 1 })),
+    ).toEqual([]);
+  });
+
+  it("refuses EFA on instance types without EFA cards or with different card counts", () => {
+    expect(
+      problemLines("dev", gpuGroup({ instanceTypes: ["p4d.24xlarge", "g5.48xlarge"], efa: true })),
+    ).toEqual([
+      "cluster.gpuNodeGroups.x.efa: needs instance types with EFA network cards (p4d.24xlarge, p4de.24xlarge, p5.48xlarge, p5e.48xlarge, p5en.48xlarge); g5.48xlarge has none: replace it or set efa to false",
+    ]);
+    expect(
+      problemLines("dev", gpuGroup({ instanceTypes: ["p5.48xlarge", "p5en.48xlarge"], efa: true })),
+    ).toEqual([
+      "cluster.gpuNodeGroups.x.efa: needs instance types with the same number of EFA network cards (p5.48xlarge: 32, p5en.48xlarge: 16); split them into groups",
+    ]);
+    expect(
+      problemLines("dev", gpuGroup({ instanceTypes: ["p5.48xlarge", "p5e.48xlarge"], efa: true })),
+    ).toEqual([]);
+  });
+
+  it("refuses labels that would change the ones the node group sets itself", () => {
+    const labels = {
+      "nvidia.com/gpu.present": "false",
+      "mlops/node-group": "x",
+      "mlops/nvidia-device-plugin": "ami",
+      "vpc.amazonaws.com/efa.present": "true",
+    };
+    expect(problemLines("dev", gpuGroup({ instanceTypes: ["g5.xlarge"], labels }))).toEqual([
+      'cluster.gpuNodeGroups.x.labels["nvidia.com/gpu.present"]: is set by the node group itself (to true); remove it',
+      'cluster.gpuNodeGroups.x.labels["mlops/node-group"]: is set by the node group itself (to mlops-dev-eks-gpu-x); remove it',
+      'cluster.gpuNodeGroups.x.labels["mlops/nvidia-device-plugin"]: is set by the node group itself (to daemonset); remove it',
+      'cluster.gpuNodeGroups.x.labels["vpc.amazonaws.com/efa.present"]: is set by the node group itself, on EFA groups (efa: true) only; remove it',
+    ]);
+    expect(
+      problemLines(
+        "dev",
+        gpuGroup({
+          instanceTypes: ["g5.xlarge"],
+          amiType: "BOTTLEROCKET_x86_64_NVIDIA",
+          labels: { "mlops/nvidia-device-plugin": "daemonset" },
+        }),
+      ),
+    ).toEqual([
+      'cluster.gpuNodeGroups.x.labels["mlops/nvidia-device-plugin"]: is set by the node group itself (to ami); remove it',
+    ]);
+  });
+
+  it("takes labels equal to the node group's own, and its own name of the GPU", () => {
+    const labels = {
+      "nvidia.com/gpu.present": "true",
+      "mlops/node-group": "mlops-dev-eks-gpu-x",
+      "mlops/nvidia-device-plugin": "daemonset",
+      "vpc.amazonaws.com/efa.present": "true",
+      "k8s.amazonaws.com/accelerator": "nvidia-tesla-a100",
+    };
+    expect(
+      configFor("dev", gpuGroup({ instanceTypes: ["p4d.24xlarge"], efa: true, labels })).cluster.gpuNodeGroups
+        .x.labels,
+    ).toEqual(labels);
+  });
+
+  it("refuses a namespace's default memory request above its default memory limit", () => {
+    expect(
+      problemLines("dev", {
+        cluster: { namespaces: { training: { containerDefaults: { memoryRequest: "4Gi" } } } },
+      }),
+    ).toEqual([
+      "cluster.namespaces.training.containerDefaults.memoryRequest: exceeds containerDefaults.memoryLimit (2Gi), and Kubernetes refuses a request above its limit; lower this or raise containerDefaults.memoryLimit",
+    ]);
+    const defaults = { memoryRequest: "2147483648", memoryLimit: "2Gi" };
+    expect(
+      configFor("dev", { cluster: { namespaces: { serving: { containerDefaults: defaults } } } }).cluster
+        .namespaces.serving.containerDefaults,
+    ).toMatchObject(defaults);
   });
 
   it("refuses a team quota above its namespace's quota", () => {

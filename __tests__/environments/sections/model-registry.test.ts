@@ -111,6 +111,22 @@ describe("modelRegistry errors", () => {
     );
   });
 
+  test("a server request above its limit is refused, Kubernetes would refuse the pod", () => {
+    expect(fails("dev", { server: { cpuRequest: "2500m" } })).toThrow(
+      /modelRegistry\.server\.cpuRequest: exceeds server\.cpuLimit \(2\), and Kubernetes refuses a request above its limit; lower this or raise server\.cpuLimit/,
+    );
+    expect(fails("dev", { server: { memoryRequest: "1.5Gi", memoryLimit: "1500Mi" } })).toThrow(
+      /modelRegistry\.server\.memoryRequest: exceeds server\.memoryLimit \(1500Mi\)/,
+    );
+  });
+
+  test("a server request equal to its limit in other units is accepted", () => {
+    const server = configFor("dev", {
+      modelRegistry: { server: { cpuRequest: "2000m", memoryRequest: "2048Mi", memoryLimit: "2Gi" } },
+    }).modelRegistry.server;
+    expect(server).toMatchObject({ cpuRequest: "2000m", cpuLimit: "2", memoryRequest: "2048Mi" });
+  });
+
   test("an unknown backend is refused", () => {
     expect(fails("dev", { backend: "on-prem" })).toThrow(
       /modelRegistry\.backend: must be one of self-hosted, sagemaker-managed/,

@@ -102,6 +102,15 @@ describe("registry section overrides and errors", () => {
     ]);
   });
 
+  test("refuses replicating to the environment's own region, which the registry construct would throw on", () => {
+    expect(problems("dev", { registry: { replicationRegions: ["eu-central-1", "eu-west-1"] } })).toEqual([
+      "registry.replicationRegions[1]: is the environment's own region (aws.region); the repositories are already there, so list other regions only",
+    ]);
+    expect(configFor("dev", { registry: { replicationRegions: ["eu-central-1"] } }).registry).toMatchObject({
+      replicationRegions: ["eu-central-1"],
+    });
+  });
+
   test("refuses keeping no release images", () => {
     expect(problems("dev", { registry: { repositories: { training: { keepReleaseImages: 0 } } } })).toEqual([
       "registry.repositories.training.keepReleaseImages: must be at least 1",
