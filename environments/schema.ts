@@ -209,6 +209,19 @@ export function environmentSchema(tier: Tier) {
       monitoring: monitoringSection(tier),
     })
     .superRefine((env, ctx) => {
+      // Every bucket name starts with `<project>-<name>-`: together they may form a prefix S3 reserves
+      // (`amzn-s3` and `demo` make `amzn-s3-demo-`) that neither forms alone.
+      const bucketPrefix = `${env.project}-${env.name}-`;
+      const reserved = S3_RESERVED_PREFIXES.find(
+        (prefix) => bucketPrefix.startsWith(prefix) && !`${env.project}-`.startsWith(prefix),
+      );
+      if (reserved) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["name"],
+          message: `makes bucket names start with ${bucketPrefix}, and S3 reserves the prefix ${reserved}; choose another name or project`,
+        });
+      }
       checkClusterAgainstEnvironment(env, ctx);
       checkModelRegistryAgainstEnvironment(env, ctx);
       checkServingAgainstEnvironment(env, ctx);

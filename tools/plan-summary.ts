@@ -53,6 +53,12 @@ function main(): void {
     return;
   }
   const failOn = values["fail-on"] as Risk | undefined;
+  const maxLength = values["max-length"] === undefined ? undefined : Number(values["max-length"]);
+  if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength >= 2000)) {
+    // As review's: shorter leaves no room for the summary above the cut.
+    console.error("plan-summary: --max-length must be a whole number of at least 2000");
+    process.exit(2);
+  }
   if (
     positionals.length === 0 ||
     !["markdown", "json"].includes(values.format!) ||
@@ -77,7 +83,7 @@ function main(): void {
       ? JSON.stringify(review, null, 2)
       : renderMarkdown(review, {
           title: values.title ?? "Terraform plan",
-          maxLength: values["max-length"] ? Number(values["max-length"]) : undefined,
+          maxLength,
         });
   if (values.output) writeFileSync(values.output, `${text}\n`);
   else process.stdout.write(`${text}\n`);

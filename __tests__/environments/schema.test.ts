@@ -66,6 +66,17 @@ describe("bucket names elsewhere", () => {
     expect(configFor("dev", { project: "sthreeml" }).state.bucket).toBe("sthreeml-dev-tfstate-111111111111");
   });
 
+  test("a project and a name that together give every bucket a reserved prefix are refused", () => {
+    const text = stringify(rawEnvironment("dev", { project: "amzn-s3", name: "demo" }));
+    const result = parseEnvironment(text, "environments/demo.yaml");
+    expect(!result.ok && result.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      "name: makes bucket names start with amzn-s3-demo-, and S3 reserves the prefix amzn-s3-demo-; choose another name or project",
+    ]);
+    expect(
+      parseEnvironment(stringify(rawEnvironment("dev", { project: "amzn-s3" })), "environments/dev.yaml").ok,
+    ).toBe(true);
+  });
+
   test("a replication destination S3 would refuse is refused", () => {
     const replication = {
       destinationBucketArn: "arn:aws:s3:::mlops..dr",

@@ -102,6 +102,17 @@ const BYPASSES: [string, Condition][] = [
     "ArnLike on aws:SourceArn with a wildcard among the values",
     { ArnLike: { "aws:SourceArn": ["arn:aws:s3:::logs", "*"] } },
   ],
+  // Any account can tag its own roles, or name a role so.
+  ["StringEquals on a principal tag alone", { StringEquals: { "aws:PrincipalTag/team": "ml" } }],
+  [
+    "ArnLike on aws:PrincipalArn with a wildcard account",
+    { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::*:role/deploy" } },
+  ],
+  ["StringLike on aws:PrincipalAccount with a wildcard", { StringLike: { "aws:PrincipalAccount": "1*" } }],
+  [
+    "ForAnyValue:StringLike on aws:PrincipalOrgPaths with a wildcard organisation",
+    { "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": "o-*/*" } },
+  ],
 ];
 
 /** Conditions that restrict a narrowing key to given values. */
@@ -120,6 +131,15 @@ const NARROWING: [string, Condition][] = [
   [
     "ForAnyValue:StringEquals on aws:PrincipalOrgID",
     { "ForAnyValue:StringEquals": { "aws:PrincipalOrgID": "o-abc" } },
+  ],
+  [
+    "ForAnyValue:StringLike on aws:PrincipalOrgPaths (an organisational unit)",
+    { "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*" } },
+  ],
+  ["StringEquals on aws:SourceOrgID", { StringEquals: { "aws:SourceOrgID": "o-a1b2c3d4e5" } }],
+  [
+    "a principal tag next to an organisation",
+    { StringEquals: { "aws:PrincipalTag/team": "ml", "aws:PrincipalOrgID": "o-a1b2c3d4e5" } },
   ],
   [
     "a negated operator next to a positive one",
@@ -154,6 +174,11 @@ describe("MLOPS-KMS-003 and kms:CallerAccount", () => {
       expect(resultOf(key.rule, key.subject, stack)).toBe("fail");
     },
   );
+
+  it("fails with a wildcard in the account", () => {
+    const stack = key.stack({ StringLike: { "kms:CallerAccount": "33333333333?" } });
+    expect(resultOf(key.rule, key.subject, stack)).toBe("fail");
+  });
 
   it.each(["StringEquals", "ForAnyValue:StringEquals"])("passes with %s", (operator) => {
     const stack = key.stack({ [operator]: { "kms:CallerAccount": "333333333333" } });

@@ -26,11 +26,24 @@ describe("the CI scripts", () => {
 describe("the pull-request workflow", () => {
   const workflow = parse(readFileSync(join(ROOT, ".github", "workflows", "pr.yml"), "utf8")) as {
     on: { pull_request: { types: string[] } };
+    jobs: Record<
+      string,
+      { steps: { if?: string; env?: Record<string, string>; with?: { script?: string } }[] }
+    >;
   };
 
   it("runs again when a label is added or removed, so the risk gate sees the labels of that moment", () => {
     expect(workflow.on.pull_request.types).toEqual(
       expect.arrayContaining(["opened", "synchronize", "reopened", "labeled", "unlabeled"]),
     );
+  });
+
+  it("takes an acceptance for the commits it was given for: a push withdraws it", () => {
+    const steps = workflow.jobs["high-risk-gate"].steps;
+    const gate = steps.find((step) => step.env?.ACCEPTED !== undefined)!;
+    expect(gate.env!.ACCEPTED.replace(/\s+/g, " ")).toContain("github.event.action != 'synchronize' &&");
+    const withdraw = steps.find((step) => step.with?.script?.includes("removeLabel"));
+    expect(withdraw?.if).toContain("github.event.action == 'synchronize'");
+    expect(withdraw?.with?.script).toContain('name: "infra-risk-accepted"');
   });
 });

@@ -126,6 +126,11 @@ describe("bad usage exits 2 with a one-line message, not a stack trace", () => {
       ["plan.json", "--fail-on"],
       /^plan-summary: Option '--fail-on <value>' argument missing/,
     ],
+    [
+      "plan-summary.ts",
+      ["plan.json", "--max-length", "abc"],
+      /^plan-summary: --max-length must be a whole number of at least 2000/,
+    ],
   ])("%s %j", (script, args, message) => {
     const result = tool(script, args);
     expect(result.code).toBe(2);

@@ -132,20 +132,56 @@ export function conditionValues(statement: Statement, key: string, operators?: r
 export const PRINCIPAL_NARROWING_KEYS = [
   "aws:principalarn",
   "aws:principalorgid",
+  "aws:principalorgpaths",
   "aws:principalaccount",
   "aws:sourcearn",
   "aws:sourceaccount",
+  "aws:sourceorgid",
+  "aws:sourceorgpaths",
   "aws:sourcevpc",
   "aws:sourcevpce",
   "aws:principalservicename",
 ] as const;
 
-/** True for a key of {@link PRINCIPAL_NARROWING_KEYS} or a principal tag (`aws:PrincipalTag/<tag>`). */
+/**
+ * True for a key of {@link PRINCIPAL_NARROWING_KEYS}. Not a principal tag (`aws:PrincipalTag/<tag>`): any account
+ * can tag its own roles, so a tag narrows nothing next to a `"*"` principal.
+ */
 function isPrincipalNarrowingKey(key: string): boolean {
+  return (PRINCIPAL_NARROWING_KEYS as readonly string[]).includes(key.toLowerCase());
+}
+
+/** Keys whose value is an account or organisation id: a wildcard in it matches other accounts. */
+const ACCOUNT_KEYS = [
+  "aws:principalaccount",
+  "aws:sourceaccount",
+  "aws:principalorgid",
+  "aws:sourceorgid",
+  "kms:calleraccount",
+];
+/** Keys whose value is an ARN: a wildcard in its account field matches other accounts. */
+const ARN_KEYS = ["aws:principalarn", "aws:sourcearn"];
+/** Keys whose value is an organisation path (`o-a1b2/r-ab12/ou-ab12-11111111/*`): it starts with the org id. */
+const ORG_PATH_KEYS = ["aws:principalorgpaths", "aws:sourceorgpaths"];
+
+const WILDCARD = /[*?]/;
+
+/**
+ * True when `value`, tested on `key` by a `...Like` operator (`like`) or an exact one, lets only given principals
+ * through: never a value made of wildcards alone; for an account or organisation key, no wildcard at all; for an
+ * ARN key, none in the account field; for an organisation path, none in the organisation id.
+ */
+function valueNarrows(key: string, value: string, like: boolean): boolean {
+  if (!like) return true;
+  if (/^[*?]*$/.test(value)) return false;
   const lower = key.toLowerCase();
-  return (
-    (PRINCIPAL_NARROWING_KEYS as readonly string[]).includes(lower) || lower.startsWith("aws:principaltag/")
-  );
+  if (ACCOUNT_KEYS.includes(lower)) return !WILDCARD.test(value);
+  if (ARN_KEYS.includes(lower)) {
+    const account = value.split(":")[4];
+    return account !== undefined && !WILDCARD.test(account);
+  }
+  if (ORG_PATH_KEYS.includes(lower)) return !WILDCARD.test(value.split("/")[0]);
+  return true;
 }
 
 /** Operators that match a key only when it is present and equal to (or like) one of the listed values. */
@@ -173,22 +209,23 @@ export function restrictsToValues(operator: string): boolean {
 
 /**
  * True when one of the statement's conditions restricts a key accepted by `isKey` to given values (see
- * {@link restrictsToValues}). A `...Like` condition with a value made only of wildcards (`"*"`) restricts nothing.
+ * {@link restrictsToValues}). Values are alternatives, so every one must narrow: a `...Like` value made only of
+ * wildcards, or with a wildcard where an account is (see {@link valueNarrows}), lets any account through.
  */
 export function restrictsKey(statement: Statement, isKey: (key: string) => boolean): boolean {
   return Object.entries(statement.conditions).some(([operator, keys]) => {
     if (!restrictsToValues(operator)) return false;
-    // Values are alternatives: one `"*"` among them lets any value through.
-    const matchesAnything = (value: string) => /like$/i.test(operator) && /^[*?]*$/.test(value);
+    const like = /like$/i.test(operator);
     return Object.entries(keys).some(
-      ([key, values]) => isKey(key) && values.length > 0 && !values.some(matchesAnything),
+      ([key, values]) =>
+        isKey(key) && values.length > 0 && values.every((value) => valueNarrows(key, value, like)),
     );
   });
 }
 
 /**
- * True when the statement's conditions narrow its principal: a key of {@link PRINCIPAL_NARROWING_KEYS} (or a
- * principal tag) restricted to given values by a positive operator (see {@link restrictsToValues}).
+ * True when the statement's conditions narrow its principal: a key of {@link PRINCIPAL_NARROWING_KEYS} restricted
+ * to given values by a positive operator (see {@link restrictsToValues} and {@link restrictsKey}).
  */
 export function narrowsPrincipal(statement: Statement): boolean {
   return restrictsKey(statement, isPrincipalNarrowingKey);
