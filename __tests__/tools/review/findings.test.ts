@@ -9,8 +9,9 @@ const finding = (ruleId: string, address: string, severity = "error"): PolicyFin
   message: `${ruleId} fails`,
 });
 
-describe("policy findings in the review", () => {
-  const stacks: StackReview[] = [
+/** A review of prod's data stack in which the raw bucket is updated (low risk, no reasons yet). */
+function rawBucketUpdated(): StackReview[] {
+  return [
     {
       stack: "mlops-prod-data",
       environment: "prod",
@@ -26,6 +27,10 @@ describe("policy findings in the review", () => {
       ],
     },
   ];
+}
+
+describe("policy findings in the review", () => {
+  const stacks = rawBucketUpdated();
 
   test("a blocking finding the change adds makes the changed resource high risk", () => {
     const [stack] = applyFindings(stacks, [], [finding("MLOPS-S3-001", "aws_s3_bucket.Raw")]);
@@ -182,22 +187,7 @@ describe("suppressions in the review", () => {
   });
 
   test("suppressing a critical rule where it would block is high risk, on the changed resource too", () => {
-    const changed: StackReview[] = [
-      {
-        stack: "mlops-prod-data",
-        environment: "prod",
-        resources: [
-          {
-            address: "aws_s3_bucket.Raw",
-            type: "aws_s3_bucket",
-            action: "update",
-            risk: "low",
-            reasons: [],
-            changes: [],
-          },
-        ],
-      },
-    ];
+    const changed = rawBucketUpdated();
     const [stack] = applyFindings(
       changed,
       parse(packFinding("fail", "critical")),
