@@ -210,7 +210,7 @@ export function restrictsToValues(operator: string): boolean {
 /**
  * True when one of the statement's conditions restricts a key accepted by `isKey` to given values (see
  * {@link restrictsToValues}). Values are alternatives, so every one must narrow: a `...Like` value made only of
- * wildcards, or with a wildcard where an account is (see {@link valueNarrows}), lets any account through.
+ * wildcards, or with a wildcard where an account is, lets any account through.
  */
 export function restrictsKey(statement: Statement, isKey: (key: string) => boolean): boolean {
   return Object.entries(statement.conditions).some(([operator, keys]) => {
