@@ -93,3 +93,15 @@ describe("bucket names elsewhere", () => {
     }
   });
 });
+
+describe("protection", () => {
+  test("forceDestroy with preventDestroy is refused as a contradiction", () => {
+    expect(problems("dev", { protection: { preventDestroy: true, forceDestroy: true } })).toEqual([
+      "protection.forceDestroy: contradicts protection.preventDestroy (true); turn one of them off",
+    ]);
+  });
+
+  test("forceDestroy alone is accepted in dev", () => {
+    expect(problems("dev", { protection: { preventDestroy: false, forceDestroy: true } })).toEqual([]);
+  });
+});

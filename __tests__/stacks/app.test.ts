@@ -192,6 +192,25 @@ describe("the bootstrap stack", () => {
         { apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms" }, bucket_key_enabled: true },
       ],
     });
+    // With the state key itself: without kms_master_key_id, S3 would use the AWS managed aws/s3 key.
+    const stateKeyId = Object.keys(resourcesOf(bootstrap, "aws_kms_key")).find((id) =>
+      id.startsWith("StateKey"),
+    );
+    expect(stateKeyId).toMatch(/^StateKey(_\w+)?$/);
+    expect(only("aws_s3_bucket_server_side_encryption_configuration")).toEqual([
+      expect.objectContaining({
+        bucket: "${aws_s3_bucket.StateBucket.id}",
+        rule: [
+          {
+            apply_server_side_encryption_by_default: {
+              sse_algorithm: "aws:kms",
+              kms_master_key_id: `\${aws_kms_key.${stateKeyId}.arn}`,
+            },
+            bucket_key_enabled: true,
+          },
+        ],
+      }),
+    ]);
     expect(only("aws_kms_key")[0]).toMatchObject({
       enable_key_rotation: true,
       lifecycle: { prevent_destroy: true },
@@ -210,6 +229,18 @@ describe("the bootstrap stack", () => {
     expect(policy.Statement).toContainEqual(
       expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
     );
+    // On the bucket and on every object in it: a Deny on the bucket alone would leave object reads open.
+    expect(policy.Statement).toContainEqual({
+      Sid: "DenyInsecureTransport",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: [
+        "arn:aws:s3:::mlops-dev-tfstate-111111111111",
+        "arn:aws:s3:::mlops-dev-tfstate-111111111111/*",
+      ],
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
     expect(bucketPolicy.depends_on).toEqual([
       expect.stringMatching(/^aws_s3_bucket_public_access_block\.StateBucketPublicAccessBlock/),
     ]);

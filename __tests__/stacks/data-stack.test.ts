@@ -69,6 +69,85 @@ describe("data stack of prod", () => {
     ]) {
       expect([type, Object.keys(resourcesOf(json, type)).length]).toEqual([type, buckets.length]);
     }
+
+    // Each bucket's own companions, found by the bucket they name, with the settings that protect it.
+    const companionOf = (type: string, bucketId: string) => {
+      const found = Object.values(resourcesOf(json, type)).filter(
+        (r) => r.bucket === `\${aws_s3_bucket.${bucketId}.id}`,
+      );
+      expect([type, bucketId, found.length]).toEqual([type, bucketId, 1]);
+      return found[0];
+    };
+    const dataKey = Object.keys(resourcesOf(json, "aws_kms_key")).find((id) => id.startsWith("DataKey_"));
+    expect(dataKey).toBeDefined();
+    for (const [id, bucket] of Object.entries(resourcesOf(json, "aws_s3_bucket"))) {
+      const name = bucket.bucket as string;
+      const arn = `arn:aws:s3:::${name}`;
+      expect([name, companionOf("aws_s3_bucket_versioning", id).versioning_configuration]).toEqual([
+        name,
+        { status: "Enabled" },
+      ]);
+      // S3 delivers server access logs only to a bucket encrypted with SSE-S3 (not SSE-KMS); every other
+      // bucket uses the data key, with a bucket key.
+      const encryption = id.startsWith("AccessLogs_")
+        ? [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }]
+        : [
+            {
+              apply_server_side_encryption_by_default: {
+                sse_algorithm: "aws:kms",
+                kms_master_key_id: `\${aws_kms_key.${dataKey}.arn}`,
+              },
+              bucket_key_enabled: true,
+            },
+          ];
+      expect([name, companionOf("aws_s3_bucket_server_side_encryption_configuration", id).rule]).toEqual([
+        name,
+        encryption,
+      ]);
+      expect([name, companionOf("aws_s3_bucket_public_access_block", id)]).toEqual([
+        name,
+        expect.objectContaining({
+          block_public_acls: true,
+          block_public_policy: true,
+          ignore_public_acls: true,
+          restrict_public_buckets: true,
+        }),
+      ]);
+      expect([name, companionOf("aws_s3_bucket_ownership_controls", id).rule]).toEqual([
+        name,
+        { object_ownership: "BucketOwnerEnforced" },
+      ]);
+      // Every bucket at least aborts incomplete uploads (billed, and invisible) with an enabled rule.
+      const lifecycle = companionOf("aws_s3_bucket_lifecycle_configuration", id).rule as Record<
+        string,
+        unknown
+      >[];
+      expect([name, lifecycle]).toEqual([
+        name,
+        expect.arrayContaining([
+          expect.objectContaining({
+            status: "Enabled",
+            abort_incomplete_multipart_upload: [{ days_after_initiation: expect.any(Number) }],
+          }),
+        ]),
+      ]);
+      const policy = JSON.parse(companionOf("aws_s3_bucket_policy", id).policy as string) as {
+        Statement: unknown[];
+      };
+      expect([name, policy.Statement]).toEqual([
+        name,
+        expect.arrayContaining([
+          {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [arn, `${arn}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ]),
+      ]);
+    }
   });
 
   test("every data bucket logs to the environment's access-log bucket", () => {

@@ -170,6 +170,27 @@ describe("platform monitoring with workloads to watch", () => {
     ]);
   });
 
+  it("lets only pods of the cluster, in its account, assume Alertmanager's and Prometheus' roles", () => {
+    const trustOf = (name: string) => {
+      const role = Object.values(resourcesOf(json, "aws_iam_role")).find((r) => r.name === name);
+      if (!role) throw new Error(`no role ${name}`);
+      return JSON.parse(role.assume_role_policy as string).Statement;
+    };
+    const trust = [
+      {
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "333333333333" },
+          ArnEquals: { "aws:SourceArn": "arn:aws:eks:eu-west-1:333333333333:cluster/mlops-prod-eks" },
+        },
+      },
+    ];
+    expect(trustOf("mlops-prod-alertmanager")).toEqual(trust);
+    expect(trustOf("mlops-prod-prometheus")).toEqual(trust);
+  });
+
   it("lets Alertmanager's role publish to the topic", () => {
     const policies = Object.values(resourcesOf(json, "aws_iam_role_policy"));
     expect(policies.map((p) => p.name)).toEqual(expect.arrayContaining(["publish-mlops-prod-alerts"]));

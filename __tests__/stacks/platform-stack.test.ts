@@ -3,6 +3,24 @@ import { configFor, onlyResource, resourcesOf, synthEnvironment, type StackJson 
 const values = (json: StackJson, type: string) => Object.values(resourcesOf(json, type));
 const byKeyPrefix = (json: StackJson, type: string, prefix: string) =>
   Object.entries(resourcesOf(json, type)).find(([key]) => key.startsWith(prefix))![1];
+const trustOf = (json: StackJson, prefix: string): unknown[] =>
+  (
+    JSON.parse(byKeyPrefix(json, "aws_iam_role", prefix).assume_role_policy as string) as {
+      Statement: unknown[];
+    }
+  ).Statement;
+/** The trust of a Pod Identity role: pods of the environment's cluster, in its account, only. */
+const podIdentityTrust = (account: string, clusterName: string) => [
+  {
+    Effect: "Allow",
+    Principal: { Service: "pods.eks.amazonaws.com" },
+    Action: ["sts:AssumeRole", "sts:TagSession"],
+    Condition: {
+      StringEquals: { "aws:SourceAccount": account },
+      ArnEquals: { "aws:SourceArn": `arn:aws:eks:eu-west-1:${account}:cluster/${clusterName}` },
+    },
+  },
+];
 const policyOf = (json: StackJson, prefix: string) =>
   JSON.parse(byKeyPrefix(json, "aws_iam_role_policy", prefix).policy as string) as {
     Statement: { Sid: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown }[];
@@ -190,6 +208,15 @@ describe("platform stack", () => {
       );
     });
 
+    it("may be assumed only by pods of this environment's cluster, in its account", () => {
+      expect(trustOf(dev, "ClusterAutoscalerRole")).toEqual(
+        podIdentityTrust("111111111111", "mlops-dev-eks"),
+      );
+      expect(trustOf(prod, "ClusterAutoscalerRole")).toEqual(
+        podIdentityTrust("333333333333", "mlops-prod-eks"),
+      );
+    });
+
     it("may resize only Auto Scaling groups owned by this cluster", () => {
       const resize = policyOf(dev, "ClusterAutoscalerRole").Statement.find(
         (s) => s.Sid === "ResizeOnlyThisClustersGroups",
@@ -206,6 +233,11 @@ describe("platform stack", () => {
         (a) => a.namespace === "training",
       )!;
       expect(association.service_account).toBe("training");
+    });
+
+    it("may be assumed only by pods of this environment's cluster, in its account", () => {
+      expect(trustOf(dev, "TrainingRole")).toEqual(podIdentityTrust("111111111111", "mlops-dev-eks"));
+      expect(trustOf(prod, "TrainingRole")).toEqual(podIdentityTrust("333333333333", "mlops-prod-eks"));
     });
 
     it("reads the data buckets by name and decrypts only through S3 with the data key", () => {

@@ -160,11 +160,19 @@ describe("ModelRegistry server role", () => {
       (r) => r.name === "mlops-dev-mlflow-server",
     )!;
     const trust = JSON.parse(role.assume_role_policy as string) as {
-      Statement: { Principal: unknown; Action: string[] }[];
+      Statement: { Principal: unknown; Action: string[]; Condition?: unknown }[];
     };
     expect(trust.Statement).toHaveLength(1);
     expect(trust.Statement[0].Principal).toEqual({ Service: "pods.eks.amazonaws.com" });
     expect(trust.Statement[0].Action).toEqual(["sts:AssumeRole", "sts:TagSession"]);
+    // Only EKS Pod Identity acting for this account: no other account's cluster can hand the role out.
+    expect(trust.Statement[0].Condition).toEqual({ StringEquals: { "aws:SourceAccount": "111111111111" } });
+    expect(trust.Statement[0]).toEqual({
+      Effect: "Allow",
+      Principal: { Service: "pods.eks.amazonaws.com" },
+      Action: ["sts:AssumeRole", "sts:TagSession"],
+      Condition: { StringEquals: { "aws:SourceAccount": "111111111111" } },
+    });
   });
 
   test("is associated with the server's service account", () => {

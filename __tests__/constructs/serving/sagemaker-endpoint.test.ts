@@ -7,6 +7,8 @@ import {
 } from "../../../constructs/serving/sagemaker-endpoint";
 import type { Suppression } from "../../../constructs/policy/engine";
 import { PolicySuppressions } from "../../../constructs/policy/policy-suppressions";
+import type { PolicyDocument } from "../../../constructs/core/iam";
+import { allows } from "../../helpers/constructs";
 import { onlyResource, resourcesOf, type StackJson } from "../../helpers/synth";
 
 const naming = new Naming({ project: "mlops", environment: "dev" });
@@ -493,6 +495,88 @@ describe("SageMakerEndpoint monitoring", () => {
     expect(statement(monitor, "WriteMonitoringResults").Resource).toBe(
       "arn:aws:s3:::mlops-dev-data-capture/monitoring/mlops-dev-churn/*",
     );
+  });
+
+  const BUCKET = "arn:aws:s3:::mlops-dev-data-capture";
+  const monitoringPolicy = (): PolicyDocument => ({
+    Version: "2012-10-17",
+    Statement: statementsOf(json, "monitor-data-quality") as unknown as PolicyDocument["Statement"],
+  });
+
+  test("the monitoring role reads only this endpoint's captured data and baselines", () => {
+    const policy = monitoringPolicy();
+    expect(allows(policy, "s3:GetObject", `${BUCKET}/data-capture/mlops-dev-churn/AllTraffic/1.jsonl`)).toBe(
+      true,
+    );
+    expect(allows(policy, "s3:GetObject", `${BUCKET}/baselines/mlops-dev-churn/statistics.json`)).toBe(true);
+    for (const object of [
+      `${BUCKET}/data-capture/mlops-dev-fraud/AllTraffic/1.jsonl`,
+      `${BUCKET}/data-capture/mlops-dev-churn-v2/AllTraffic/1.jsonl`,
+      `${BUCKET}/baselines/mlops-dev-fraud/statistics.json`,
+      `${BUCKET}/monitoring/mlops-dev-fraud/data-quality/report.json`,
+      `${BUCKET}/other/mlops-dev-churn/1.jsonl`,
+    ]) {
+      expect([object, allows(policy, "s3:GetObject", object)]).toEqual([object, false]);
+    }
+    expect(statement(statementsOf(json, "monitor-data-quality"), "ReadDataCapture").Resource).toEqual([
+      `${BUCKET}/data-capture/mlops-dev-churn/*`,
+      `${BUCKET}/baselines/mlops-dev-churn/*`,
+    ]);
+  });
+
+  test("the monitoring role lists the bucket only under this endpoint's prefixes", () => {
+    const policy = monitoringPolicy();
+    for (const prefix of [
+      "data-capture/mlops-dev-churn/AllTraffic/",
+      "baselines/mlops-dev-churn/",
+      "monitoring/mlops-dev-churn/data-quality/",
+    ]) {
+      expect([prefix, allows(policy, "s3:ListBucket", BUCKET, { "s3:prefix": prefix })]).toEqual([
+        prefix,
+        true,
+      ]);
+    }
+    // A listing without a prefix (the whole bucket) or under another endpoint's prefix is refused.
+    expect(allows(policy, "s3:ListBucket", BUCKET)).toBe(false);
+    for (const prefix of [
+      "",
+      "data-capture/",
+      "data-capture/mlops-dev-fraud/",
+      "monitoring/mlops-dev-fraud/",
+    ]) {
+      expect([prefix, allows(policy, "s3:ListBucket", BUCKET, { "s3:prefix": prefix })]).toEqual([
+        prefix,
+        false,
+      ]);
+    }
+    expect(statement(statementsOf(json, "monitor-data-quality"), "ListDataCapture").Condition).toEqual({
+      StringLike: {
+        "s3:prefix": [
+          "data-capture/mlops-dev-churn/*",
+          "baselines/mlops-dev-churn/*",
+          "monitoring/mlops-dev-churn/*",
+        ],
+      },
+    });
+  });
+
+  test("the monitoring role creates grants on the volume key only for AWS resources", () => {
+    const policy = monitoringPolicy();
+    expect(allows(policy, "kms:CreateGrant", KEY_ARN, { "kms:GrantIsForAWSResource": "true" })).toBe(true);
+    expect(allows(policy, "kms:CreateGrant", KEY_ARN)).toBe(false);
+    expect(allows(policy, "kms:CreateGrant", KEY_ARN, { "kms:GrantIsForAWSResource": "false" })).toBe(false);
+    const grants = statementsOf(json, "monitor-data-quality").filter((s) =>
+      [s.Action].flat().some((action) => /^kms:(CreateGrant|\*)$|^\*$/.test(action)),
+    );
+    expect(grants).toEqual([
+      {
+        Sid: "GrantJobVolumes",
+        Effect: "Allow",
+        Action: ["kms:CreateGrant"],
+        Resource: KEY_ARN,
+        Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+      },
+    ]);
   });
 });
 

@@ -34,6 +34,29 @@ function synthCluster(
 const byKeyPrefix = (json: StackJson, type: string, prefix: string) =>
   Object.entries(resourcesOf(json, type)).find(([key]) => key.startsWith(prefix))![1];
 
+/** The statements of the trust policy of the role whose logical id starts with `prefix`. */
+const trustOf = (json: StackJson, prefix: string): unknown[] =>
+  (
+    JSON.parse(byKeyPrefix(json, "aws_iam_role", prefix).assume_role_policy as string) as {
+      Statement: unknown[];
+    }
+  ).Statement;
+
+/** The launch template a node group launches from (the template it refers to, at its latest version). */
+function launchTemplateOf(json: StackJson, nodeGroupPrefix: string): Record<string, unknown> {
+  const group = byKeyPrefix(json, "aws_eks_node_group", nodeGroupPrefix);
+  expect(group.launch_template).toEqual({
+    id: expect.stringMatching(/^\$\{aws_launch_template\.[\w-]+\.id\}$/),
+    version: expect.stringMatching(/^\$\{aws_launch_template\.[\w-]+\.latest_version\}$/),
+  });
+  const { id, version } = group.launch_template as { id: string; version: string };
+  const templateId = /^\$\{aws_launch_template\.([\w-]+)\.id\}$/.exec(id)![1];
+  expect(version).toBe(`\${aws_launch_template.${templateId}.latest_version}`);
+  const template = resourcesOf(json, "aws_launch_template")[templateId];
+  expect(template).toBeDefined();
+  return template;
+}
+
 describe("GpuTrainingCluster defaults", () => {
   let json: StackJson;
   let cluster: Record<string, unknown>;
@@ -138,6 +161,45 @@ describe("GpuTrainingCluster defaults", () => {
       "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
       "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     ]);
+  });
+
+  it("lets only EKS, for this account, assume the cluster role", () => {
+    expect(trustOf(json, "Cluster_ClusterRole")).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: { StringEquals: { "aws:SourceAccount": "111111111111" } },
+      },
+    ]);
+  });
+
+  it.each(["Cluster_VpcCniRole", "Cluster_EbsCsiDriverRole"])(
+    "lets only pods of this cluster in this account assume %s, through Pod Identity",
+    (prefix) => {
+      expect(trustOf(json, prefix)).toEqual([
+        {
+          Effect: "Allow",
+          Principal: { Service: "pods.eks.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession"],
+          Condition: {
+            StringEquals: { "aws:SourceAccount": "111111111111" },
+            ArnEquals: { "aws:SourceArn": "arn:aws:eks:eu-west-1:111111111111:cluster/mlops-dev-eks" },
+          },
+        },
+      ]);
+    },
+  );
+
+  it("launches system nodes with IMDSv2 required and a hop limit of 1, out of pods' reach", () => {
+    const template = launchTemplateOf(json, "Cluster_SystemNodeGroup");
+    expect(template.name).toBe("mlops-dev-eks-system");
+    expect(template.metadata_options).toEqual({
+      http_endpoint: "enabled",
+      http_tokens: "required",
+      http_put_response_hop_limit: 1,
+      instance_metadata_tags: "disabled",
+    });
   });
 
   it("runs an on-demand system node group of at least two nodes across every subnet", () => {
@@ -283,6 +345,14 @@ describe("GpuTrainingCluster options", () => {
     expect(onlyResource(json, "aws_eks_cluster").vpc_config).toMatchObject({
       endpoint_public_access: true,
       public_access_cidrs: ["203.0.113.0/24"],
+    });
+  });
+
+  it("gives the system nodes the hop limit asked for, still with IMDSv2 required", () => {
+    const template = launchTemplateOf(synthCluster({ imdsHopLimit: 2 }), "Cluster_SystemNodeGroup");
+    expect(template.metadata_options).toMatchObject({
+      http_tokens: "required",
+      http_put_response_hop_limit: 2,
     });
   });
 

@@ -111,6 +111,24 @@ describe("modelRegistry errors", () => {
     );
   });
 
+  test("prod self-hosted is accepted with its tier defaults (the baseline of the refusals below)", () => {
+    expect(
+      configFor("prod", { modelRegistry: { backend: "self-hosted" } }).modelRegistry.database,
+    ).toMatchObject({ multiAz: true, deletionProtection: true });
+  });
+
+  test("prod self-hosted with a single-zone database is refused", () => {
+    expect(fails("prod", { backend: "self-hosted", database: { multiAz: false } })).toThrow(
+      /^modelRegistry\.database\.multiAz: must be true in prod$/,
+    );
+  });
+
+  test("prod self-hosted without deletion protection is refused", () => {
+    expect(fails("prod", { backend: "self-hosted", database: { deletionProtection: false } })).toThrow(
+      /^modelRegistry\.database\.deletionProtection: must be true in prod$/,
+    );
+  });
+
   test("a server request above its limit is refused, Kubernetes would refuse the pod", () => {
     expect(fails("dev", { server: { cpuRequest: "2500m" } })).toThrow(
       /modelRegistry\.server\.cpuRequest: exceeds server\.cpuLimit \(2\), and Kubernetes refuses a request above its limit; lower this or raise server\.cpuLimit/,

@@ -81,6 +81,18 @@ describe("monitoring section", () => {
     ).toEqual(["monitoring.alerts.subscriptions.hook.endpoint: must start with https:// for protocol https"]);
   });
 
+  it.each([
+    ["sqs", "arn:aws:sqs:eu-west-1:111111111111:mlops-alerts"],
+    ["lambda", "arn:aws:lambda:eu-west-1:111111111111:function:mlops-alerts"],
+  ])("rejects a %s subscriber that is not an ARN, and takes one that is", (protocol, arn) => {
+    const subscribe = (endpoint: string) =>
+      problems("dev", { monitoring: { alerts: { subscriptions: { queue: { protocol, endpoint } } } } });
+    expect(subscribe("mlops-alerts")).toEqual([
+      `monitoring.alerts.subscriptions.queue.endpoint: must be an ARN for protocol ${protocol}`,
+    ]);
+    expect(subscribe(arn)).toEqual([]);
+  });
+
   it("rejects idle minutes CloudWatch cannot evaluate", () => {
     expect(problems("dev", { monitoring: { gpu: { idleMinutes: 42 } } })).toEqual([
       "monitoring.gpu.idleMinutes: must be a multiple of 5 (CloudWatch evaluates 5-minute periods)",
