@@ -4,7 +4,16 @@
  * policy violation). Synthesizes twice, so it takes a few seconds.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ROOT } from "../helpers/config";
@@ -40,7 +49,10 @@ describe("npm run review between two commits of a copy of the repository", () =>
 
   beforeAll(() => {
     copy = mkdtempSync(join(tmpdir(), "mlops-review-e2e-"));
-    const files = sh("git", ["ls-files", "-z"], ROOT, false).stdout.split("\0").filter(Boolean);
+    // The working tree as the review sees it: new files not yet added included, deleted ones left out.
+    const files = sh("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT, false)
+      .stdout.split("\0")
+      .filter((file) => file && existsSync(join(ROOT, file)));
     for (const file of files) {
       mkdirSync(dirname(join(copy, file)), { recursive: true });
       cpSync(join(ROOT, file), join(copy, file));

@@ -34,7 +34,12 @@ describe("compareSynth over the base and head fixtures", () => {
       previousAddress: "aws_s3_bucket.RawBucket",
     });
     expect(bucket.reasons[0]).toMatch(/needs a moved block/);
-    expect(bucket.reasons.join(" ")).toMatch(/prevent_destroy is set/);
+    expect(bucket.reasons).toContain(
+      "destroyed despite prevent_destroy: the flag only guards a resource whose block is still in the " +
+        "configuration, so Terraform plans the destroy and the apply carries it out. To keep it, add a moved " +
+        "block from aws_s3_bucket.RawBucket (or keep the old construct id)",
+    );
+    expect(bucket.reasons.join(" ")).not.toMatch(/apply will fail/);
   });
 
   test("the renamed bucket's versioning moves with it, without a spurious change of its bucket reference", () => {
@@ -192,5 +197,172 @@ describe("compareSynth and the shared list of stateful types", () => {
     expect(stack.resources[0].reasons).toContain(
       "destroying this aws_sagemaker_mlflow_tracking_server: its experiment and run metadata are lost",
     );
+  });
+});
+
+describe("compareSynth and prevent_destroy", () => {
+  const stack = (resource: Record<string, Record<string, Record<string, unknown>>>, json: object = {}) =>
+    parseStack("mlops-prod-monitoring", { resource, ...json });
+  const output = (...stacks: ReturnType<typeof stack>[]) => new Map(stacks.map((s) => [s.name, s]));
+  const guarded = { lifecycle: { prevent_destroy: true } };
+  const topic = (extra: object = {}) => ({
+    aws_sns_topic: { Alerts: { name: "alerts", ...guarded, ...extra } },
+  });
+  // A resource that stays, so that the stack does too.
+  const keep = { aws_sqs_queue: { Work: { name: "work" } } };
+
+  test("deleting a resource block destroys it although it had prevent_destroy: high risk, and how to keep it", () => {
+    const [review] = compareSynth(output(stack({ ...topic(), ...keep })), output(stack(keep)));
+    expect(review.resources).toEqual([
+      expect.objectContaining({
+        address: "aws_sns_topic.Alerts",
+        action: "delete",
+        risk: "high",
+        reasons: [
+          "destroyed despite prevent_destroy: the flag only guards a resource whose block is still in the " +
+            "configuration, so Terraform plans the destroy and the apply carries it out. To keep it, restore the " +
+            "resource block, or forget it with a `removed` block with `lifecycle { destroy = false }` (the object " +
+            "stays in AWS, no longer managed)",
+        ],
+      }),
+    ]);
+  });
+
+  test("a rename without a moved block destroys it although it had prevent_destroy, even for a type without data", () => {
+    const renamed = { aws_sns_topic: { AlertTopic: { name: "alerts", ...guarded } } };
+    const [review] = compareSynth(output(stack(topic())), output(stack(renamed)));
+    expect(review.resources).toMatchObject([
+      { action: "move", risk: "high", previousAddress: "aws_sns_topic.Alerts" },
+    ]);
+    expect(review.resources[0].reasons[1]).toMatch(
+      /^destroyed despite prevent_destroy: .* To keep it, add a moved block from aws_sns_topic\.Alerts/,
+    );
+  });
+
+  test("a resource moved to another stack is destroyed in the old one despite prevent_destroy", () => {
+    const platform = (resource: Parameters<typeof stack>[0]) =>
+      parseStack("mlops-prod-platform", { resource: { ...keep, ...resource } });
+    const stacks = compareSynth(
+      output(stack({ ...topic(), ...keep }), platform({})),
+      output(stack(keep), platform(topic())),
+    );
+    expect(stacks.map((s) => s.stack)).toEqual(["mlops-prod-platform"]);
+    expect(stacks[0].resources).toMatchObject([
+      { action: "move", risk: "high", previousAddress: "aws_sns_topic.Alerts" },
+    ]);
+    expect(stacks[0].resources[0].reasons[1]).toMatch(
+      /^destroyed despite prevent_destroy: .* To keep it, forget it in stack mlops-prod-monitoring with a `removed` block/,
+    );
+  });
+
+  test("a removed block with destroy = false forgets it: low risk, no destroy", () => {
+    const [review] = compareSynth(
+      output(stack({ ...topic(), ...keep })),
+      output(stack(keep, { removed: [{ from: "aws_sns_topic.Alerts", lifecycle: { destroy: false } }] })),
+    );
+    expect(review.resources).toMatchObject([{ action: "delete", risk: "low" }]);
+    expect(review.resources[0].reasons.join(" ")).not.toMatch(/prevent_destroy/);
+  });
+
+  test("a replacement of a resource that keeps prevent_destroy fails at apply", () => {
+    const [review] = compareSynth(output(stack(topic())), output(stack(topic({ fifo_topic: true }))));
+    expect(review.resources[0]).toMatchObject({ action: "replace" });
+    expect(review.resources[0].reasons).toContain(
+      "prevent_destroy is set: the apply will fail until it is lifted",
+    );
+  });
+
+  test("a replacement that also lifts prevent_destroy goes through: high risk, no failure announced", () => {
+    const lifted = { aws_sns_topic: { Alerts: { name: "alerts", fifo_topic: true } } };
+    const [review] = compareSynth(output(stack(topic())), output(stack(lifted)));
+    expect(review.resources[0]).toMatchObject({ action: "replace", risk: "high" });
+    expect(review.resources[0].reasons).toContain(
+      "lifecycle.prevent_destroy removed: Terraform may now destroy it",
+    );
+    expect(review.resources[0].reasons.join(" ")).not.toMatch(/apply will fail/);
+  });
+});
+
+describe("compareSynth and replacement-forcing attributes", () => {
+  const output = (resource: Record<string, Record<string, Record<string, unknown>>>) =>
+    new Map([["mlops-prod-platform", parseStack("mlops-prod-platform", { resource })]]);
+  const server = (mlflowVersion: string) => ({
+    aws_sagemaker_mlflow_tracking_server: {
+      ModelRegistry: {
+        tracking_server_name: "mlops-prod-mlflow",
+        role_arn: "${aws_iam_role.TrackingServerRole.arn}",
+        artifact_store_uri: "s3://mlops-prod-model-artifacts-333333333333/mlflow",
+        mlflow_version: mlflowVersion,
+      },
+    },
+  });
+
+  test("a new MLflow version replaces the tracking server: high risk, its run metadata is lost", () => {
+    const [stack] = compareSynth(output(server("2.16")), output(server("3.0")));
+    expect(stack.resources).toMatchObject([
+      {
+        address: "aws_sagemaker_mlflow_tracking_server.ModelRegistry",
+        action: "replace",
+        risk: "high",
+        reasons: [
+          "mlflow_version cannot change in place: Terraform destroys and re-creates it",
+          "replacing this aws_sagemaker_mlflow_tracking_server: its experiment and run metadata are lost",
+        ],
+      },
+    ]);
+  });
+});
+
+describe("compareSynth and retention cuts", () => {
+  const output = (resource: Record<string, Record<string, Record<string, unknown>>>) =>
+    new Map([["mlops-prod-data", parseStack("mlops-prod-data", { resource })]]);
+  // The shape the data stack synthesizes (lists of blocks).
+  const lifecycle = (noncurrentDays: number) => ({
+    aws_s3_bucket_lifecycle_configuration: {
+      RawBucket_Lifecycle_4309669E: {
+        bucket: "${aws_s3_bucket.RawBucket.id}",
+        rule: [
+          {
+            abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
+            filter: [{ prefix: "" }],
+            id: "abort-incomplete-multipart-uploads",
+            status: "Enabled",
+          },
+          {
+            expiration: [{ expired_object_delete_marker: true }],
+            filter: [{ prefix: "" }],
+            id: "noncurrent-versions",
+            noncurrent_version_expiration: [{ noncurrent_days: noncurrentDays }],
+            noncurrent_version_transition: [
+              { noncurrent_days: 30, storage_class: "STANDARD_IA" },
+              { noncurrent_days: 90, storage_class: "GLACIER" },
+            ],
+            status: "Enabled",
+          },
+        ],
+      },
+    },
+  });
+
+  test("expiring noncurrent object versions sooner is a high-risk update", () => {
+    const [stack] = compareSynth(output(lifecycle(365)), output(lifecycle(100)));
+    expect(stack.resources).toMatchObject([
+      {
+        action: "update",
+        risk: "high",
+        reasons: [
+          'lifecycle rule "noncurrent-versions": noncurrent_version_expiration.noncurrent_days lowered from 365 ' +
+            "to 100: keeps noncurrent object versions for fewer days, older versions are deleted for good",
+        ],
+        changes: [
+          { path: "rule[1].noncurrent_version_expiration[0].noncurrent_days", before: 365, after: 100 },
+        ],
+      },
+    ]);
+  });
+
+  test("keeping noncurrent versions longer stays a low-risk update", () => {
+    const [stack] = compareSynth(output(lifecycle(100)), output(lifecycle(365)));
+    expect(stack.resources).toMatchObject([{ action: "update", risk: "low", reasons: [] }]);
   });
 });

@@ -204,3 +204,30 @@ describe("resources a plan forgets (removed block with destroy = false)", () => 
     ]);
   });
 });
+
+describe("retention cuts in plans", () => {
+  const group = (days: number) => ({
+    name: "/aws/sagemaker/Endpoints/mlops-prod-churn",
+    retention_in_days: days,
+  });
+  const update = (before: object, after: object) =>
+    reviewPlanChange({
+      address: "aws_cloudwatch_log_group.Logs",
+      type: "aws_cloudwatch_log_group",
+      change: { actions: ["update"], before, after },
+    });
+
+  test("an update that keeps logs for fewer days is high risk", () => {
+    expect(update(group(365), group(90))).toMatchObject({
+      action: "update",
+      risk: "high",
+      reasons: [
+        "retention_in_days lowered from 365 to 90: keeps logs for fewer days, older logs are deleted for good",
+      ],
+    });
+  });
+
+  test("an update that keeps them longer stays low risk", () => {
+    expect(update(group(90), group(365))).toMatchObject({ action: "update", risk: "low", reasons: [] });
+  });
+});

@@ -25,6 +25,14 @@ describe("replacement-forcing attributes", () => {
     ["aws_subnet", "availability_zone"],
     ["aws_sagemaker_model", "primary_container.image"],
     ["aws_sagemaker_endpoint_configuration", "production_variants.initial_instance_count"],
+    // Checked against a plan of the AWS provider 5.100.0.
+    ["aws_sagemaker_mlflow_tracking_server", "mlflow_version"],
+    ["aws_sagemaker_mlflow_tracking_server", "role_arn"],
+    ["aws_sagemaker_mlflow_tracking_server", "tracking_server_name"],
+    ["aws_sagemaker_data_quality_job_definition", "job_resources.cluster_config.instance_type"],
+    ["aws_sagemaker_data_quality_job_definition", "data_quality_app_specification.image_uri"],
+    ["aws_sagemaker_monitoring_schedule", "name"],
+    ["aws_prometheus_workspace", "kms_key_arn"],
   ])("%s.%s forces a replacement", (type, path) => {
     expect(replacementAttribute(type, path)).toBeDefined();
   });
@@ -45,6 +53,13 @@ describe("replacement-forcing attributes", () => {
     ["aws_sagemaker_endpoint", "endpoint_config_name"],
     ["aws_sagemaker_endpoint_configuration", "tags"],
     ["aws_s3_bucket", "lifecycle.prevent_destroy"],
+    ["aws_sagemaker_mlflow_tracking_server", "tracking_server_size"],
+    ["aws_sagemaker_mlflow_tracking_server", "artifact_store_uri"],
+    // Not ForceNew in the provider: planned as an update (checked against a plan of 5.100.0).
+    ["aws_sagemaker_data_quality_job_definition", "role_arn"],
+    ["aws_sagemaker_monitoring_schedule", "monitoring_schedule_config.schedule_config.schedule_expression"],
+    ["aws_prometheus_workspace", "alias"],
+    ["aws_prometheus_workspace", "logging_configuration.log_group_arn"],
   ])("%s.%s updates in place", (type, path) => {
     expect(replacementAttribute(type, path)).toBeUndefined();
   });

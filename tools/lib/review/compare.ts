@@ -145,8 +145,25 @@ function stateful(resource: { type: string; mode?: string }): boolean {
 
 function preventDestroy(resource: SynthResource): boolean {
   const lifecycle = [resource.body.lifecycle].flat()[0] as { prevent_destroy?: unknown } | undefined;
-  return lifecycle?.prevent_destroy === true;
+  return lifecycle?.prevent_destroy === true || lifecycle?.prevent_destroy === "true";
 }
+
+/**
+ * Why `prevent_destroy` does not save a resource whose block leaves the configuration: Terraform reads the
+ * flag from the resource block, so once the block is deleted or renamed it plans the destroy and applies it.
+ * `keep` says how to keep the object instead.
+ */
+function destroyedDespitePreventDestroy(keep: string): string {
+  return (
+    "destroyed despite prevent_destroy: the flag only guards a resource whose block is still in the " +
+    `configuration, so Terraform plans the destroy and the apply carries it out. To keep it, ${keep}`
+  );
+}
+
+/** How to keep an object whose resource block is deleted, for {@link destroyedDespitePreventDestroy}. */
+const KEEP_DELETED =
+  "restore the resource block, or forget it with a `removed` block with `lifecycle { destroy = false }` " +
+  "(the object stays in AWS, no longer managed)";
 
 function review(
   resource: SynthResource,
@@ -181,8 +198,9 @@ function reviewChanged(
   if (forcing.length > 0) {
     const reasons = [`${forcing.join(", ")} cannot change in place: Terraform destroys and re-creates it`];
     if (stateful(after)) reasons.push(`replacing this ${after.type}: ${whatIsLost(after.type)}`);
-    if (preventDestroy(before))
-      reasons.push("prevent_destroy is set: the apply will fail until it is lifted");
+    // Terraform checks the flag of the block it plans with: the head's. A head that drops the flag in the same
+    // change gets its replacement (weakenedProtection reports the removal).
+    if (preventDestroy(after)) reasons.push("prevent_destroy is set: the apply will fail until it is lifted");
     return review(
       after,
       "replace",
@@ -211,10 +229,17 @@ function reviewDeleted(resource: SynthResource, stack: SynthStack | undefined): 
   }
   const reasons = weakenedProtection(resource.type, resource.body, undefined);
   if (stateful(resource)) reasons.unshift(`deleting this ${resource.type}: ${whatIsLost(resource.type)}`);
-  if (preventDestroy(resource))
-    reasons.push("prevent_destroy is set: the apply will fail until it is lifted");
+  // A removed stack is planned by no one (its objects stay until someone destroys it from its last
+  // configuration, which still has the flag); in a stack that remains, the block's removal destroys it.
+  const protectedByFlag = stack !== undefined && preventDestroy(resource);
+  if (protectedByFlag) reasons.push(destroyedDespitePreventDestroy(KEEP_DELETED));
   if (!stack) reasons.push("its whole stack is removed");
-  return review(resource, "delete", stateful(resource) || reasons.length > 0 ? "high" : "low", reasons);
+  return review(
+    resource,
+    "delete",
+    stateful(resource) || protectedByFlag || reasons.length > 0 ? "high" : "low",
+    reasons,
+  );
 }
 
 function reviewMove(pair: Pair, renames: ReadonlyMap<string, string> = new Map()): ResourceReview {
@@ -237,10 +262,19 @@ function reviewMove(pair: Pair, renames: ReadonlyMap<string, string> = new Map()
     );
   }
   if (stateful(pair.to)) reasons.push(`destroying this ${pair.to.type}: ${whatIsLost(pair.to.type)}`);
-  if (preventDestroy(pair.from))
-    reasons.push("prevent_destroy is set: the apply will fail until it is lifted");
+  const protectedByFlag = preventDestroy(pair.from);
+  if (protectedByFlag) {
+    reasons.push(
+      destroyedDespitePreventDestroy(
+        pair.fromStack
+          ? `forget it in stack ${pair.fromStack} with a \`removed\` block with \`lifecycle { destroy = false }\` ` +
+              "and adopt it here with an import block"
+          : `add a moved block from ${pair.from.address} (or keep the old construct id)`,
+      ),
+    );
+  }
   reasons.push(...weakenedProtection(pair.to.type, pair.from.body, pair.to.body));
-  const risk: Risk = stateful(pair.to) || reasons.length > 1 ? "high" : "low";
+  const risk: Risk = stateful(pair.to) || protectedByFlag || reasons.length > 1 ? "high" : "low";
   return review(pair.to, "move", risk, reasons, toChanges(raw), pair.from.address);
 }
 

@@ -1,9 +1,10 @@
 /**
- * What makes a change risky: destroying a resource that holds data or serves traffic, and weakening the
- * settings that protect such resources.
+ * What makes a change risky: destroying a resource that holds data or serves traffic, weakening the
+ * settings that protect such resources, and cutting how long data is kept.
  */
 import { isStateful } from "../../../constructs/policy/stateful";
 import { parseJsonString, valueAt } from "./diff";
+import { retentionCuts } from "./retention";
 
 /**
  * Types the review also treats as stateful, beyond the shared list of the policy pack (`STATEFUL_RESOURCE_TYPES`
@@ -95,8 +96,8 @@ function opensToInternet(body: Body): boolean {
 }
 
 /**
- * Protection that `after` removes compared with `before`, as reasons (empty when none). `before` is
- * undefined for a created resource and `after` for a deleted one.
+ * Protection that `after` removes compared with `before`, as reasons (empty when none), retention cuts
+ * included (`retention.ts`). `before` is undefined for a created resource and `after` for a deleted one.
  */
 export function weakenedProtection(type: string, before: Body, after: Body): string[] {
   const reasons: string[] = [];
@@ -243,5 +244,6 @@ export function weakenedProtection(type: string, before: Body, after: Body): str
       }
       break;
   }
+  if (before && after) reasons.push(...retentionCuts(type, before, after));
   return reasons;
 }
