@@ -24,6 +24,8 @@ export * from "./policy";
 export * from "./registry/container-registry";
 export * from "./security/encryption-key";
 export * from "./security/github-oidc-roles";
+export * from "./security/permissions-boundary";
+export * from "./security/permissions-boundary-policy";
 export * from "./training/gpu-instance-types";
 export * from "./training/gpu-node-group";
 export * from "./training/gpu-training-cluster";

@@ -31,6 +31,7 @@ const ENVIRONMENT_NAME = /^[a-z][a-z0-9]{1,9}$/;
 const PROJECT_NAME = /^[a-z][a-z0-9-]{1,14}[a-z0-9]$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const POLICY_ARN = /^arn:aws(-cn|-us-gov)?:iam::(\d{12}):policy\/[\w+=,.@/-]{1,512}$/;
 const BUCKET_ARN_NAME = /^arn:aws[a-z-]*:s3:::(.+)$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
@@ -151,6 +152,15 @@ export function environmentSchema(tier: Tier) {
           .max(6),
         /** Role the provider assumes (for example a deploy role in the target account). */
         assumeRoleArn: z.string().regex(ROLE_ARN, "must be an IAM role ARN").optional(),
+        /**
+         * An existing managed policy of this account that every IAM role of the environment carries as its
+         * permissions boundary, in place of `<project>-<name>-permissions-boundary`, which the bootstrap stack
+         * creates when this is unset.
+         */
+        permissionsBoundaryArn: z
+          .string()
+          .regex(POLICY_ARN, "must be the ARN of a managed IAM policy (arn:aws:iam::<account>:policy/<name>)")
+          .optional(),
       }),
       /** Tags every resource carries through the provider's default_tags. */
       tags: z.strictObject({
@@ -261,6 +271,14 @@ export function environmentSchema(tier: Tier) {
           code: "custom",
           path: ["aws", "availabilityZones"],
           message: "must not list a zone twice",
+        });
+      }
+      const boundaryAccount = POLICY_ARN.exec(env.aws.permissionsBoundaryArn ?? "")?.[2];
+      if (boundaryAccount !== undefined && boundaryAccount !== env.aws.accountId) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["aws", "permissionsBoundaryArn"],
+          message: `names account ${boundaryAccount}; a role's boundary must be a policy of its own account ${env.aws.accountId}`,
         });
       }
       for (const key of ["pushRoles", "pullRoles"] as const) {

@@ -11,13 +11,16 @@ import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { accountRootArn, bucketArn } from "../constructs/core/arn";
 import { PolicySuppressions } from "../constructs/policy/policy-suppressions";
+import { PermissionsBoundaryPolicy } from "../constructs/security/permissions-boundary-policy";
 import type { EnvironmentConfig } from "../environments/schema";
-import { MlopsStack, stateKeyAlias, type SynthOptions } from "./mlops-stack";
+import { MlopsStack, permissionsBoundaryName, stateKeyAlias, type SynthOptions } from "./mlops-stack";
 
 /**
  * `<project>-<env>-bootstrap`: the S3 bucket that holds the environment's Terraform state, and its key, in
  * the state's region (`state.region`, by default the environment's). Every other stack's backend encrypts its
- * state and lock files with that key.
+ * state and lock files with that key. It also creates the permissions boundary every IAM role of the
+ * environment carries (`<project>-<env>-permissions-boundary`, unless `aws.permissionsBoundaryArn` names
+ * another): here, because CI never applies this stack, so the roles the boundary confines cannot change it.
  *
  * Its own state stays in a local file (`terraform.<stack>.tfstate` at the project root), because the bucket
  * it would live in is what this stack creates. The bucket can never be destroyed by Terraform
@@ -28,6 +31,8 @@ export class BootstrapStack extends MlopsStack {
   readonly stateBucket: S3Bucket;
   /** The KMS key that encrypts state objects. */
   readonly stateKey: KmsKey;
+  /** The environment's permissions boundary (unless `aws.permissionsBoundaryArn` names an existing one). */
+  readonly permissionsBoundary?: PermissionsBoundaryPolicy;
 
   constructor(scope: Construct, config: EnvironmentConfig, options: SynthOptions = {}) {
     super(scope, { ...options, config, part: "bootstrap", localState: true, region: config.state.region });
@@ -128,5 +133,12 @@ export class BootstrapStack extends MlopsStack {
       value: this.stateBucket.bucket,
       description: "Bucket that holds this environment's Terraform state",
     });
+
+    if (!config.aws.permissionsBoundaryArn) {
+      this.permissionsBoundary = new PermissionsBoundaryPolicy(this, "PermissionsBoundary", {
+        location: config.aws,
+        name: permissionsBoundaryName(this.naming),
+      });
+    }
   }
 }

@@ -5,6 +5,7 @@ import { arn } from "../constructs/core/arn";
 import { Naming } from "../constructs/core/naming";
 import { recordPackageVersion } from "../constructs/core/package-info";
 import { PolicyPack, type IValidationRenderSharing } from "../constructs/policy/policy-pack";
+import { PermissionsBoundary } from "../constructs/security/permissions-boundary";
 import type { EnvironmentConfig } from "../environments/schema";
 import { foreignReferences } from "./foreign-references";
 import { renderStack } from "./stack-render";
@@ -46,6 +47,22 @@ export interface MlopsStackProps extends SynthOptions {
 /** The alias of the KMS key that encrypts an environment's Terraform state: `alias/<project>-<env>-tfstate`. */
 export function stateKeyAlias(naming: Naming): string {
   return `alias/${naming.name("kmsAlias", "tfstate")}`;
+}
+
+/** The name of the permissions boundary the bootstrap stack creates: `<project>-<env>-permissions-boundary`. */
+export function permissionsBoundaryName(naming: Naming): string {
+  return naming.name("iamPolicy", "permissions-boundary");
+}
+
+/**
+ * The ARN of the permissions boundary every IAM role of the environment carries: `aws.permissionsBoundaryArn`,
+ * or the policy the bootstrap stack creates ({@link permissionsBoundaryName}).
+ */
+export function permissionsBoundaryArn(config: EnvironmentConfig, naming: Naming): string {
+  return (
+    config.aws.permissionsBoundaryArn ??
+    arn(config.aws, "iam", `policy/${permissionsBoundaryName(naming)}`, { global: true })
+  );
 }
 
 /**
@@ -160,6 +177,10 @@ export class MlopsStack extends TerraformStack implements IValidationRenderShari
             "would need that stack's state to plan. Refer to it by name (Naming) and ARN (constructs/core/arn.ts).",
         ),
     });
+
+    // Every role of the stack carries the environment's boundary, so that a role that may manage IAM roles
+    // (the CI deploy role) cannot make one that escapes it. The bootstrap stack creates the boundary.
+    PermissionsBoundary.of(this).apply(permissionsBoundaryArn(config, this.naming));
 
     this.policy = PolicyPack.attach(this, {
       environment: config.name,

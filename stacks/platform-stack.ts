@@ -21,7 +21,7 @@ import {
   TRAINING_IDENTITY,
 } from "./cluster-contract";
 import { VARIANT_NAME } from "../constructs/serving/sagemaker-endpoint";
-import { MlopsStack, stateKeyAlias, type SynthOptions } from "./mlops-stack";
+import { MlopsStack, permissionsBoundaryArn, stateKeyAlias, type SynthOptions } from "./mlops-stack";
 import { addInferenceServiceRoles, dataNames, SageMakerEndpoints } from "./serving";
 import { addPlatformMonitoring, monitoringNames } from "./monitoring";
 
@@ -77,6 +77,7 @@ export class PlatformStack extends MlopsStack {
         createOidcProvider: github.createOidcProvider,
         maxSessionSeconds: github.maxSessionSeconds,
         preventDestroy: config.protection.preventDestroy,
+        permissionsBoundaryArn: permissionsBoundaryArn(config, this.naming),
       });
     }
 

@@ -50,10 +50,13 @@ function conditionHolds(
   context: Record<string, string>,
 ): boolean {
   const actual = context[key];
+  // A negated operator holds when the key is missing; the others do not.
+  if (operator === "StringNotEquals") return actual === undefined || !expected.includes(actual);
   if (actual === undefined) return false;
   switch (operator) {
     case "StringEquals":
     case "ForAnyValue:StringEquals":
+    case "ArnEquals":
     case "Bool":
       return expected.includes(actual);
     case "StringLike":
@@ -86,6 +89,41 @@ export function allows(
         ),
       ),
   );
+}
+
+/** Whether a statement applies to a request (Action, Resource or NotResource, and every condition). */
+function applies(
+  s: PolicyStatement & { NotResource?: string | string[] },
+  action: string,
+  resource: string,
+  context: Record<string, string>,
+): boolean {
+  const resourceMatches = s.NotResource
+    ? !list(s.NotResource).some((pattern) => glob(pattern, resource))
+    : list(s.Resource).some((pattern) => glob(pattern, resource));
+  return (
+    list(s.Action).some((pattern) => glob(pattern, action)) &&
+    resourceMatches &&
+    Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
+      Object.entries(keys).every(([key, expected]) => conditionHolds(operator, key, list(expected), context)),
+    )
+  );
+}
+
+/**
+ * Whether the policies together let a request through, as IAM decides within one account: some Allow
+ * statement applies and no Deny statement does. A permissions boundary is not one of a role's policies but a
+ * second decision that must also permit: `permits(policies, ...) && permits([boundary], ...)`.
+ */
+export function permits(
+  policies: readonly PolicyDocument[],
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+): boolean {
+  const statements = policies.flatMap((policy) => policy.Statement);
+  const applying = statements.filter((s) => applies(s, action, resource, context));
+  return applying.some((s) => s.Effect === "Allow") && !applying.some((s) => s.Effect === "Deny");
 }
 
 /** The one resource of `type` in a synthesized stack; fails when there are none or several. */

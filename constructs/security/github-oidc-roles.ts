@@ -7,6 +7,7 @@ import { arn, bucketArn, partitionOf, type AwsLocation } from "../core/arn";
 import { NAME_LIMITS, shorten } from "../core/naming";
 import { PolicySuppressions } from "../policy/policy-suppressions";
 import { recordPackageVersion } from "../core/package-info";
+import { BOUNDED_ROLE_ACTIONS } from "./permissions-boundary-policy";
 
 /** The issuer of GitHub Actions' OIDC tokens. */
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -73,6 +74,14 @@ export interface GithubOidcRolesProps {
    * @default true
    */
   readonly preventDestroy?: boolean;
+  /**
+   * ARN of a permissions boundary (such as a `PermissionsBoundaryPolicy`): the three roles carry it, and the deploy
+   * role may create a role, or change a role's policies, only when that role carries it too. Without one, the
+   * deploy role's limit to roles named with `iamNamePrefix` does not hold: it can create a role with any policy
+   * and assume it.
+   * @default - no boundary
+   */
+  readonly permissionsBoundaryArn?: string;
 }
 
 const WILDCARD = /[*?]/;
@@ -81,11 +90,14 @@ const WILDCARD = /[*?]/;
  * The identities CI uses in one environment: the account's GitHub OIDC provider and three roles.
  * - **plan**: AWS `ReadOnlyAccess` plus reading (never writing) the environment's state, for
  *   `terraform plan -lock=false` on the allowed branches.
- * - **pull-request plan**: the same rights, for pull requests of the repository. A separate role, because a
+ * - **pull-request plan**: the same rights, for pull requests of the repository, but no data: it may not read
+ *   log events, image layers, objects other than the state, or secret values. A separate role, because a
  *   pull request's workflow runs the code of its branch: whatever the branch plan role is given beyond this
  *   (such as access to the cluster) stays out of reach of anyone who can push a branch.
  * - **deploy**: `PowerUserAccess` plus IAM only on roles and policies named with the environment's prefix,
- *   and state read/write, for jobs of the allowed GitHub environments (which carry the approvals).
+ *   and state read/write, for jobs of the allowed GitHub environments (which carry the approvals). Give it a
+ *   `permissionsBoundaryArn`: a role that may create roles and put any policy on them can otherwise make
+ *   itself an administrator, whatever their names.
  *
  * Trust is limited to one repository and to exact `sub` claims (`repo:o/r:ref:refs/heads/main`,
  * `repo:o/r:pull_request`, `repo:o/r:environment:prod`) with audience `sts.amazonaws.com`; a wildcard is
@@ -182,6 +194,7 @@ export class GithubOidcRoles extends Construct {
       description: `Read-only terraform plan from GitHub Actions of ${props.repository}`,
       assumeRolePolicy: trust(planSubjects),
       maxSessionDuration,
+      permissionsBoundary: props.permissionsBoundaryArn,
       dependsOn,
     });
     const pullRequestPlanRoleName =
@@ -192,6 +205,7 @@ export class GithubOidcRoles extends Construct {
         description: `Read-only terraform plan from pull requests of ${props.repository}`,
         assumeRolePolicy: trust([subject("pull_request")]),
         maxSessionDuration,
+        permissionsBoundary: props.permissionsBoundaryArn,
         dependsOn,
       });
       this.pullRequestPlanRoleArn = arn(location, "iam", `role/${pullRequestPlanRoleName}`, { global: true });
@@ -201,6 +215,7 @@ export class GithubOidcRoles extends Construct {
       description: `terraform apply from GitHub Actions of ${props.repository} (approved GitHub environments only)`,
       assumeRolePolicy: trust(deploySubjects),
       maxSessionDuration,
+      permissionsBoundary: props.permissionsBoundaryArn,
       dependsOn,
     });
     this.planRoleArn = arn(location, "iam", `role/${props.planRoleName}`, { global: true });
@@ -249,6 +264,46 @@ export class GithubOidcRoles extends Construct {
       });
     }
 
+    if (this.pullRequestPlanRole) {
+      // A plan reads the configuration of resources, never their data; what ReadOnlyAccess gives beyond that
+      // (log events, image layers, objects) is kept from whoever can push a branch.
+      new IamRolePolicy(this, "PullRequestPlanReadsNoData", {
+        role: this.pullRequestPlanRole.name,
+        name: "no-data-reads",
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "NoLogEvents",
+              Effect: "Deny",
+              Action: [
+                "logs:FilterLogEvents",
+                "logs:GetLogEvents",
+                "logs:GetLogRecord",
+                "logs:GetQueryResults",
+                "logs:StartLiveTail",
+                "logs:StartQuery",
+              ],
+              Resource: "*",
+            },
+            {
+              Sid: "NoImageLayers",
+              Effect: "Deny",
+              Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+              Resource: "*",
+            },
+            {
+              Sid: "NoObjectsButTheState",
+              Effect: "Deny",
+              Action: ["s3:GetObject", "s3:GetObjectVersion"],
+              NotResource: stateObjects,
+            },
+            { Sid: "NoSecretValues", Effect: "Deny", Action: "secretsmanager:GetSecretValue", Resource: "*" },
+          ],
+        }),
+      });
+    }
+
     const readableSecrets = (props.planReadableSecrets ?? []).map((name) =>
       // Secrets Manager appends a hyphen and six random characters to a secret's name in its ARN.
       arn(location, "secretsmanager", `secret:${name}-??????`),
@@ -289,6 +344,7 @@ export class GithubOidcRoles extends Construct {
     }
 
     const iam = (kind: string) => arn(location, "iam", `${kind}/${props.iamNamePrefix}*`, { global: true });
+    const boundary = props.permissionsBoundaryArn;
     new IamRolePolicy(this, "DeployStateAndIam", {
       role: this.deployRole.name,
       name: "terraform-state-and-own-iam",
@@ -308,21 +364,28 @@ export class GithubOidcRoles extends Construct {
             Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
             ...stateKey,
           },
+          ...(boundary
+            ? [
+                {
+                  Sid: "CreateAndChangeOwnRolesWithinTheBoundary",
+                  Effect: "Allow",
+                  Action: [...BOUNDED_ROLE_ACTIONS],
+                  Resource: iam("role"),
+                  Condition: { StringEquals: { "iam:PermissionsBoundary": boundary } },
+                },
+              ]
+            : []),
           {
             Sid: "ManageOwnRolesAndPolicies",
             Effect: "Allow",
             Action: [
-              "iam:CreateRole",
+              ...(boundary ? [] : BOUNDED_ROLE_ACTIONS),
               "iam:DeleteRole",
               "iam:UpdateRole",
               "iam:UpdateRoleDescription",
               "iam:UpdateAssumeRolePolicy",
               "iam:TagRole",
               "iam:UntagRole",
-              "iam:PutRolePolicy",
-              "iam:DeleteRolePolicy",
-              "iam:AttachRolePolicy",
-              "iam:DetachRolePolicy",
               "iam:PassRole",
               "iam:CreatePolicy",
               "iam:DeletePolicy",

@@ -1,5 +1,8 @@
 import { TerraformStack, Testing } from "cdktf";
+import type { PolicyDocument } from "../../../constructs/core/iam";
 import { GithubOidcRoles, type GithubOidcRolesProps } from "../../../constructs/security/github-oidc-roles";
+import { permissionsBoundaryDocument } from "../../../constructs/security/permissions-boundary-policy";
+import { permits } from "../../helpers/constructs";
 
 const PROPS: GithubOidcRolesProps = {
   location: { accountId: "111111111111", region: "eu-west-1" },
@@ -84,7 +87,74 @@ describe("GithubOidcRoles", () => {
       Object.entries(resources.aws_iam_role).find(([, r]) => r.name === name)![0];
     const pullRequestRights = rightsOf(keyOf("mlops-dev-github-plan-pr"));
     expect(pullRequestRights.attached).toEqual(["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
-    expect(pullRequestRights).toEqual(rightsOf(keyOf("mlops-dev-github-plan")));
+    const planRights = rightsOf(keyOf("mlops-dev-github-plan"));
+    expect(pullRequestRights.attached).toEqual(planRights.attached);
+    // The same rights, less the data that the no-data-reads policy denies (tested below).
+    expect(pullRequestRights.inline.filter(([name]) => name !== "no-data-reads")).toEqual(planRights.inline);
+  });
+
+  describe("the pull requests' role reads no data", () => {
+    // A stand-in for the data reads AWS's ReadOnlyAccess allows (it allows these and many more).
+    const readOnly: PolicyDocument = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: ["logs:Get*", "logs:FilterLogEvents", "logs:StartQuery", "ecr:BatchGetImage", "s3:Get*"],
+          Resource: "*",
+        },
+        { Effect: "Allow", Action: "ecr:GetDownloadUrlForLayer", Resource: "*" },
+      ],
+    };
+    const policiesOf = (name: string) => [
+      readOnly,
+      ...Object.values(resources.aws_iam_role_policy)
+        .filter((p) => p.role === `\${aws_iam_role.${keyOf(name)}.name}`)
+        .map((p) => JSON.parse(p.policy as string) as PolicyDocument),
+    ];
+    const keyOf = (name: string) =>
+      Object.entries(resources.aws_iam_role).find(([, r]) => r.name === name)![0];
+    const logGroup = "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/sagemaker/Endpoints/x:*";
+    const image = "arn:aws:ecr:eu-west-1:111111111111:repository/mlops-dev-inference";
+
+    test.each([
+      ["logs:GetLogEvents", logGroup],
+      ["logs:FilterLogEvents", logGroup],
+      ["logs:StartQuery", logGroup],
+      ["ecr:BatchGetImage", image],
+      ["ecr:GetDownloadUrlForLayer", image],
+      ["s3:GetObject", "arn:aws:s3:::mlops-dev-raw-111111111111/customers.csv"],
+      ["s3:GetObject", "arn:aws:s3:::mlops-dev-tfstate-111111111111/prod/mlops-prod-platform.tfstate"],
+    ])("%s on %s is denied", (action, resource) => {
+      expect(permits(policiesOf("mlops-dev-github-plan-pr"), action, resource)).toBe(false);
+      // The branches' plan role keeps ReadOnlyAccess whole.
+      expect(permits(policiesOf("mlops-dev-github-plan"), action, resource)).toBe(true);
+    });
+
+    test("the environment's state stays readable", () => {
+      expect(
+        permits(
+          policiesOf("mlops-dev-github-plan-pr"),
+          "s3:GetObject",
+          "arn:aws:s3:::mlops-dev-tfstate-111111111111/dev/mlops-dev-platform.tfstate",
+        ),
+      ).toBe(true);
+    });
+
+    test("secret values are denied", () => {
+      const secret = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:mlops-dev/grafana-admin-AbCdEf";
+      const withGrant: PolicyDocument = {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "*" }],
+      };
+      expect(
+        permits(
+          [...policiesOf("mlops-dev-github-plan-pr"), withGrant],
+          "secretsmanager:GetSecretValue",
+          secret,
+        ),
+      ).toBe(false);
+    });
   });
 
   test("names the pull requests' role as asked", () => {
@@ -173,6 +243,34 @@ describe("GithubOidcRoles", () => {
     }
   });
 
+  test("every role's sessions last an hour unless asked", () => {
+    expect(roles(resources).map((r) => r.max_session_duration)).toEqual([3600, 3600, 3600]);
+    expect(roles(synth({ maxSessionSeconds: 7200 })).map((r) => r.max_session_duration)).toEqual([
+      7200, 7200, 7200,
+    ]);
+  });
+
+  test("the state key is any key with the state key's alias, for reading and for writing state", () => {
+    const aliased = { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/mlops-dev-tfstate" } };
+    const read = inline(resources, "terraform-state-read").Statement.find((s) => s.Sid === "DecryptState")!;
+    const write = inline(resources, "terraform-state-and-own-iam").Statement.find(
+      (s) => s.Sid === "UseStateKey",
+    )!;
+    for (const statement of [read, write]) {
+      expect(statement).toMatchObject({
+        Resource: "arn:aws:kms:eu-west-1:111111111111:key/*",
+        Condition: aliased,
+      });
+    }
+  });
+
+  test("the deploy role reads and writes this environment's state objects only", () => {
+    const state = inline(resources, "terraform-state-and-own-iam").Statement.find(
+      (s) => s.Sid === "ReadWriteStateAndLocks",
+    )!;
+    expect(state.Resource).toBe("arn:aws:s3:::mlops-dev-tfstate-111111111111/dev/*");
+  });
+
   test("the plan role is read-only plus reading the environment's state", () => {
     const attachments = Object.values(resources.aws_iam_role_policy_attachment).map((a) => a.policy_arn);
     expect(attachments).toContain("arn:aws:iam::aws:policy/ReadOnlyAccess");
@@ -194,6 +292,62 @@ describe("GithubOidcRoles", () => {
       "arn:aws:iam::111111111111:policy/mlops-dev-*",
       "arn:aws:iam::111111111111:instance-profile/mlops-dev-*",
     ]);
+  });
+
+  describe("with a permissions boundary", () => {
+    const boundaryArn = "arn:aws:iam::111111111111:policy/mlops-dev-permissions-boundary";
+    const bounded = synth({ permissionsBoundaryArn: boundaryArn });
+    const boundary = JSON.parse(permissionsBoundaryDocument(boundaryArn)) as PolicyDocument;
+    const deployPolicy = JSON.parse(
+      Object.values(bounded.aws_iam_role_policy).find((p) => p.name === "terraform-state-and-own-iam")!
+        .policy as string,
+    ) as PolicyDocument;
+    /** What the deploy role may do: its IAM policy (PowerUserAccess allows no IAM) within its boundary. */
+    const deployMay = (action: string, resource: string, context: Record<string, string> = {}) =>
+      permits([deployPolicy], action, resource, context) && permits([boundary], action, resource, context);
+    const ownRole = "arn:aws:iam::111111111111:role/mlops-dev-sagemaker-x";
+
+    test("every CI role carries it", () => {
+      expect(roles(bounded).map((r) => r.permissions_boundary)).toEqual([
+        boundaryArn,
+        boundaryArn,
+        boundaryArn,
+      ]);
+      expect(roles(resources).map((r) => r.permissions_boundary)).toEqual([undefined, undefined, undefined]);
+    });
+
+    test.each(["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy"])(
+      "the deploy role may %s only on a role of its prefix that carries the boundary",
+      (action) => {
+        expect(deployMay(action, ownRole, { "iam:PermissionsBoundary": boundaryArn })).toBe(true);
+        expect(deployMay(action, ownRole)).toBe(false);
+        // Its own policy requires the boundary too, whatever boundary document is given.
+        expect(permits([deployPolicy], action, ownRole)).toBe(false);
+        expect(
+          deployMay(action, ownRole, {
+            "iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess",
+          }),
+        ).toBe(false);
+        expect(
+          deployMay(action, "arn:aws:iam::111111111111:role/other-admin", {
+            "iam:PermissionsBoundary": boundaryArn,
+          }),
+        ).toBe(false);
+      },
+    );
+
+    test("the deploy role can neither lift a boundary nor change the boundary itself", () => {
+      expect(deployMay("iam:DeleteRolePermissionsBoundary", ownRole)).toBe(false);
+      expect(deployMay("iam:CreatePolicyVersion", boundaryArn)).toBe(false);
+      expect(deployMay("iam:DeletePolicy", boundaryArn)).toBe(false);
+    });
+
+    test("without a boundary the deploy role's role changes are unconditioned, as before", () => {
+      const unbounded = inline(resources, "terraform-state-and-own-iam");
+      expect(unbounded.Statement.map((s) => s.Sid)).not.toContain("CreateAndChangeOwnRolesWithinTheBoundary");
+      const manage = unbounded.Statement.find((s) => s.Sid === "ManageOwnRolesAndPolicies")!;
+      expect(manage.Action).toEqual(expect.arrayContaining(["iam:CreateRole", "iam:AttachRolePolicy"]));
+    });
   });
 
   test("exposes the role ARNs at synth time", () => {

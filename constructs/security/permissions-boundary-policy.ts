@@ -1,0 +1,149 @@
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { Construct } from "constructs";
+import { arn, type AwsLocation } from "../core/arn";
+import { recordPackageVersion } from "../core/package-info";
+import { PolicySuppressions } from "../policy/policy-suppressions";
+
+/** Properties of a {@link PermissionsBoundaryPolicy}. */
+export interface PermissionsBoundaryPolicyProps {
+  /** Account and region of the environment (the policy's ARN is built from its name, not read back). */
+  readonly location: AwsLocation;
+  /** Name of the managed policy, such as `mlops-prod-permissions-boundary`. */
+  readonly name: string;
+  /**
+   * Terraform `lifecycle.prevent_destroy` on the policy: a role whose boundary is deleted can no longer be
+   * changed by the roles the boundary confines.
+   * @default true
+   */
+  readonly preventDestroy?: boolean;
+}
+
+/**
+ * The IAM actions that create or change a role's permissions. The boundary lets its roles take them only on
+ * roles that carry the same boundary (`iam:PermissionsBoundary`), so no role it confines can make or change a
+ * role without it.
+ */
+export const BOUNDED_ROLE_ACTIONS = [
+  "iam:AttachRolePolicy",
+  "iam:CreateRole",
+  "iam:DeleteRolePolicy",
+  "iam:DetachRolePolicy",
+  "iam:PutRolePermissionsBoundary",
+  "iam:PutRolePolicy",
+] as const;
+
+/**
+ * The permissions-boundary policy document for the managed policy whose ARN is `boundaryArn`. It allows what
+ * the role's own policies allow, except that a role it confines cannot escape it:
+ * - create a role, or change a role's policies or boundary, unless that role carries this boundary;
+ * - remove a role's boundary;
+ * - change or delete this policy, or attach it to anything (a boundary is not meant to grant);
+ * - make IAM users or groups, or give them policies, keys or passwords.
+ */
+export function permissionsBoundaryDocument(boundaryArn: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AllowWhatTheRolesOwnPoliciesAllow",
+        Effect: "Allow",
+        Action: "*",
+        Resource: "*",
+      },
+      {
+        Sid: "CreateAndChangeRolesOnlyWithThisBoundary",
+        Effect: "Deny",
+        Action: [...BOUNDED_ROLE_ACTIONS],
+        Resource: "*",
+        Condition: { StringNotEquals: { "iam:PermissionsBoundary": boundaryArn } },
+      },
+      {
+        Sid: "KeepEveryBoundary",
+        Effect: "Deny",
+        Action: "iam:DeleteRolePermissionsBoundary",
+        Resource: "*",
+      },
+      {
+        Sid: "ThisBoundaryCannotChange",
+        Effect: "Deny",
+        Action: [
+          "iam:CreatePolicyVersion",
+          "iam:DeletePolicy",
+          "iam:DeletePolicyVersion",
+          "iam:SetDefaultPolicyVersion",
+        ],
+        Resource: boundaryArn,
+      },
+      {
+        Sid: "ThisBoundaryIsNeverAGrant",
+        Effect: "Deny",
+        Action: ["iam:AttachGroupPolicy", "iam:AttachRolePolicy", "iam:AttachUserPolicy"],
+        Resource: "*",
+        Condition: { ArnEquals: { "iam:PolicyARN": boundaryArn } },
+      },
+      {
+        Sid: "NoUsersOrGroups",
+        Effect: "Deny",
+        Action: [
+          "iam:AddUserToGroup",
+          "iam:AttachGroupPolicy",
+          "iam:AttachUserPolicy",
+          "iam:CreateAccessKey",
+          "iam:CreateGroup",
+          "iam:CreateLoginProfile",
+          "iam:CreateUser",
+          "iam:DeleteUserPermissionsBoundary",
+          "iam:PutGroupPolicy",
+          "iam:PutUserPermissionsBoundary",
+          "iam:PutUserPolicy",
+          "iam:UpdateLoginProfile",
+        ],
+        Resource: "*",
+      },
+    ],
+  });
+}
+
+/**
+ * A managed IAM policy meant only as a permissions boundary ({@link permissionsBoundaryDocument}): put it on
+ * every role of an environment with {@link PermissionsBoundary}, and a role that may manage IAM roles (such as
+ * the CI deploy role) can only make roles that are confined as it is itself. Without it, a role that may
+ * create roles and attach policies to them can make itself an administrator.
+ *
+ * Create it where the roles it confines cannot reach: the platform creates it in the bootstrap stack, which
+ * only people apply.
+ *
+ * @example
+ * const boundary = new PermissionsBoundaryPolicy(this, "PermissionsBoundary", {
+ *   location: { accountId: "111111111111", region: "eu-west-1" },
+ *   name: "mlops-prod-permissions-boundary",
+ * });
+ * boundary.arn; // arn:aws:iam::111111111111:policy/mlops-prod-permissions-boundary
+ */
+export class PermissionsBoundaryPolicy extends Construct {
+  /** The managed policy. */
+  readonly policy: IamPolicy;
+  /** ARN of the policy, known at synth (built from its name), so other stacks can name it. */
+  readonly arn: string;
+
+  constructor(scope: Construct, id: string, props: PermissionsBoundaryPolicyProps) {
+    super(scope, id);
+    recordPackageVersion(this);
+    this.arn = arn(props.location, "iam", `policy/${props.name}`, { global: true });
+    this.policy = new IamPolicy(this, "Policy", {
+      name: props.name,
+      description: "Permissions boundary: roles it confines cannot create or change roles without it",
+      policy: permissionsBoundaryDocument(this.arn),
+      lifecycle: { preventDestroy: props.preventDestroy ?? true },
+    });
+    // A boundary's Allow of every action on every resource grants nothing: it is the cap within which the
+    // roles' own policies grant, and it denies being attached as a policy that grants.
+    for (const rule of ["MLOPS-IAM-001", "MLOPS-IAM-002"]) {
+      PolicySuppressions.add(
+        this.policy,
+        rule,
+        "A permissions boundary grants nothing: it caps what the roles' own policies allow, and it denies being attached as a grant",
+      );
+    }
+  }
+}
