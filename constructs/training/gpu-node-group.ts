@@ -94,6 +94,13 @@ export interface GpuNodeGroupProps extends GpuNodeGroupOptions {
   readonly clusterName: string;
   /** The node group's name (also its launch template's and placement group's). */
   readonly nodeGroupName: string;
+  /**
+   * The Kubernetes version of the nodes: give the cluster's (`cluster.version`), so that a cluster upgrade
+   * rolls the nodes to it in the same apply, after the control plane. EKS refuses nodes newer than the
+   * cluster, and an upgrade of the cluster waits for nodes at most one minor version behind it.
+   * @default - the cluster's version when the group is created; later cluster upgrades leave the nodes behind
+   */
+  readonly kubernetesVersion?: string;
   /** Node IAM role. */
   readonly nodeRoleArn: string;
   /** Private subnets to launch into; exactly one for EFA and capacity reservations. */
@@ -254,6 +261,7 @@ export class GpuNodeGroup extends Construct {
       nodeRoleArn: props.nodeRoleArn,
       subnetIds: [...props.subnetIds],
       amiType,
+      version: props.kubernetesVersion,
       releaseVersion: props.amiReleaseVersion,
       instanceTypes: [...props.instanceTypes],
       capacityType,

@@ -395,6 +395,8 @@ export class GpuTrainingCluster extends Construct {
       nodeRoleArn: this.nodeRole.arn,
       subnetIds: [...props.network.privateSubnetIds],
       amiType: "AL2023_x86_64_STANDARD",
+      // The cluster's version by reference: an upgrade rolls the nodes after the control plane.
+      version: this.cluster.version,
       instanceTypes: [...(system.instanceTypes ?? ["m6i.large"])],
       capacityType: "ON_DEMAND",
       scalingConfig: { minSize: systemMin, maxSize: systemMax, desiredSize: systemDesired },
@@ -532,6 +534,8 @@ export class GpuTrainingCluster extends Construct {
       ...options,
       clusterName: this.clusterName,
       nodeGroupName: `${this.clusterName}-gpu-${name}`,
+      // The cluster's version by reference: an upgrade rolls the nodes after the control plane.
+      kubernetesVersion: this.cluster.version,
       nodeRoleArn: this.nodeRole.arn,
       subnetIds: zone ? [network.privateSubnetId(zone)] : [...network.privateSubnetIds],
       efaSecurityGroupIds: options.efa ? [this.clusterSecurityGroupId] : undefined,

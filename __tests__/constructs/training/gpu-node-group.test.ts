@@ -198,6 +198,13 @@ describe("GpuNodeGroup options", () => {
     const json = synthGroup({ preventDestroy: true });
     expect(onlyResource(json, "aws_eks_node_group").lifecycle).toMatchObject({ prevent_destroy: true });
   });
+
+  it("runs the Kubernetes version it is given, and leaves it to EKS otherwise", () => {
+    expect(onlyResource(synthGroup({ kubernetesVersion: "1.34" }), "aws_eks_node_group").version).toBe(
+      "1.34",
+    );
+    expect(onlyResource(synthGroup(), "aws_eks_node_group").version).toBeUndefined();
+  });
 });
 
 describe("GpuNodeGroup errors", () => {

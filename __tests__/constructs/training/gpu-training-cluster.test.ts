@@ -211,6 +211,15 @@ describe("GpuTrainingCluster defaults", () => {
     });
   });
 
+  it("runs every node group at the cluster's Kubernetes version, so an upgrade rolls the nodes after it", () => {
+    const clusterKey = Object.keys(json.resource!.aws_eks_cluster)[0];
+    for (const prefix of ["Cluster_SystemNodeGroup", "Cluster_GpuNodeGroup-g5"]) {
+      expect(byKeyPrefix(json, "aws_eks_node_group", prefix).version).toBe(
+        `\${aws_eks_cluster.${clusterKey}.version}`,
+      );
+    }
+  });
+
   it("starts nodes only after the networking add-ons and the node role's policies", () => {
     const group = byKeyPrefix(json, "aws_eks_node_group", "Cluster_GpuNodeGroup-g5");
     expect(group.depends_on).toEqual(
