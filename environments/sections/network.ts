@@ -47,10 +47,18 @@ export function networkSection(tier: Tier) {
           retentionDays: logRetentionDays.optional(),
         })
         .prefault({}),
-      /** Services reached through interface endpoints with private DNS, so their traffic stays in the VPC. */
-      interfaceEndpoints: z
-        .array(z.enum(INTERFACE_ENDPOINT_SERVICES))
-        .default(["ecr.api", "ecr.dkr", "sts", "logs", "sagemaker.runtime"]),
+      /**
+       * Services reached through interface endpoints with private DNS, so their traffic stays in the VPC. None
+       * in dev: five endpoints in two zones cost about twice its NAT gateway, and save little NAT traffic
+       * (image layers come from S3, through the free gateway endpoint); the calls go through the NAT instead.
+       */
+      interfaceEndpoints: z.array(z.enum(INTERFACE_ENDPOINT_SERVICES)).default(
+        t<(typeof INTERFACE_ENDPOINT_SERVICES)[number][]>({
+          dev: [],
+          test: ["ecr.api", "ecr.dkr", "sts", "logs", "sagemaker.runtime"],
+          prod: ["ecr.api", "ecr.dkr", "sts", "logs", "sagemaker.runtime"],
+        }),
+      ),
     })
     .prefault({})
     .superRefine((network, ctx) => {

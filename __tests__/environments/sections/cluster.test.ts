@@ -300,6 +300,16 @@ describe("network section", () => {
     expect(configFor("prod").network.natGateways).toBe("per-az");
   });
 
+  it("reaches AWS APIs through interface endpoints in test and prod, and through the NAT in dev", () => {
+    const services = ["ecr.api", "ecr.dkr", "sts", "logs", "sagemaker.runtime"];
+    expect(configFor("dev").network.interfaceEndpoints).toEqual([]);
+    expect(configFor("test").network.interfaceEndpoints).toEqual(services);
+    expect(configFor("prod").network.interfaceEndpoints).toEqual(services);
+    expect(configFor("dev", { network: { interfaceEndpoints: ["sts"] } }).network.interfaceEndpoints).toEqual(
+      ["sts"],
+    );
+  });
+
   it("records only rejected flows in dev and every flow in prod", () => {
     expect(configFor("dev").network.flowLogs.trafficType).toBe("REJECT");
     expect(configFor("prod").network.flowLogs.trafficType).toBe("ALL");
