@@ -70,6 +70,10 @@ const validEnvironment = fc.constantFrom(...TIERS).chain((tier) =>
         ...(k.natGateways ? { natGateways: k.natGateways } : {}),
       },
       ...(k.retentionDays ? { logs: { retentionDays: k.retentionDays } } : {}),
+      // Test and prod need someone to tell.
+      monitoring: {
+        alerts: { subscriptions: { oncall: { protocol: "email", endpoint: "oncall@example.com" } } },
+      },
       ...(k.rules.length > 0 ? { policy: { rules: Object.fromEntries(k.rules) } } : {}),
       // A self-hosted registry's database needs two zones.
       ...(k.zones.length < 2 ? { modelRegistry: { backend: "sagemaker-managed" } } : {}),

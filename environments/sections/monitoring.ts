@@ -36,7 +36,7 @@ export function monitoringSection(tier: Tier) {
       /** The environment's SNS alert topic: CloudWatch alarms, budgets, cost anomalies and Alertmanager. */
       alerts: z
         .strictObject({
-          /** Who is told, keyed by a name of your choice (`oncall`, `slack`...). */
+          /** Who is told, keyed by a name of your choice (`oncall`, `slack`...); at least one in test and prod. */
           subscriptions: z
             .record(
               z.string().regex(SUBSCRIPTION_NAME, "must be 1-40 lowercase letters, digits or hyphens"),
@@ -211,6 +211,13 @@ export function monitoringSection(tier: Tier) {
           path: ["containerInsights", "containerLogs"],
           message:
             "needs containerInsights.enabled: true (Fluent Bit comes with the Container Insights add-on)",
+        });
+      }
+      if (tier !== "dev" && Object.keys(monitoring.alerts.subscriptions).length === 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["alerts", "subscriptions"],
+          message: `must name at least one subscriber in ${tier}: otherwise its alarms, budget and cost anomaly alerts reach no one`,
         });
       }
       for (const [name, entry] of Object.entries(monitoring.alerts.subscriptions)) {

@@ -95,6 +95,7 @@ describe("cluster section errors", () => {
       "      instanceTypes: [p4d.24xlarge]",
       "      minSize: 2",
       "      maxSize: 1",
+      "monitoring: {alerts: {subscriptions: {oncall: {protocol: email, endpoint: oncall@example.com}}}}",
       "",
     ].join("\n");
     const result = parseEnvironment(text, "environments/prod.yaml");

@@ -7,6 +7,30 @@ function problems(name: string, patch: Patch): string[] {
 }
 
 describe("monitoring section", () => {
+  describe("alert subscribers", () => {
+    /** The problems of an environment file whose monitoring section has no subscriber. */
+    const withoutSubscribers = (name: string) => {
+      const raw = rawEnvironment(name) as { monitoring?: { alerts?: { subscriptions?: unknown } } };
+      delete raw.monitoring?.alerts?.subscriptions;
+      const result = parseEnvironment(JSON.stringify(raw), `${name}.yaml`);
+      return result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+
+    it.each(["test", "prod"])(
+      "are required in %s, or nobody hears of an alarm, the budget or an anomaly",
+      (env) => {
+        expect(withoutSubscribers(env)).toEqual([
+          `monitoring.alerts.subscriptions: must name at least one subscriber in ${env}: otherwise its alarms, budget and cost anomaly alerts reach no one`,
+        ]);
+      },
+    );
+
+    it("may be left out in dev", () => {
+      expect(withoutSubscribers("dev")).toEqual([]);
+      expect(configFor("dev").monitoring.alerts.subscriptions).toEqual({});
+    });
+  });
+
   it("defaults dev to a cheap, short-lived setup", () => {
     expect(configFor("dev").monitoring).toMatchObject({
       budget: { monthlyLimitUsd: 1000, forecastedPercent: 80, actualPercent: 100 },
