@@ -138,6 +138,7 @@ export class BootstrapStack extends MlopsStack {
       this.permissionsBoundary = new PermissionsBoundaryPolicy(this, "PermissionsBoundary", {
         location: config.aws,
         name: permissionsBoundaryName(this.naming),
+        iamNamePrefix: `${this.naming.prefix}-`,
       });
     }
   }

@@ -33,6 +33,13 @@ describe("the environment's permissions boundary", () => {
     ).toEqual({
       StringNotEquals: { "iam:PermissionsBoundary": boundaryArn },
     });
+    // Roles outside the environment's prefix are out of reach by name.
+    expect(deny.Statement.find((s) => s.Sid === "NoRolesOutsideThePrefix")).toMatchObject({
+      NotResource: [
+        "arn:aws:iam::222222222222:role/mlops-test-*",
+        "arn:aws:iam::222222222222:role/aws-service-role/*",
+      ],
+    });
   });
 
   it("is carried by every role of every stack", () => {

@@ -11,6 +11,13 @@ export interface PermissionsBoundaryPolicyProps {
   /** Name of the managed policy, such as `mlops-prod-permissions-boundary`. */
   readonly name: string;
   /**
+   * The name prefix of the roles and policies the confined roles may manage, such as `mlops-prod-`: no
+   * confined role may change the trust of a role outside it, pass such a role to a service, or change a
+   * customer-managed policy outside it, whatever its own policies say.
+   * @default - no limit by name: a confined role that may change its own policies can then reach any role's trust
+   */
+  readonly iamNamePrefix?: string;
+  /**
    * Terraform `lifecycle.prevent_destroy` on the policy: a role whose boundary is deleted can no longer be
    * changed by the roles the boundary confines.
    * @default true
@@ -32,15 +39,41 @@ export const BOUNDED_ROLE_ACTIONS = [
   "iam:PutRolePolicy",
 ] as const;
 
+/** What {@link permissionsBoundaryDocument} limits beyond its fixed statements. */
+export interface PermissionsBoundaryOptions {
+  /**
+   * Keep the roles and customer-managed policies whose names do not start with this prefix out of reach.
+   * @default - no limit by name
+   */
+  readonly iamNamePrefix?: string;
+}
+
+/** IAM actions on a role that IAM cannot limit by the role's boundary: limited by its name instead. */
+export const NAMED_ROLE_ACTIONS = [
+  "iam:DeleteRole",
+  "iam:PassRole",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:UpdateRole",
+] as const;
+
 /**
  * The permissions-boundary policy document for the managed policy whose ARN is `boundaryArn`. It allows what
  * the role's own policies allow, except that a role it confines cannot escape it:
  * - create a role, or change a role's policies or boundary, unless that role carries this boundary;
  * - remove a role's boundary;
  * - change or delete this policy, or attach it to anything (a boundary is not meant to grant);
- * - make IAM users or groups, or give them policies, keys or passwords.
+ * - make IAM users or groups, or give them policies, keys or passwords;
+ * - act on the account or the organisation (`account:*`, `organizations:*`);
+ * - with `iamNamePrefix`: change the trust of, delete or pass to a service a role outside the prefix (service-linked
+ *   roles may be passed), or change a customer-managed policy outside it.
  */
-export function permissionsBoundaryDocument(boundaryArn: string): string {
+export function permissionsBoundaryDocument(
+  boundaryArn: string,
+  options: PermissionsBoundaryOptions = {},
+): string {
+  // arn:<partition>:iam::<account>:
+  const iamArn = boundaryArn.slice(0, boundaryArn.indexOf(":policy/") + 1);
+  const prefix = options.iamNamePrefix;
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
@@ -100,6 +133,33 @@ export function permissionsBoundaryDocument(boundaryArn: string): string {
         ],
         Resource: "*",
       },
+      {
+        Sid: "NoAccountOrOrganizationChanges",
+        Effect: "Deny",
+        Action: ["account:*", "organizations:*"],
+        Resource: "*",
+      },
+      ...(prefix === undefined
+        ? []
+        : [
+            {
+              Sid: "NoRolesOutsideThePrefix",
+              Effect: "Deny",
+              Action: [...NAMED_ROLE_ACTIONS],
+              NotResource: [`${iamArn}role/${prefix}*`, `${iamArn}role/aws-service-role/*`],
+            },
+            {
+              Sid: "NoPoliciesOutsideThePrefix",
+              Effect: "Deny",
+              Action: [
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicy",
+                "iam:DeletePolicyVersion",
+                "iam:SetDefaultPolicyVersion",
+              ],
+              NotResource: `${iamArn}policy/${prefix}*`,
+            },
+          ]),
     ],
   });
 }
@@ -133,7 +193,7 @@ export class PermissionsBoundaryPolicy extends Construct {
     this.policy = new IamPolicy(this, "Policy", {
       name: props.name,
       description: "Permissions boundary: roles it confines cannot create or change roles without it",
-      policy: permissionsBoundaryDocument(this.arn),
+      policy: permissionsBoundaryDocument(this.arn, { iamNamePrefix: props.iamNamePrefix }),
       lifecycle: { preventDestroy: props.preventDestroy ?? true },
     });
     // A boundary's Allow of every action on every resource grants nothing: it is the cap within which the

@@ -81,6 +81,45 @@ describe("permissionsBoundaryDocument", () => {
   });
 });
 
+describe("permissionsBoundaryDocument with a name prefix", () => {
+  const document = permissionsBoundaryDocument(BOUNDARY, { iamNamePrefix: "mlops-dev-" });
+  const own = "arn:aws:iam::111111111111:role/mlops-dev-sagemaker";
+  const foreign = "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole";
+
+  test.each(["iam:UpdateAssumeRolePolicy", "iam:PassRole", "iam:DeleteRole", "iam:UpdateRole"])(
+    "refuses %s on a role outside the prefix, even to a role whose own policies allow it",
+    (action) => {
+      expect(permits(document, action, foreign)).toBe(false);
+      expect(permits(document, action, "arn:aws:iam::111111111111:role/mlops-test-deploy")).toBe(false);
+      expect(permits(document, action, own)).toBe(true);
+    },
+  );
+
+  test("lets service-linked roles be passed", () => {
+    const linked =
+      "arn:aws:iam::111111111111:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS";
+    expect(permits(document, "iam:PassRole", linked)).toBe(true);
+  });
+
+  test("refuses changing a customer-managed policy outside the prefix", () => {
+    for (const action of ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"]) {
+      expect(permits(document, action, "arn:aws:iam::111111111111:policy/humans-admin")).toBe(false);
+      expect(permits(document, action, "arn:aws:iam::111111111111:policy/mlops-dev-feature-jobs")).toBe(true);
+    }
+  });
+
+  test("without a prefix, roles outside any prefix stay within reach (the boundary alone cannot tell them)", () => {
+    expect(permits(permissionsBoundaryDocument(BOUNDARY), "iam:UpdateAssumeRolePolicy", foreign)).toBe(true);
+  });
+
+  test("refuses acting on the account or the organisation, with or without a prefix", () => {
+    for (const doc of [document, permissionsBoundaryDocument(BOUNDARY)]) {
+      expect(permits(doc, "organizations:LeaveOrganization", "*")).toBe(false);
+      expect(permits(doc, "account:PutAlternateContact", "*")).toBe(false);
+    }
+  });
+});
+
 describe("PermissionsBoundaryPolicy", () => {
   const stack = testStack();
   const boundary = new PermissionsBoundaryPolicy(stack, "PermissionsBoundary", {
@@ -96,6 +135,20 @@ describe("PermissionsBoundaryPolicy", () => {
 
   test("holds the boundary document of its own ARN", () => {
     expect(policy.policy).toBe(permissionsBoundaryDocument(BOUNDARY));
+  });
+
+  test("limits by name the roles and policies it is given a prefix for", () => {
+    const other = testStack();
+    new PermissionsBoundaryPolicy(other, "PermissionsBoundary", {
+      location: LOCATION,
+      name: "mlops-dev-permissions-boundary",
+      iamNamePrefix: "mlops-dev-",
+    });
+    const document = Object.values(synthStack(other).resource!.aws_iam_policy)[0].policy as string;
+    expect(document).toBe(permissionsBoundaryDocument(BOUNDARY, { iamNamePrefix: "mlops-dev-" }));
+    expect(JSON.parse(document).Statement.map((s: { Sid: string }) => s.Sid)).toContain(
+      "NoRolesOutsideThePrefix",
+    );
   });
 
   test("cannot be destroyed by Terraform unless asked", () => {
