@@ -48,6 +48,14 @@ export interface PermissionsBoundaryOptions {
   readonly iamNamePrefix?: string;
 }
 
+/** IAM actions that change or delete a managed policy. */
+const POLICY_CHANGE_ACTIONS = [
+  "iam:CreatePolicyVersion",
+  "iam:DeletePolicy",
+  "iam:DeletePolicyVersion",
+  "iam:SetDefaultPolicyVersion",
+] as const;
+
 /** IAM actions on a role that IAM cannot limit by the role's boundary: limited by its name instead. */
 export const NAMED_ROLE_ACTIONS = [
   "iam:DeleteRole",
@@ -99,12 +107,7 @@ export function permissionsBoundaryDocument(
       {
         Sid: "ThisBoundaryCannotChange",
         Effect: "Deny",
-        Action: [
-          "iam:CreatePolicyVersion",
-          "iam:DeletePolicy",
-          "iam:DeletePolicyVersion",
-          "iam:SetDefaultPolicyVersion",
-        ],
+        Action: [...POLICY_CHANGE_ACTIONS],
         Resource: boundaryArn,
       },
       {
@@ -151,12 +154,7 @@ export function permissionsBoundaryDocument(
             {
               Sid: "NoPoliciesOutsideThePrefix",
               Effect: "Deny",
-              Action: [
-                "iam:CreatePolicyVersion",
-                "iam:DeletePolicy",
-                "iam:DeletePolicyVersion",
-                "iam:SetDefaultPolicyVersion",
-              ],
+              Action: [...POLICY_CHANGE_ACTIONS],
               NotResource: `${iamArn}policy/${prefix}*`,
             },
           ]),
