@@ -95,7 +95,9 @@ export interface VersionedDataBucketProps {
    */
   readonly intelligentTiering?: boolean;
   /**
-   * Object Lock for audit-grade datasets. Can only be turned on when the bucket is created.
+   * Object Lock for audit-grade datasets, with a default retention for new object versions. It can be turned
+   * on for a bucket that exists already (versions written before stay unlocked), but S3 never turns it off:
+   * dropping the setting later removes only the default retention.
    * @default - no Object Lock
    */
   readonly objectLock?: ObjectLockSettings;
@@ -176,8 +178,8 @@ export class VersionedDataBucket extends Construct {
     this.bucket = new S3Bucket(this, "Resource", {
       bucket: this.bucketName,
       forceDestroy: settings.forceDestroy,
-      // Object Lock can only be enabled when the bucket is created.
-      ...(props.objectLock ? { objectLockEnabled: true } : {}),
+      // No object_lock_enabled here: it is ForceNew, so setting it on an existing bucket would replace the
+      // bucket. The Object Lock configuration below turns Object Lock on, for new and existing buckets alike.
       lifecycle: { preventDestroy: settings.preventDestroy },
     });
     const bucket = this.bucket.id;
@@ -236,6 +238,8 @@ export class VersionedDataBucket extends Construct {
     if (props.objectLock) {
       new S3BucketObjectLockConfigurationA(this, "ObjectLock", {
         bucket,
+        // Turns Object Lock on (PutObjectLockConfiguration), which S3 allows only once versioning is enabled.
+        objectLockEnabled: "Enabled",
         rule: { defaultRetention: { mode: props.objectLock.mode, days: props.objectLock.days } },
         dependsOn: [versioning],
       });

@@ -34,7 +34,11 @@ function bucketSchema(tier: Tier) {
       abortIncompleteMultipartUploadDays: z.number().int().min(1).default(7),
       /** Move current objects to S3 Intelligent-Tiering as soon as they are written. */
       intelligentTiering: z.boolean().default(false),
-      /** Object Lock for audit-grade datasets; only takes effect when the bucket is created. */
+      /**
+       * Object Lock for audit-grade datasets: new object versions are locked for `days` in `mode`. Can be added
+       * to an existing bucket (versions already written stay unlocked); S3 never turns it off, so removing it
+       * later only drops the default retention.
+       */
       objectLock: z
         .strictObject({
           /** GOVERNANCE: privileged users can lift it; COMPLIANCE: no one can, not even the account root. */

@@ -172,11 +172,38 @@ describe("VersionedDataBucket defaults", () => {
 });
 
 describe("VersionedDataBucket options", () => {
-  test("Object Lock is enabled at creation with a default retention", () => {
-    const json = synthBucket({ objectLock: { mode: "COMPLIANCE", days: 365 } });
-    expect(onlyResourceOf(json, "aws_s3_bucket").object_lock_enabled).toBe(true);
-    expect(onlyResourceOf(json, "aws_s3_bucket_object_lock_configuration").rule).toEqual({
-      default_retention: { mode: "COMPLIANCE", days: 365 },
+  describe("Object Lock", () => {
+    let json: StackJson;
+    beforeAll(() => {
+      json = synthBucket({ objectLock: { mode: "COMPLIANCE", days: 365 } });
+    });
+
+    test("is turned on by the Object Lock configuration, with a default retention", () => {
+      expect(onlyResourceOf(json, "aws_s3_bucket_object_lock_configuration")).toMatchObject({
+        bucket: "${aws_s3_bucket.RawBucket_0C3EE094.id}",
+        object_lock_enabled: "Enabled",
+        rule: { default_retention: { mode: "COMPLIANCE", days: 365 } },
+      });
+    });
+
+    // object_lock_enabled on the bucket is ForceNew: an existing bucket that gets Object Lock would be replaced.
+    test("leaves the bucket itself alone, so an existing bucket is not replaced", () => {
+      expect(onlyResourceOf(json, "aws_s3_bucket")).not.toHaveProperty("object_lock_enabled");
+      expect(onlyResourceOf(json, "aws_s3_bucket")).not.toHaveProperty("object_lock_configuration");
+    });
+
+    test("waits for versioning, without which S3 refuses Object Lock", () => {
+      expect(onlyResourceOf(json, "aws_s3_bucket_object_lock_configuration").depends_on).toEqual([
+        "aws_s3_bucket_versioning.RawBucket_Versioning_D09A9EC8",
+      ]);
+    });
+
+    // The addresses that buckets locked by earlier versions have in their state.
+    test("keeps the Terraform addresses of the bucket and its Object Lock configuration", () => {
+      expect(Object.keys(json.resource?.aws_s3_bucket ?? {})).toEqual(["RawBucket_0C3EE094"]);
+      expect(Object.keys(json.resource?.aws_s3_bucket_object_lock_configuration ?? {})).toEqual([
+        "RawBucket_ObjectLock_6813B487",
+      ]);
     });
   });
 
