@@ -269,7 +269,11 @@ export class PlatformStack extends MlopsStack {
         allowedSecurityGroupIds: [this.cluster.clusterSecurityGroupId],
         logRetentionDays: config.logs.retentionDays,
       },
-      server: { namespace: MLFLOW_IDENTITY.namespace, serviceAccountName: MLFLOW_IDENTITY.name },
+      server: {
+        namespace: MLFLOW_IDENTITY.namespace,
+        serviceAccountName: MLFLOW_IDENTITY.name,
+        clusterArn: this.cluster.clusterArn,
+      },
       managedServer: registrySettings.managed,
       // The stack's key already lets CloudWatch Logs encrypt; RDS and Secrets Manager use it through IAM.
       encryptionKeyArn: this.platformKey.arn,

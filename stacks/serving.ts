@@ -159,7 +159,7 @@ export class SageMakerEndpoints extends Construct {
 
 /**
  * The Pod Identity roles of an environment's inference services (platform stack), each bound to its service
- * account in the serving namespace by `cluster`.
+ * account in the serving namespace by `cluster` and trusted by pods of that cluster only.
  */
 export function addInferenceServiceRoles(
   scope: Construct,
@@ -169,6 +169,8 @@ export function addInferenceServiceRoles(
     location: AwsLocation;
     names: DataNames;
     cluster: {
+      /** Only pods of this cluster may get the roles (`aws:SourceArn`). */
+      readonly clusterArn: string;
       grantServiceAccount(
         namespace: string,
         serviceAccount: string,
@@ -186,6 +188,7 @@ export function addInferenceServiceRoles(
         name,
         naming: props.naming,
         location: props.location,
+        clusterArn: props.cluster.clusterArn,
         modelArtifacts: {
           bucketName: props.names.bucketName(MODEL_ARTIFACTS_BUCKET),
           prefix: service.modelDataPrefix,

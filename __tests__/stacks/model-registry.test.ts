@@ -35,6 +35,23 @@ describe("dev: self-hosted, cheap and disposable", () => {
     db = onlyResource(platform, "aws_db_instance");
   });
 
+  test("trusts EKS Pod Identity of the environment's cluster only for the server role", () => {
+    const role = Object.values(resourcesOf(platform, "aws_iam_role")).find(
+      (r) => r.name === "mlops-dev-mlflow-server",
+    )!;
+    expect(JSON.parse(role.assume_role_policy as string).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "111111111111" },
+          ArnEquals: { "aws:SourceArn": "arn:aws:eks:eu-west-1:111111111111:cluster/mlops-dev-eks" },
+        },
+      },
+    ]);
+  });
+
   test("runs a micro single-zone database with one day of backups", () => {
     expect(db).toMatchObject({
       identifier: "mlops-dev-mlflow",
@@ -42,6 +59,16 @@ describe("dev: self-hosted, cheap and disposable", () => {
       multi_az: false,
       backup_retention_period: 1,
     });
+  });
+
+  test("runs PostgreSQL 16 by major version: minor upgrades automatic, major ones off", () => {
+    expect(db).toMatchObject({
+      engine_version: "16",
+      auto_minor_version_upgrade: true,
+      allow_major_version_upgrade: false,
+    });
+    expect(db).not.toHaveProperty("apply_immediately");
+    expect(onlyResource(platform, "aws_db_parameter_group").family).toBe("postgres16");
   });
 
   test("may be destroyed without a final snapshot", () => {
@@ -161,6 +188,23 @@ describe("test: self-hosted, protected but small", () => {
     expect((onlyResource(cluster, "kubernetes_pod_disruption_budget_v1") as Json).spec.min_available).toBe(
       "1",
     );
+  });
+});
+
+describe("a major version upgrade in the environment file", () => {
+  test("upgrades the database during the deploy, with a parameter group of the new family", () => {
+    const { platform } = synth("test", {
+      modelRegistry: { database: { engineVersion: "17", allowMajorVersionUpgrade: true } },
+    });
+    expect(onlyResource(platform, "aws_db_instance")).toMatchObject({
+      engine_version: "17",
+      allow_major_version_upgrade: true,
+      apply_immediately: true,
+    });
+    expect(onlyResource(platform, "aws_db_parameter_group")).toMatchObject({
+      name: "mlops-test-mlflow-postgres17",
+      family: "postgres17",
+    });
   });
 });
 

@@ -33,6 +33,7 @@ function synthServing(config: EnvironmentConfig): { platform: StackJson; cluster
     encryptionKeyArn: "arn:aws:kms:eu-west-1:333333333333:key/platform",
   });
   const cluster = {
+    clusterArn: `arn:aws:eks:${location.region}:${location.accountId}:cluster/${naming.prefix}-eks`,
     grantServiceAccount: (namespace: string, serviceAccount: string, role: { roleArn: string }) =>
       new EksPodIdentityAssociation(platform, `PodIdentity-${namespace}-${serviceAccount}`, {
         clusterName: `${naming.prefix}-eks`,
@@ -121,6 +122,16 @@ describe("serving wiring for dev", () => {
       cluster_name: "mlops-dev-eks",
       namespace: "serving",
       service_account: "churn-gpu",
+    });
+  });
+
+  test("the inference service's role is trusted by pods of the cluster it is bound in only", () => {
+    const role = Object.values(resourcesOf(platform, "aws_iam_role")).find(
+      (r) => r.name === "mlops-dev-serving-churn-gpu",
+    )!;
+    expect(JSON.parse(role.assume_role_policy as string).Statement[0].Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": "111111111111" },
+      ArnEquals: { "aws:SourceArn": "arn:aws:eks:eu-west-1:111111111111:cluster/mlops-dev-eks" },
     });
   });
 });
@@ -212,6 +223,28 @@ describe("serving in the environment's stacks", () => {
   beforeAll(() => {
     dev = synthEnvironment(configFor("dev"), { offline: true }).json;
     prod = synthEnvironment(configFor("prod"), { offline: true }).json;
+  });
+
+  test("each environment's inference service role is trusted by pods of that environment's cluster only", () => {
+    for (const [stacks, account, env] of [
+      [dev, "111111111111", "dev"],
+      [prod, "333333333333", "prod"],
+    ] as const) {
+      const role = Object.values(resourcesOf(stacks.platform, "aws_iam_role")).find(
+        (r) => r.name === `mlops-${env}-serving-churn-gpu`,
+      )!;
+      expect(JSON.parse(role.assume_role_policy as string).Statement).toEqual([
+        {
+          Effect: "Allow",
+          Principal: { Service: "pods.eks.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession"],
+          Condition: {
+            StringEquals: { "aws:SourceAccount": account },
+            ArnEquals: { "aws:SourceArn": `arn:aws:eks:eu-west-1:${account}:cluster/mlops-${env}-eks` },
+          },
+        },
+      ]);
+    }
   });
 
   test("dev's platform stack serves one serverless endpoint", () => {

@@ -16,6 +16,7 @@ import { Construct } from "constructs";
 import { accountRootArn, arn, bucketArn, dnsSuffix, type AwsLocation } from "../core/arn";
 import type { Naming } from "../core/naming";
 import { recordPackageVersion } from "../core/package-info";
+import { podIdentityTrustPolicy } from "../training/pod-identity-role";
 
 /** Where MLflow keeps its metadata: our own server on EKS with RDS, or SageMaker's managed MLflow. */
 export type ModelRegistryBackend = "self-hosted" | "sagemaker-managed";
@@ -37,10 +38,19 @@ export interface ModelRegistryDatabaseProps {
    */
   readonly instanceClass?: string;
   /**
-   * PostgreSQL major version; RDS applies minor versions automatically.
+   * PostgreSQL major version, such as `16`. RDS applies minor versions automatically, so a minor version
+   * (`16.4`) is refused: once RDS had moved the database on, every plan would try to downgrade it, which RDS
+   * refuses. Changing the major version upgrades the database only with `allowMajorVersionUpgrade`.
    * @default "16"
    */
   readonly engineVersion?: string;
+  /**
+   * Let a change of `engineVersion` upgrade the database to the new major version. The upgrade, and every
+   * other change to the instance, is then applied during the deploy (with downtime) instead of in the
+   * maintenance window; turn it off again once the upgrade is done.
+   * @default false
+   */
+  readonly allowMajorVersionUpgrade?: boolean;
   /**
    * Initial storage (GiB); storage autoscaling grows it up to `maxAllocatedStorageGiB`.
    * @default 20
@@ -114,6 +124,12 @@ export interface ModelRegistryServerIdentityProps {
    * @default - no association is created here; associate `serverRole` with the service account yourself
    */
   readonly clusterName?: string;
+  /**
+   * The EKS cluster whose pods may get the server role (the `aws:SourceArn` condition of its trust policy),
+   * so that another cluster of the account (dev and test may share one) cannot hand the role to its pods.
+   * @default - the ARN of `clusterName` when it is given, otherwise any cluster of the account
+   */
+  readonly clusterArn?: string;
 }
 
 /** Properties of a {@link ModelRegistry}. */
@@ -321,7 +337,11 @@ export class ModelRegistry extends Construct {
         recoveryWindowInDays,
         lifecycle: { preventDestroy },
       });
-      this.serverRole = this.createServerRole(key, props.server?.clusterName, namespace, serviceAccountName);
+      const clusterName = props.server?.clusterName;
+      const clusterArn =
+        props.server?.clusterArn ??
+        (clusterName ? arn(this.location, "eks", `cluster/${clusterName}`) : undefined);
+      this.serverRole = this.createServerRole(key, clusterName, clusterArn, namespace, serviceAccountName);
     } else {
       const managed = props.managedServer ?? {};
       const maintenance = managed.weeklyMaintenanceWindowStart ?? "SUN:03:00";
@@ -528,11 +548,8 @@ export class ModelRegistry extends Construct {
       throw new Error(`${where}.allowedSecurityGroupIds: must list the cluster's node or pod security group`);
     }
     const engineVersion = props.engineVersion ?? "16";
-    const major = /^(\d+)(\.\d+)?$/.exec(engineVersion)?.[1];
-    if (!major)
-      throw new Error(
-        `${where}.engineVersion: "${engineVersion}" must be a PostgreSQL version such as 16 or 16.4`,
-      );
+    const major = majorVersionOf(engineVersion, `${where}.engineVersion`);
+    const allowMajorVersionUpgrade = props.allowMajorVersionUpgrade ?? false;
     const backupRetentionPeriod = checkRange(
       props.backupRetentionDays ?? 14,
       1,
@@ -598,7 +615,11 @@ export class ModelRegistry extends Construct {
       engineVersion,
       engineLifecycleSupport: "open-source-rds-extended-support-disabled",
       autoMinorVersionUpgrade: true,
-      allowMajorVersionUpgrade: false,
+      allowMajorVersionUpgrade,
+      // The upgrade happens in the apply that asks for it, not in a later maintenance window: the instance
+      // moves to the new family's parameter group before the old one is deleted, and no plan in between
+      // shows the upgrade as still to do (the provider reads back the version RDS runs).
+      ...(allowMajorVersionUpgrade ? { applyImmediately: true } : {}),
       instanceClass: props.instanceClass ?? "db.t4g.medium",
       allocatedStorage,
       maxAllocatedStorage,
@@ -635,23 +656,14 @@ export class ModelRegistry extends Construct {
   private createServerRole(
     keyArn: string,
     clusterName: string | undefined,
+    clusterArn: string | undefined,
     namespace: string,
     serviceAccountName: string,
   ): IamRole {
     const role = new IamRole(this, "ServerRole", {
       name: this.names.serverRoleName,
       description: `MLflow tracking server (${namespace}/${serviceAccountName}) through EKS Pod Identity`,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "pods.eks.amazonaws.com" },
-            Action: ["sts:AssumeRole", "sts:TagSession"],
-            Condition: { StringEquals: { "aws:SourceAccount": this.location.accountId } },
-          },
-        ],
-      }),
+      assumeRolePolicy: podIdentityTrustPolicy(this.location.accountId, clusterArn),
     });
     const credentialSecrets = [this.adminSecret!.arn, this.workloadsSecret!.arn];
     new IamRolePolicy(this, "ServerPolicy", {
@@ -762,6 +774,22 @@ export class ModelRegistry extends Construct {
 
 function policyDocument(statements: readonly PolicyStatement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/**
+ * The major version of a PostgreSQL `engineVersion`, which must be given as a major version only: with
+ * automatic minor upgrades, the AWS provider keeps a configured `16` while RDS runs 16.x, but reads a
+ * configured `16.4` back as the 16.x RDS moved to, and plans a downgrade that RDS refuses.
+ */
+function majorVersionOf(engineVersion: string, where: string): string {
+  if (/^\d+$/.test(engineVersion)) return engineVersion;
+  const major = /^(\d+)\.\d+/.exec(engineVersion)?.[1];
+  if (major) {
+    throw new Error(
+      `${where}: "${engineVersion}" must be a major version only; write "${major}". RDS upgrades minor versions automatically, and once it has, every plan would try to downgrade to ${engineVersion}, which RDS refuses`,
+    );
+  }
+  throw new Error(`${where}: "${engineVersion}" must be a PostgreSQL major version such as 16`);
 }
 
 function checkRange(value: number, min: number, max: number, name: string, path: string): number {

@@ -12,11 +12,12 @@ import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disrup
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { Construct } from "constructs";
-import type { AwsLocation } from "../core/arn";
+import { arn, type AwsLocation } from "../core/arn";
 import type { Naming } from "../core/naming";
 import { compareCodeUnits } from "../core/order";
 import { recordPackageVersion } from "../core/package-info";
 import { METRICS_LABEL, METRICS_LABEL_VALUE, METRICS_PORT_NAME } from "../monitoring/conventions";
+import { podIdentityTrustPolicy } from "../training/pod-identity-role";
 import {
   checkPinnedImage,
   modelArtifactReadStatements,
@@ -195,6 +196,12 @@ export interface InferenceServiceIdentityProps {
    */
   readonly clusterName?: string;
   /**
+   * The EKS cluster whose pods may get the role (the `aws:SourceArn` condition of its trust policy), so that
+   * another cluster of the account (dev and test may share one) cannot hand the role to its pods.
+   * @default - the ARN of `clusterName` when it is given, otherwise any cluster of the account
+   */
+  readonly clusterArn?: string;
+  /**
    * Namespace of the service account.
    * @default "serving"
    */
@@ -238,7 +245,8 @@ export class KubernetesInferenceService extends Construct {
 
   /**
    * Creates, in an AWS stack, the role the service's pods assume through EKS Pod Identity: it can read the
-   * model's prefix of the model-artifacts bucket and nothing else.
+   * model's prefix of the model-artifacts bucket and nothing else, and only pods of this account's cluster
+   * `clusterArn` (or `clusterName`) can get it.
    */
   static createPodIdentityRole(
     scope: Construct,
@@ -249,20 +257,13 @@ export class KubernetesInferenceService extends Construct {
     const where = `KubernetesInferenceService.createPodIdentityRole ${scope.node.path}/${id}`;
     checkName(props.name, where);
     const prefix = normalizeModelPrefix(props.modelArtifacts.prefix, where);
+    const clusterArn =
+      props.clusterArn ??
+      (props.clusterName ? arn(props.location, "eks", `cluster/${props.clusterName}`) : undefined);
     const role = new IamRole(scope, id, {
       name: KubernetesInferenceService.podIdentityRoleName(props.naming, props.name),
       description: `Pod Identity role of inference service ${props.name}: reads ${prefix} only`,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "pods.eks.amazonaws.com" },
-            Action: ["sts:AssumeRole", "sts:TagSession"],
-            Condition: { StringEquals: { "aws:SourceAccount": props.location.accountId } },
-          },
-        ],
-      }),
+      assumeRolePolicy: podIdentityTrustPolicy(props.location.accountId, clusterArn),
     });
     const policy = new IamRolePolicy(scope, `${id}Policy`, {
       name: "read-model-artifacts",

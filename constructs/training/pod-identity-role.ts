@@ -38,6 +38,29 @@ export interface PodIdentityRoleProps {
 }
 
 /**
+ * The trust policy of a role for EKS Pod Identity: pods of this account's clusters may assume it, and only
+ * those of the cluster `clusterArn` when it is given (`aws:SourceArn`), so that another cluster of the account,
+ * such as another environment's, cannot hand the role to its pods.
+ */
+export function podIdentityTrustPolicy(accountId: string, clusterArn?: string): string {
+  const condition: Record<string, Record<string, string>> = {
+    StringEquals: { "aws:SourceAccount": accountId },
+  };
+  if (clusterArn) condition.ArnEquals = { "aws:SourceArn": clusterArn };
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: condition,
+      },
+    ],
+  });
+}
+
+/**
  * An IAM role that Kubernetes pods get through EKS Pod Identity: trusted by `pods.eks.amazonaws.com` for
  * `sts:AssumeRole` and `sts:TagSession`, only from this account (and cluster, when given). Associate it with
  * a service account with `GpuTrainingCluster.grantServiceAccount`.
@@ -61,24 +84,10 @@ export class PodIdentityRole extends Construct {
   constructor(scope: Construct, id: string, props: PodIdentityRoleProps) {
     super(scope, id);
     recordPackageVersion(this);
-    const condition: Record<string, Record<string, string>> = {
-      StringEquals: { "aws:SourceAccount": props.accountId },
-    };
-    if (props.clusterArn) condition.ArnEquals = { "aws:SourceArn": props.clusterArn };
     this.role = new IamRole(this, "Resource", {
       name: props.roleName,
       description: props.description,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "pods.eks.amazonaws.com" },
-            Action: ["sts:AssumeRole", "sts:TagSession"],
-            Condition: condition,
-          },
-        ],
-      }),
+      assumeRolePolicy: podIdentityTrustPolicy(props.accountId, props.clusterArn),
     });
     this.roleArn = this.role.arn;
     this.roleName = props.roleName;

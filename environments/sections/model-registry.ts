@@ -46,11 +46,26 @@ export function modelRegistrySection(tier: Tier) {
             .string()
             .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.micro")
             .default(t({ dev: "db.t4g.micro", test: "db.t4g.small", prod: "db.m7g.large" })),
-          /** PostgreSQL major version (or major.minor); minor upgrades are automatic. */
+          /**
+           * PostgreSQL major version. RDS applies minor versions automatically, so a minor version is refused:
+           * once RDS had moved on from it, every plan would try to downgrade, which RDS refuses.
+           */
           engineVersion: z
             .string()
-            .regex(/^\d+(\.\d+)?$/, "must be a PostgreSQL version such as 16 or 16.4")
+            .regex(/^\d+$/, {
+              error: (issue) => {
+                const major = /^(\d+)\.\d+/.exec(String(issue.input))?.[1];
+                return major
+                  ? `must be a major version only; write "${major}". RDS upgrades minor versions automatically, and once it has, every plan would try to downgrade to ${String(issue.input)}, which RDS refuses`
+                  : "must be a PostgreSQL major version such as 16";
+              },
+            })
             .default("16"),
+          /**
+           * Let a change of engineVersion upgrade the database to the new major version, applied during the
+           * deploy (with downtime) together with every other change to the instance; turn it off afterwards.
+           */
+          allowMajorVersionUpgrade: z.boolean().default(false),
           allocatedStorageGiB: z.number().int().min(20).max(65536).default(20),
           maxAllocatedStorageGiB: z
             .number()

@@ -13,6 +13,15 @@ import {
   type PolicyStatement,
 } from "./fixtures";
 
+/** The statements of the MLflow server role's trust policy. */
+function serverTrust(json: StackJson): Record<string, unknown>[] {
+  const role = Object.values(resourcesOf(json, "aws_iam_role")).find(
+    (r) => r.name === "mlops-dev-mlflow-server",
+  )!;
+  return (JSON.parse(role.assume_role_policy as string) as { Statement: Record<string, unknown>[] })
+    .Statement;
+}
+
 describe("ModelRegistry, self-hosted with defaults", () => {
   let json: StackJson;
   let db: Record<string, unknown>;
@@ -67,9 +76,20 @@ describe("ModelRegistry, self-hosted with defaults", () => {
     }
   });
 
-  test("upgrades minor versions automatically but never major ones", () => {
+  test("upgrades minor versions automatically but never major ones, in the maintenance window", () => {
     expect(db.auto_minor_version_upgrade).toBe(true);
     expect(db.allow_major_version_upgrade).toBe(false);
+    expect(db).not.toHaveProperty("apply_immediately");
+  });
+
+  test("names its parameter group after the engine family and replaces it before destroying the old one", () => {
+    const groups = resourcesOf(json, "aws_db_parameter_group");
+    expect(Object.keys(groups)).toEqual([expect.stringMatching(/DatabaseParameterGroup/)]);
+    expect(Object.values(groups)[0]).toMatchObject({
+      name: "mlops-dev-mlflow-postgres16",
+      family: "postgres16",
+      lifecycle: { create_before_destroy: true },
+    });
   });
 
   test("defaults to production safety: Multi-AZ, deletion protection, 14 days of backups", () => {
@@ -155,23 +175,19 @@ describe("ModelRegistry server role", () => {
     statements = policiesOf(json, "ServerPolicy")[0].Statement;
   });
 
-  test("is assumed only through EKS Pod Identity", () => {
-    const role = Object.values(resourcesOf(json, "aws_iam_role")).find(
-      (r) => r.name === "mlops-dev-mlflow-server",
-    )!;
-    const trust = JSON.parse(role.assume_role_policy as string) as {
-      Statement: { Principal: unknown; Action: string[]; Condition?: unknown }[];
-    };
-    expect(trust.Statement).toHaveLength(1);
-    expect(trust.Statement[0].Principal).toEqual({ Service: "pods.eks.amazonaws.com" });
-    expect(trust.Statement[0].Action).toEqual(["sts:AssumeRole", "sts:TagSession"]);
-    // Only EKS Pod Identity acting for this account: no other account's cluster can hand the role out.
-    expect(trust.Statement[0].Condition).toEqual({ StringEquals: { "aws:SourceAccount": "111111111111" } });
-    expect(trust.Statement[0]).toEqual({
+  test("is assumed only through EKS Pod Identity of the cluster it is associated in", () => {
+    const trust = serverTrust(json);
+    expect(trust).toHaveLength(1);
+    // Only EKS Pod Identity acting for this account and for this cluster: neither another account's cluster
+    // nor another cluster of the account (dev and test may share one) can hand the role out.
+    expect(trust[0]).toEqual({
       Effect: "Allow",
       Principal: { Service: "pods.eks.amazonaws.com" },
       Action: ["sts:AssumeRole", "sts:TagSession"],
-      Condition: { StringEquals: { "aws:SourceAccount": "111111111111" } },
+      Condition: {
+        StringEquals: { "aws:SourceAccount": "111111111111" },
+        ArnEquals: { "aws:SourceArn": "arn:aws:eks:eu-west-1:111111111111:cluster/mlops-dev" },
+      },
     });
   });
 
@@ -239,6 +255,59 @@ describe("ModelRegistry server role", () => {
     }
     const unscoped = statements.filter((s) => asList(s.Resource).includes("*"));
     expect(unscoped.flatMap((s) => asList(s.Action))).toEqual(["secretsmanager:GetRandomPassword"]);
+  });
+});
+
+describe("ModelRegistry server role trust", () => {
+  test("is limited to the cluster given by ARN, when the service account is associated elsewhere", () => {
+    const clusterArn = "arn:aws:eks:eu-west-1:111111111111:cluster/mlops-dev-eks";
+    const json = synthRegistry(registryProps({ server: { clusterArn } }));
+    expect(serverTrust(json)[0].Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": "111111111111" },
+      ArnEquals: { "aws:SourceArn": clusterArn },
+    });
+    expect(resourcesOf(json, "aws_eks_pod_identity_association")).toEqual({});
+  });
+
+  test("is limited to this account only when no cluster is given", () => {
+    expect(serverTrust(synthRegistry(registryProps()))[0].Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": "111111111111" },
+    });
+  });
+});
+
+describe("ModelRegistry database major version upgrade", () => {
+  let json: StackJson;
+  let db: Record<string, unknown>;
+  beforeAll(() => {
+    json = synthRegistry(
+      registryProps({
+        database: { ...registryProps().database!, engineVersion: "17", allowMajorVersionUpgrade: true },
+      }),
+    );
+    db = onlyResource(json, "aws_db_instance");
+  });
+
+  test("is allowed and applied during the deploy", () => {
+    expect(db).toMatchObject({
+      engine_version: "17",
+      auto_minor_version_upgrade: true,
+      allow_major_version_upgrade: true,
+      apply_immediately: true,
+    });
+  });
+
+  test("comes with a parameter group of the new family, created before the old one goes", () => {
+    const groups = resourcesOf(json, "aws_db_parameter_group");
+    const [id, group] = Object.entries(groups)[0];
+    expect(Object.keys(groups)).toHaveLength(1);
+    expect(id).toMatch(/DatabaseParameterGroup/);
+    expect(group).toMatchObject({
+      name: "mlops-dev-mlflow-postgres17",
+      family: "postgres17",
+      lifecycle: { create_before_destroy: true },
+    });
+    expect(db.parameter_group_name).toBe(`\${aws_db_parameter_group.${id}.name}`);
   });
 });
 
@@ -448,6 +517,18 @@ describe("ModelRegistry errors", () => {
   test("no allowed security group is refused", () => {
     expect(build({ database: { ...registryProps().database!, allowedSecurityGroupIds: [] } })).toThrow(
       /allowedSecurityGroupIds: must list the cluster's node or pod security group/,
+    );
+  });
+
+  test("a minor engine version is refused with the major version to write", () => {
+    expect(build({ database: { ...registryProps().database!, engineVersion: "16.4" } })).toThrow(
+      /database\.engineVersion: "16\.4" must be a major version only; write "16"\. RDS upgrades minor versions automatically, and once it has, every plan would try to downgrade to 16\.4, which RDS refuses/,
+    );
+  });
+
+  test("an engine version that is no version is refused", () => {
+    expect(build({ database: { ...registryProps().database!, engineVersion: "sixteen" } })).toThrow(
+      /database\.engineVersion: "sixteen" must be a PostgreSQL major version such as 16/,
     );
   });
 

@@ -7,6 +7,7 @@ import {
 } from "../../../constructs/monitoring/conventions";
 import {
   KubernetesInferenceService,
+  type InferenceServiceIdentityProps,
   type KubernetesInferenceServiceProps,
 } from "../../../constructs/serving/kubernetes-inference-service";
 import { onlyResource, resourcesOf, type StackJson } from "../../helpers/synth";
@@ -316,8 +317,7 @@ describe("KubernetesInferenceService rejects", () => {
 });
 
 describe("KubernetesInferenceService.createPodIdentityRole", () => {
-  let json: StackJson;
-  beforeAll(() => {
+  const synthRole = (cluster: Partial<InferenceServiceIdentityProps>): StackJson => {
     const stack = new TerraformStack(Testing.app(), "platform");
     KubernetesInferenceService.createPodIdentityRole(stack, "ChurnServingRole", {
       name: "churn",
@@ -328,17 +328,50 @@ describe("KubernetesInferenceService.createPodIdentityRole", () => {
         prefix: "churn/v12",
         key: { aliasName: "mlops-dev-data" },
       },
-      clusterName: "mlops-dev",
+      ...cluster,
     });
-    json = JSON.parse(Testing.synth(stack)) as StackJson;
+    return JSON.parse(Testing.synth(stack)) as StackJson;
+  };
+  const trustOf = (stack: StackJson): Record<string, unknown>[] =>
+    (
+      JSON.parse(onlyResource(stack, "aws_iam_role").assume_role_policy as string) as {
+        Statement: Record<string, unknown>[];
+      }
+    ).Statement;
+  let json: StackJson;
+  beforeAll(() => {
+    json = synthRole({ clusterName: "mlops-dev" });
   });
 
-  test("the role is trusted by EKS Pod Identity of this account", () => {
-    const role = onlyResource(json, "aws_iam_role");
-    expect(role.name).toBe("mlops-dev-serving-churn");
-    expect(JSON.parse(role.assume_role_policy as string).Statement[0]).toMatchObject({
-      Principal: { Service: "pods.eks.amazonaws.com" },
-      Action: ["sts:AssumeRole", "sts:TagSession"],
+  test("the role is trusted by EKS Pod Identity of this account, for pods of the cluster it is associated in", () => {
+    expect(onlyResource(json, "aws_iam_role").name).toBe("mlops-dev-serving-churn");
+    // Another cluster of the account (dev and test may share one) cannot hand the role to its pods.
+    expect(trustOf(json)).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "111111111111" },
+          ArnEquals: { "aws:SourceArn": "arn:aws:eks:eu-west-1:111111111111:cluster/mlops-dev" },
+        },
+      },
+    ]);
+  });
+
+  test("the role is trusted by pods of the cluster given by ARN, when the cluster makes the association", () => {
+    const clusterArn = "arn:aws:eks:eu-west-1:111111111111:cluster/mlops-dev-eks";
+    const stack = synthRole({ clusterArn });
+    expect(trustOf(stack)[0].Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": "111111111111" },
+      ArnEquals: { "aws:SourceArn": clusterArn },
+    });
+    expect(resourcesOf(stack, "aws_eks_pod_identity_association")).toEqual({});
+  });
+
+  test("the role is trusted by any cluster of this account only when no cluster is given", () => {
+    expect(trustOf(synthRole({}))[0].Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": "111111111111" },
     });
   });
 

@@ -36,6 +36,12 @@ describe("modelRegistry tier defaults", () => {
     expect(prod.database).toMatchObject({ multiAz: true, backupRetentionDays: 14, deletionProtection: true });
   });
 
+  test("the database runs PostgreSQL 16 by major version, and major upgrades are off", () => {
+    for (const registry of [dev, test_, prod]) {
+      expect(registry.database).toMatchObject({ engineVersion: "16", allowMajorVersionUpgrade: false });
+    }
+  });
+
   test("dev runs one server pod, test and prod two", () => {
     expect([dev.server.replicas, test_.server.replicas, prod.server.replicas]).toEqual([1, 2, 2]);
   });
@@ -143,6 +149,40 @@ describe("modelRegistry errors", () => {
       modelRegistry: { server: { cpuRequest: "2000m", memoryRequest: "2048Mi", memoryLimit: "2Gi" } },
     }).modelRegistry.server;
     expect(server).toMatchObject({ cpuRequest: "2000m", cpuLimit: "2", memoryRequest: "2048Mi" });
+  });
+
+  test("a minor engine version is refused with the major version to write, RDS would refuse the downgrade", () => {
+    expect(fails("dev", { database: { engineVersion: "16.4" } })).toThrow(
+      /^modelRegistry\.database\.engineVersion: must be a major version only; write "16"\. RDS upgrades minor versions automatically, and once it has, every plan would try to downgrade to 16\.4, which RDS refuses$/,
+    );
+    expect(fails("test", { database: { engineVersion: "17.2.1" } })).toThrow(
+      /^modelRegistry\.database\.engineVersion: must be a major version only; write "17"\./,
+    );
+  });
+
+  test("an engine version that is no version is refused", () => {
+    expect(fails("dev", { database: { engineVersion: "latest" } })).toThrow(
+      /^modelRegistry\.database\.engineVersion: must be a PostgreSQL major version such as 16$/,
+    );
+  });
+
+  test("a new major version is accepted, with or without allowMajorVersionUpgrade", () => {
+    const database = (settings: Record<string, unknown>) =>
+      configFor("test", { modelRegistry: { database: settings } }).modelRegistry.database;
+    expect(database({ engineVersion: "17", allowMajorVersionUpgrade: true })).toMatchObject({
+      engineVersion: "17",
+      allowMajorVersionUpgrade: true,
+    });
+    expect(database({ engineVersion: "17" })).toMatchObject({
+      engineVersion: "17",
+      allowMajorVersionUpgrade: false,
+    });
+  });
+
+  test("allowMajorVersionUpgrade must be a boolean", () => {
+    expect(fails("dev", { database: { allowMajorVersionUpgrade: "yes" } })).toThrow(
+      /modelRegistry\.database\.allowMajorVersionUpgrade: /,
+    );
   });
 
   test("an unknown backend is refused", () => {
