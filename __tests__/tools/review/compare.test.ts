@@ -313,6 +313,35 @@ describe("compareSynth and replacement-forcing attributes", () => {
   });
 });
 
+describe("compareSynth and computed replacement-forcing attributes", () => {
+  const output = (bucket: Record<string, unknown>) =>
+    new Map([
+      [
+        "mlops-prod-data",
+        parseStack("mlops-prod-data", {
+          resource: { aws_s3_bucket: { RawBucket: { bucket: "mlops-prod-raw-333333333333", ...bucket } } },
+        }),
+      ],
+    ]);
+
+  test("taking object_lock_enabled out of a bucket's configuration keeps the bucket (the value is computed)", () => {
+    const [stack] = compareSynth(output({ object_lock_enabled: true }), output({}));
+    expect(stack.resources).toMatchObject([{ address: "aws_s3_bucket.RawBucket", action: "update" }]);
+  });
+
+  test("setting or changing object_lock_enabled still replaces the bucket", () => {
+    for (const [before, after] of [
+      [{}, { object_lock_enabled: true }],
+      [{ object_lock_enabled: false }, { object_lock_enabled: true }],
+    ]) {
+      const [stack] = compareSynth(output(before), output(after));
+      expect(stack.resources).toMatchObject([
+        { address: "aws_s3_bucket.RawBucket", action: "replace", risk: "high" },
+      ]);
+    }
+  });
+});
+
 describe("compareSynth and retention cuts", () => {
   const output = (resource: Record<string, Record<string, Record<string, unknown>>>) =>
     new Map([["mlops-prod-data", parseStack("mlops-prod-data", { resource })]]);

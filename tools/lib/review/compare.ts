@@ -6,7 +6,7 @@
  * from matching a deleted resource with a created one of the same type and the same identity.
  */
 import { diffValues, formatPath, schemaPath, type RawChange } from "./diff";
-import { replacementAttribute } from "./replacement";
+import { keptWhenRemoved, replacementAttribute } from "./replacement";
 import { isStatefulType, weakenedProtection, whatIsLost } from "./risk";
 import type { SynthOutput, SynthResource, SynthStack } from "./synth-output";
 import { maxRisk, type AttributeChange, type ResourceReview, type Risk, type StackReview } from "./types";
@@ -135,7 +135,12 @@ function toChanges(raw: RawChange[]): AttributeChange[] {
 /** Attribute paths among `raw` that force a replacement of `type`. */
 function forcingPaths(type: string, raw: RawChange[]): string[] {
   return raw
-    .filter((change) => replacementAttribute(type, schemaPath(change.segments)))
+    .filter((change) => {
+      const path = schemaPath(change.segments);
+      if (!replacementAttribute(type, path)) return false;
+      // A computed attribute taken out of the configuration keeps its value: no replacement.
+      return !(change.after === undefined && keptWhenRemoved(type, path));
+    })
     .map((c) => formatPath(c.segments));
 }
 

@@ -1,9 +1,12 @@
 /**
  * Attributes whose change makes Terraform destroy and re-create the resource (`ForceNew` in the AWS
- * provider 5.100.0 schema), for the resource types this project uses. `terraform providers schema -json`
- * does not expose ForceNew, so the table is curated from the provider's documentation and source; an
- * unlisted type or attribute is assumed to update in place, and a real plan (`npm run plan-summary`) has
- * the last word. Paths are attribute names joined with dots, without list indexes.
+ * provider 5.100.0 schema, `ForceNew` or `RequiresReplace` in the Kubernetes provider 2.38.0 and the Helm
+ * provider 3.1.1), for the resource types this project uses. `terraform providers schema -json` does not
+ * expose ForceNew, so the table is curated from the provider's documentation and source; an unlisted type or
+ * attribute is assumed to update in place, and a real plan (`npm run plan-summary`) has the last word. A type
+ * listed with no attributes was checked and updates in place whatever changes. Paths are attribute names
+ * joined with dots, without list indexes; inside `kubernetes_manifest`'s `manifest` they are the object's
+ * own field names (`manifest.metadata.name`).
  */
 
 /** Every attribute except these replaces the resource (the type's only updatable attributes are tags). */
@@ -22,6 +25,7 @@ export const REPLACEMENT_ATTRIBUTES: Readonly<Record<string, readonly string[]>>
   aws_s3_bucket_logging: ["bucket", "expected_bucket_owner"],
   aws_s3_bucket_notification: ["bucket"],
   aws_s3_bucket_replication_configuration: ["bucket"],
+  aws_s3_bucket_object_lock_configuration: ["bucket", "expected_bucket_owner", "object_lock_enabled"],
   // Keys
   aws_kms_key: ["customer_master_key_spec", "key_usage", "multi_region", "custom_key_store_id", "xks_key_id"],
   aws_kms_alias: ["name", "name_prefix"],
@@ -29,10 +33,20 @@ export const REPLACEMENT_ATTRIBUTES: Readonly<Record<string, readonly string[]>>
   aws_ecr_repository: ["name", "encryption_configuration"],
   aws_ecr_lifecycle_policy: ["repository"],
   aws_ecr_repository_policy: ["repository"],
+  aws_ecr_pull_through_cache_rule: [
+    "ecr_repository_prefix",
+    "upstream_registry_url",
+    "upstream_repository_prefix",
+  ],
+  // The registry's one scanning configuration: every argument is put again in place.
+  aws_ecr_registry_scanning_configuration: [],
   // Network
   aws_vpc: ["cidr_block", "ipv4_ipam_pool_id", "ipv4_netmask_length"],
   aws_subnet: ["vpc_id", "cidr_block", "availability_zone", "availability_zone_id", "outpost_arn"],
   aws_security_group: ["name", "name_prefix", "vpc_id", "description"],
+  aws_default_security_group: ["vpc_id"],
+  // A new vpc_id detaches the gateway and attaches it to the other VPC, in place.
+  aws_internet_gateway: [],
   aws_vpc_security_group_ingress_rule: ["security_group_id"],
   aws_vpc_security_group_egress_rule: ["security_group_id"],
   aws_security_group_rule: [
@@ -101,6 +115,7 @@ export const REPLACEMENT_ATTRIBUTES: Readonly<Record<string, readonly string[]>>
   aws_eks_access_policy_association: ["cluster_name", "principal_arn", "policy_arn", "access_scope"],
   aws_eks_pod_identity_association: ["cluster_name", "namespace", "service_account"],
   aws_launch_template: ["name", "name_prefix"],
+  aws_autoscaling_group_tag: ["autoscaling_group_name", "tag.key"],
   // Databases
   aws_db_instance: [
     "identifier",
@@ -121,6 +136,13 @@ export const REPLACEMENT_ATTRIBUTES: Readonly<Record<string, readonly string[]>>
   aws_db_subnet_group: ["name", "name_prefix"],
   aws_db_parameter_group: ["name", "name_prefix", "family"],
   aws_secretsmanager_secret: ["name", "name_prefix"],
+  // A version's value never changes: a new secret_string_wo_version puts a new version in place of this one.
+  aws_secretsmanager_secret_version: [
+    "secret_id",
+    "secret_string",
+    "secret_binary",
+    "secret_string_wo_version",
+  ],
   // SageMaker: endpoint configurations and models are immutable.
   aws_sagemaker_endpoint_configuration: [ALL_BUT_TAGS],
   aws_sagemaker_model: [ALL_BUT_TAGS],
@@ -158,7 +180,76 @@ export const REPLACEMENT_ATTRIBUTES: Readonly<Record<string, readonly string[]>>
   aws_prometheus_workspace: ["kms_key_arn"],
   aws_sns_topic: ["name", "name_prefix", "fifo_topic"],
   aws_sns_topic_subscription: ["topic_arn", "protocol", "endpoint", "endpoint_auto_confirms"],
+  aws_sns_topic_policy: ["arn"],
   aws_budgets_budget: ["name", "name_prefix", "account_id"],
+  aws_ce_anomaly_monitor: ["monitor_type", "monitor_dimension", "monitor_specification"],
+  aws_ce_anomaly_subscription: ["name", "account_id"],
+  // Kubernetes: a new name or namespace is another object (metadata.name, metadata.namespace and
+  // metadata.generate_name are ForceNew in the provider's metadata schemas); labels and annotations update
+  // in place.
+  kubernetes_namespace_v1: ["metadata.name", "metadata.generate_name"],
+  kubernetes_service_account_v1: ["metadata.name", "metadata.generate_name", "metadata.namespace"],
+  // Also replaced when data changes while immutable is true (a CustomizeDiff), which a table cannot express.
+  kubernetes_config_map_v1: ["metadata.name", "metadata.generate_name", "metadata.namespace"],
+  // Also replaced when data changes while immutable is true, as a config map; a new data_wo_revision updates.
+  kubernetes_secret_v1: ["metadata.name", "metadata.generate_name", "metadata.namespace", "type"],
+  // The pod template updates in place (a rollout); the selector cannot change.
+  kubernetes_deployment_v1: [
+    "metadata.name",
+    "metadata.generate_name",
+    "metadata.namespace",
+    "spec.selector",
+  ],
+  kubernetes_service_v1: [
+    "metadata.name",
+    "metadata.generate_name",
+    "metadata.namespace",
+    "spec.cluster_ip",
+    "spec.cluster_ips",
+    "spec.load_balancer_class",
+    "spec.health_check_node_port",
+  ],
+  kubernetes_ingress_v1: ["metadata.name", "metadata.generate_name", "metadata.namespace"],
+  kubernetes_network_policy_v1: ["metadata.name", "metadata.generate_name", "metadata.namespace"],
+  kubernetes_horizontal_pod_autoscaler_v2: ["metadata.name", "metadata.generate_name", "metadata.namespace"],
+  // The whole spec is ForceNew: the provider's update patches metadata only.
+  kubernetes_pod_disruption_budget_v1: [
+    "metadata.name",
+    "metadata.generate_name",
+    "metadata.namespace",
+    "spec",
+  ],
+  kubernetes_limit_range_v1: ["metadata.name", "metadata.generate_name", "metadata.namespace"],
+  kubernetes_resource_quota_v1: [
+    "metadata.name",
+    "metadata.generate_name",
+    "metadata.namespace",
+    "spec.scopes",
+  ],
+  kubernetes_priority_class_v1: ["metadata.name", "metadata.generate_name", "value", "preemption_policy"],
+  // reclaim_policy is not ForceNew: its change is planned as an update, which the provider's update (of
+  // allow_volume_expansion and metadata only) leaves undone
+  // (kubernetes/resource_kubernetes_storage_class_v1.go).
+  kubernetes_storage_class_v1: [
+    "metadata.name",
+    "metadata.generate_name",
+    "storage_provisioner",
+    "parameters",
+    "volume_binding_mode",
+    "mount_options",
+    "allowed_topologies",
+  ],
+  // RequiresReplace from PlanResourceChange (manifest/provider/plan.go): the object's API version, kind and
+  // name, and its namespace when the kind is namespaced. A custom resource without an OpenAPI schema is
+  // replaced on any change, which a table cannot express.
+  kubernetes_manifest: [
+    "manifest.apiVersion",
+    "manifest.kind",
+    "manifest.metadata.name",
+    "manifest.metadata.namespace",
+  ],
+  // Helm: a new chart, version or values upgrades the release in place.
+  helm_release: ["name", "namespace"],
 };
 
 /** Meta-arguments and tags never force a replacement. */
@@ -172,6 +263,21 @@ const NEVER_REPLACES = new Set([
   "for_each",
   "timeouts",
 ]);
+
+/**
+ * Replacement-forcing attributes that are also computed: taking one out of the configuration keeps the value
+ * the resource has (Terraform plans no change), so only setting or changing it replaces the resource. A
+ * bucket that Object Lock was turned on for at creation reads back `object_lock_enabled = true` however it was
+ * turned on, and `VersionedDataBucket` no longer sets it.
+ */
+export const KEPT_WHEN_REMOVED: Readonly<Record<string, readonly string[]>> = {
+  aws_s3_bucket: ["object_lock_enabled"],
+};
+
+/** Whether removing `schemaPath` from a `type`'s configuration keeps the resource's value. */
+export function keptWhenRemoved(type: string, schemaPath: string): boolean {
+  return KEPT_WHEN_REMOVED[type]?.includes(schemaPath) ?? false;
+}
 
 /**
  * The table entry that makes a change at `schemaPath` (`vpc_config.subnet_ids`) replace a `type`, or
