@@ -47,7 +47,10 @@ function bucketSchema(tier: Tier) {
           days: z.number().int().min(1),
         })
         .optional(),
-      /** Cross-region replication of every object to a bucket (and key) in another region. */
+      /**
+       * Cross-region replication of every object written from then on to a bucket (and key) in another region;
+       * objects already in the bucket need one S3 Batch Replication job.
+       */
       replication: z
         .strictObject({
           destinationBucketArn: z
