@@ -329,6 +329,30 @@ describe("compareSynth and computed replacement-forcing attributes", () => {
     expect(stack.resources).toMatchObject([{ address: "aws_s3_bucket.RawBucket", action: "update" }]);
   });
 
+  test("spelling out the Object Lock configuration's default object_lock_enabled changes nothing", () => {
+    const lock = (extra: Record<string, unknown>) =>
+      new Map([
+        [
+          "mlops-prod-data",
+          parseStack("mlops-prod-data", {
+            resource: {
+              aws_s3_bucket_object_lock_configuration: {
+                RawBucket_ObjectLock: {
+                  bucket: "${aws_s3_bucket.RawBucket.id}",
+                  rule: [{ default_retention: [{ days: 365, mode: "COMPLIANCE" }] }],
+                  ...extra,
+                },
+              },
+            },
+          }),
+        ],
+      ]);
+    const [upgrade] = compareSynth(lock({}), lock({ object_lock_enabled: "Enabled" }));
+    expect(upgrade.resources).toMatchObject([{ action: "update", risk: "low" }]);
+    const [other] = compareSynth(lock({}), lock({ object_lock_enabled: "Disabled" }));
+    expect(other.resources).toMatchObject([{ action: "replace" }]);
+  });
+
   test("setting or changing object_lock_enabled still replaces the bucket", () => {
     for (const [before, after] of [
       [{}, { object_lock_enabled: true }],

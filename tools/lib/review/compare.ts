@@ -6,7 +6,7 @@
  * from matching a deleted resource with a created one of the same type and the same identity.
  */
 import { diffValues, formatPath, schemaPath, type RawChange } from "./diff";
-import { keptWhenRemoved, replacementAttribute } from "./replacement";
+import { keptWhenRemoved, onlyTheDefault, replacementAttribute } from "./replacement";
 import { isStatefulType, weakenedProtection, whatIsLost } from "./risk";
 import type { SynthOutput, SynthResource, SynthStack } from "./synth-output";
 import { maxRisk, type AttributeChange, type ResourceReview, type Risk, type StackReview } from "./types";
@@ -138,8 +138,10 @@ function forcingPaths(type: string, raw: RawChange[]): string[] {
     .filter((change) => {
       const path = schemaPath(change.segments);
       if (!replacementAttribute(type, path)) return false;
-      // A computed attribute taken out of the configuration keeps its value: no replacement.
-      return !(change.after === undefined && keptWhenRemoved(type, path));
+      // A computed attribute taken out of the configuration keeps its value, and writing out (or dropping)
+      // the provider's default changes nothing: no replacement.
+      if (change.after === undefined && keptWhenRemoved(type, path)) return false;
+      return !onlyTheDefault(type, path, change.before, change.after);
     })
     .map((c) => formatPath(c.segments));
 }

@@ -280,6 +280,23 @@ export function keptWhenRemoved(type: string, schemaPath: string): boolean {
 }
 
 /**
+ * Provider defaults of replacement-forcing attributes: writing the default where the configuration said
+ * nothing, or taking it out, changes nothing. `VersionedDataBucket` now writes the Object Lock
+ * configuration's `object_lock_enabled = "Enabled"`, which is the provider's default.
+ */
+export const PROVIDER_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  aws_s3_bucket_object_lock_configuration: { object_lock_enabled: "Enabled" },
+};
+
+/** Whether a change between `before` and `after` at `schemaPath` only spells out, or drops, the default. */
+export function onlyTheDefault(type: string, schemaPath: string, before: unknown, after: unknown): boolean {
+  const defaults = PROVIDER_DEFAULTS[type];
+  if (!defaults || !(schemaPath in defaults)) return false;
+  const value = defaults[schemaPath];
+  return (before === undefined && after === value) || (before === value && after === undefined);
+}
+
+/**
  * The table entry that makes a change at `schemaPath` (`vpc_config.subnet_ids`) replace a `type`, or
  * undefined when the change updates in place.
  */
