@@ -273,6 +273,27 @@ export function environmentSchema(tier: Tier) {
           message: "must not list a zone twice",
         });
       }
+      // Roles named <project>-<env>-* are the platform's: the CI deploy role may change their trust and pass
+      // them to services, so a role made elsewhere under that name could be taken over from CI.
+      const platformPrefix = `role/${env.project}-${env.name}-`;
+      const ciRoles = ["github-plan", "github-pr-plan", "github-deploy"].map((role) => platformPrefix + role);
+      const takenOver = (roleArn: string) =>
+        roleArn.split(":")[4] === env.aws.accountId &&
+        roleArn.includes(`:${platformPrefix}`) &&
+        !ciRoles.some((ci) => roleArn.endsWith(`:${ci}`));
+      const platformNameMessage = `names a role under ${env.project}-${env.name}-, the names of the platform's own roles, which its CI deploy role may take over; name it otherwise`;
+      if (env.aws.assumeRoleArn && takenOver(env.aws.assumeRoleArn)) {
+        ctx.addIssue({ code: "custom", path: ["aws", "assumeRoleArn"], message: platformNameMessage });
+      }
+      env.cluster.adminRoleArns.forEach((roleArn, index) => {
+        if (takenOver(roleArn)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["cluster", "adminRoleArns", index],
+            message: platformNameMessage,
+          });
+        }
+      });
       const boundaryAccount = POLICY_ARN.exec(env.aws.permissionsBoundaryArn ?? "")?.[2];
       if (boundaryAccount !== undefined && boundaryAccount !== env.aws.accountId) {
         ctx.addIssue({

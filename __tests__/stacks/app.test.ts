@@ -30,7 +30,7 @@ describe("the stacks of an environment", () => {
 
   it("assume the environment's role when it names one", () => {
     expect(awsProvider(prod.json.data).assume_role).toEqual([
-      { role_arn: "arn:aws:iam::333333333333:role/mlops-prod-deploy", session_name: "mlops-prod-data" },
+      { role_arn: "arn:aws:iam::333333333333:role/platform-deploy", session_name: "mlops-prod-data" },
     ]);
     expect(awsProvider(dev.json.data).assume_role).toBeUndefined();
   });
@@ -60,7 +60,7 @@ describe("the stacks of an environment", () => {
         // Encrypted with the state key: `encrypt` alone would ask S3 for SSE-S3 on every write.
         kms_key_id: "arn:aws:kms:eu-west-1:333333333333:alias/mlops-prod-tfstate",
         use_lockfile: true,
-        assume_role: { role_arn: "arn:aws:iam::333333333333:role/mlops-prod-deploy" },
+        assume_role: { role_arn: "arn:aws:iam::333333333333:role/platform-deploy" },
       },
     });
   });

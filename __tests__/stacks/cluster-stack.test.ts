@@ -72,7 +72,7 @@ describe("cluster stack", () => {
   it("gets the token for the environment's deploy role", () => {
     const exec = (prod.provider!.kubernetes[0].exec as { args: string[] }[])[0];
     expect(exec.args).toEqual(
-      expect.arrayContaining(["--role-arn", "arn:aws:iam::333333333333:role/mlops-prod-deploy"]),
+      expect.arrayContaining(["--role-arn", "arn:aws:iam::333333333333:role/platform-deploy"]),
     );
   });
 

@@ -61,6 +61,34 @@ describe("the environment's permissions boundary", () => {
     });
   });
 
+  describe("roles the environment names but does not make", () => {
+    const problemsOf = (patch: Record<string, unknown>) => {
+      const result = parseEnvironment(stringify(rawEnvironment("test", patch)), "environments/test.yaml");
+      return result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    const message =
+      "names a role under mlops-test-, the names of the platform's own roles, which its CI deploy role may take over; name it otherwise";
+
+    it("may not have the names of the platform's roles, which the CI deploy role may take over", () => {
+      expect(
+        problemsOf({ aws: { assumeRoleArn: "arn:aws:iam::222222222222:role/mlops-test-deploy" } }),
+      ).toEqual([`aws.assumeRoleArn: ${message}`]);
+      expect(
+        problemsOf({ cluster: { adminRoleArns: ["arn:aws:iam::222222222222:role/mlops-test-admins"] } }),
+      ).toEqual([`cluster.adminRoleArns[0]: ${message}`]);
+    });
+
+    it("may be the platform's CI roles, or roles of other names or accounts", () => {
+      for (const role of [
+        "arn:aws:iam::222222222222:role/mlops-test-github-deploy",
+        "arn:aws:iam::222222222222:role/platform-admin",
+        "arn:aws:iam::999999999999:role/mlops-test-admins",
+      ]) {
+        expect(problemsOf({ cluster: { adminRoleArns: [role] } })).toEqual([]);
+      }
+    });
+  });
+
   describe("named in aws.permissionsBoundaryArn", () => {
     const own = "arn:aws:iam::111111111111:policy/org/platform-boundary";
     const dev = synthEnvironment(configFor("dev", { aws: { permissionsBoundaryArn: own } }));

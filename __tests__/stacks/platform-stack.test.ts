@@ -101,13 +101,13 @@ describe("platform stack", () => {
       });
       // The keys are part of the contract: renaming them would replace the entries.
       expect(Object.keys(resourcesOf(prod, "aws_eks_access_entry"))).toEqual([
-        expect.stringMatching(/^Cluster_AdminAccessEntry-mlops-prod-deploy_/),
+        expect.stringMatching(/^Cluster_AdminAccessEntry-platform-deploy_/),
       ]);
       expect(Object.keys(resourcesOf(prod, "aws_eks_access_policy_association"))).toEqual([
-        expect.stringMatching(/^Cluster_AdminAccessPolicy-mlops-prod-deploy_/),
+        expect.stringMatching(/^Cluster_AdminAccessPolicy-platform-deploy_/),
       ]);
       expect(onlyResource(prod, "aws_eks_access_entry")).toMatchObject({
-        principal_arn: "arn:aws:iam::333333333333:role/mlops-prod-deploy",
+        principal_arn: "arn:aws:iam::333333333333:role/platform-deploy",
       });
       expect(onlyResource(prod, "aws_eks_access_entry").depends_on).toBeUndefined();
       expect(
@@ -138,7 +138,7 @@ describe("platform stack", () => {
     });
 
     it("gives the CI roles no access where Terraform assumes aws.assumeRoleArn (prod)", () => {
-      // prod.yaml's assumeRoleArn is mlops-prod-deploy, the one admin entry checked above.
+      // prod.yaml's assumeRoleArn is platform-deploy, the one admin entry checked above.
       expect(values(prod, "aws_iam_role").map((role) => role.name)).toContain("mlops-prod-github-plan");
       expect(
         values(prod, "aws_eks_access_entry").map((entry) => entry.principal_arn as string),

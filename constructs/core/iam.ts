@@ -9,6 +9,9 @@ import type { IConstruct } from "constructs";
 import { type AwsLocation, roleArn } from "./arn";
 import { shorten } from "./naming";
 
+/** The issuer of GitHub Actions' OIDC tokens. */
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
 /** One statement of an IAM policy (identity or resource policy). */
 export interface PolicyStatement {
   readonly Sid?: string;

@@ -4,13 +4,11 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
 import { arn, bucketArn, partitionOf, type AwsLocation } from "../core/arn";
+import { GITHUB_OIDC_HOST } from "../core/iam";
 import { NAME_LIMITS, shorten } from "../core/naming";
 import { PolicySuppressions } from "../policy/policy-suppressions";
 import { recordPackageVersion } from "../core/package-info";
 import { BOUNDED_ROLE_ACTIONS } from "./permissions-boundary-policy";
-
-/** The issuer of GitHub Actions' OIDC tokens. */
-export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
 /** Properties of {@link GithubOidcRoles}. */
 export interface GithubOidcRolesProps {

@@ -1,6 +1,7 @@
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { Construct } from "constructs";
 import { arn, type AwsLocation } from "../core/arn";
+import { GITHUB_OIDC_HOST } from "../core/iam";
 import { recordPackageVersion } from "../core/package-info";
 import { PolicySuppressions } from "../policy/policy-suppressions";
 
@@ -60,8 +61,54 @@ const POLICY_CHANGE_ACTIONS = [
 export const NAMED_ROLE_ACTIONS = [
   "iam:DeleteRole",
   "iam:PassRole",
+  "iam:TagRole",
+  "iam:UntagRole",
   "iam:UpdateAssumeRolePolicy",
   "iam:UpdateRole",
+  "iam:UpdateRoleDescription",
+] as const;
+
+/**
+ * IAM that no confined role needs, the platform's included, and through which one could reach past the
+ * boundary: users, groups and their credentials; identity federation (SAML); the account's IAM settings;
+ * deleting service-linked roles. Patterns, matched as IAM matches actions.
+ */
+export const ACCOUNT_IAM_ACTIONS = [
+  "iam:*AccessKey*",
+  "iam:*AccountAlias*",
+  "iam:*AccountPasswordPolicy*",
+  "iam:*Group*",
+  "iam:*LoginProfile*",
+  "iam:*MFADevice*",
+  "iam:*Organizations*",
+  "iam:*SAMLProvider*",
+  "iam:*ServiceSpecificCredential*",
+  "iam:*SigningCertificate*",
+  "iam:*SSHPublicKey*",
+  "iam:*User*",
+  "iam:DeleteServiceLinkedRole",
+  "iam:SetSecurityTokenServicePreferences",
+] as const;
+
+/** IAM actions that change an OIDC identity provider: only GitHub's, which the CI roles trust, may change. */
+const OIDC_PROVIDER_ACTIONS = [
+  "iam:AddClientIDToOpenIDConnectProvider",
+  "iam:CreateOpenIDConnectProvider",
+  "iam:DeleteOpenIDConnectProvider",
+  "iam:RemoveClientIDFromOpenIDConnectProvider",
+  "iam:TagOpenIDConnectProvider",
+  "iam:UntagOpenIDConnectProvider",
+  "iam:UpdateOpenIDConnectProviderThumbprint",
+] as const;
+
+/** IAM actions that change an instance profile. */
+const INSTANCE_PROFILE_ACTIONS = [
+  "iam:AddRoleToInstanceProfile",
+  "iam:CreateInstanceProfile",
+  "iam:DeleteInstanceProfile",
+  "iam:RemoveRoleFromInstanceProfile",
+  "iam:TagInstanceProfile",
+  "iam:UntagInstanceProfile",
 ] as const;
 
 /**
@@ -70,7 +117,9 @@ export const NAMED_ROLE_ACTIONS = [
  * - create a role, or change a role's policies or boundary, unless that role carries this boundary;
  * - remove a role's boundary;
  * - change or delete this policy, or attach it to anything (a boundary is not meant to grant);
- * - make IAM users or groups, or give them policies, keys or passwords;
+ * - anything on IAM users, groups or their credentials, SAML identity providers, the account's IAM settings,
+ *   or deleting service-linked roles ({@link ACCOUNT_IAM_ACTIONS});
+ * - change an OIDC identity provider other than GitHub Actions';
  * - act on the account or the organisation (`account:*`, `organizations:*`);
  * - with `iamNamePrefix`: change the trust of, delete or pass to a service a role outside the prefix (service-linked
  *   roles may be passed), or change a customer-managed policy outside it.
@@ -118,23 +167,16 @@ export function permissionsBoundaryDocument(
         Condition: { ArnEquals: { "iam:PolicyARN": boundaryArn } },
       },
       {
-        Sid: "NoUsersOrGroups",
+        Sid: "NoUsersGroupsFederationOrAccountSettings",
         Effect: "Deny",
-        Action: [
-          "iam:AddUserToGroup",
-          "iam:AttachGroupPolicy",
-          "iam:AttachUserPolicy",
-          "iam:CreateAccessKey",
-          "iam:CreateGroup",
-          "iam:CreateLoginProfile",
-          "iam:CreateUser",
-          "iam:DeleteUserPermissionsBoundary",
-          "iam:PutGroupPolicy",
-          "iam:PutUserPermissionsBoundary",
-          "iam:PutUserPolicy",
-          "iam:UpdateLoginProfile",
-        ],
+        Action: [...ACCOUNT_IAM_ACTIONS],
         Resource: "*",
+      },
+      {
+        Sid: "NoIdentityProvidersButGithubs",
+        Effect: "Deny",
+        Action: [...OIDC_PROVIDER_ACTIONS],
+        NotResource: `${iamArn}oidc-provider/${GITHUB_OIDC_HOST}`,
       },
       {
         Sid: "NoAccountOrOrganizationChanges",
@@ -154,8 +196,14 @@ export function permissionsBoundaryDocument(
             {
               Sid: "NoPoliciesOutsideThePrefix",
               Effect: "Deny",
-              Action: [...POLICY_CHANGE_ACTIONS],
+              Action: [...POLICY_CHANGE_ACTIONS, "iam:CreatePolicy", "iam:TagPolicy", "iam:UntagPolicy"],
               NotResource: `${iamArn}policy/${prefix}*`,
+            },
+            {
+              Sid: "NoInstanceProfilesOutsideThePrefix",
+              Effect: "Deny",
+              Action: [...INSTANCE_PROFILE_ACTIONS],
+              NotResource: `${iamArn}instance-profile/${prefix}*`,
             },
           ]),
     ],

@@ -63,6 +63,43 @@ describe("permissionsBoundaryDocument", () => {
     ).toBe(true);
   });
 
+  test("refuses identity federation, the account's IAM settings and deleting service-linked roles", () => {
+    const saml = "arn:aws:iam::111111111111:saml-provider/corporate-idp";
+    for (const action of ["iam:UpdateSAMLProvider", "iam:CreateSAMLProvider", "iam:DeleteSAMLProvider"]) {
+      expect(permits(document, action, saml)).toBe(false);
+    }
+    for (const action of [
+      "iam:UpdateAccountPasswordPolicy",
+      "iam:CreateAccountAlias",
+      "iam:SetSecurityTokenServicePreferences",
+      "iam:DeleteServiceLinkedRole",
+      "iam:CreateServiceSpecificCredential",
+      "iam:UploadSSHPublicKey",
+      "iam:EnableOrganizationsRootSessions",
+    ]) {
+      expect(permits(document, action, "*")).toBe(false);
+    }
+  });
+
+  test("lets only GitHub's OIDC provider change", () => {
+    const github = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
+    const other = "arn:aws:iam::111111111111:oidc-provider/attacker.example.com";
+    for (const action of ["iam:CreateOpenIDConnectProvider", "iam:AddClientIDToOpenIDConnectProvider"]) {
+      expect(permits(document, action, github)).toBe(true);
+      expect(permits(document, action, other)).toBe(false);
+    }
+    expect(permits(document, "iam:GetOpenIDConnectProvider", other)).toBe(true);
+  });
+
+  test("leaves what the platform's roles and Terraform need of IAM", () => {
+    const own = "arn:aws:iam::111111111111:role/mlops-dev-sagemaker";
+    for (const action of ["iam:GetRole", "iam:ListRoles", "iam:ListRolePolicies", "iam:PassRole"]) {
+      expect(permits(document, action, own)).toBe(true);
+    }
+    const linked = "arn:aws:iam::111111111111:role/aws-service-role/eks-nodegroup.amazonaws.com/X";
+    expect(permits(document, "iam:CreateServiceLinkedRole", linked)).toBe(true);
+  });
+
   test("refuses making IAM users and groups or giving them rights, keys or passwords", () => {
     const user = "arn:aws:iam::111111111111:user/mlops-dev-someone";
     for (const action of [
@@ -101,8 +138,29 @@ describe("permissionsBoundaryDocument with a name prefix", () => {
     expect(permits(document, "iam:PassRole", linked)).toBe(true);
   });
 
+  test("refuses tagging or describing anew a role outside the prefix", () => {
+    for (const action of ["iam:TagRole", "iam:UntagRole", "iam:UpdateRoleDescription"]) {
+      expect(permits(document, action, foreign)).toBe(false);
+      expect(permits(document, action, own)).toBe(true);
+    }
+  });
+
+  test("refuses changing an instance profile outside the prefix", () => {
+    const profile = (name: string) => `arn:aws:iam::111111111111:instance-profile/${name}`;
+    for (const action of ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile"]) {
+      expect(permits(document, action, profile("admin-instances"))).toBe(false);
+      expect(permits(document, action, profile("mlops-dev-nodes"))).toBe(true);
+    }
+  });
+
   test("refuses changing a customer-managed policy outside the prefix", () => {
-    for (const action of ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"]) {
+    for (const action of [
+      "iam:CreatePolicy",
+      "iam:TagPolicy",
+      "iam:CreatePolicyVersion",
+      "iam:SetDefaultPolicyVersion",
+      "iam:DeletePolicy",
+    ]) {
       expect(permits(document, action, "arn:aws:iam::111111111111:policy/humans-admin")).toBe(false);
       expect(permits(document, action, "arn:aws:iam::111111111111:policy/mlops-dev-feature-jobs")).toBe(true);
     }

@@ -113,7 +113,7 @@ describe("CI roles in the platform stack", () => {
     });
 
     test("is not given when Terraform assumes aws.assumeRoleArn", () => {
-      const assumed = "arn:aws:iam::111111111111:role/mlops-dev-terraform";
+      const assumed = "arn:aws:iam::111111111111:role/terraform-dev";
       const config = configFor("dev", { aws: { assumeRoleArn: assumed } });
       expect(principals(config)).toEqual([]);
       expect(secretsPolicies(config)).toEqual([]);
