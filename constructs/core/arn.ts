@@ -32,6 +32,11 @@ export function roleArn(location: AwsLocation, roleName: string): string {
   return arn(location, "iam", `role/${roleName}`, { global: true });
 }
 
+/** The ARN of an EKS cluster by name. */
+export function eksClusterArn(location: AwsLocation, clusterName: string): string {
+  return arn(location, "eks", `cluster/${clusterName}`);
+}
+
 /** The ARN of the account's root principal, which stands for "IAM policies of this account decide". */
 export function accountRootArn(location: AwsLocation): string {
   return arn(location, "iam", "root", { global: true });

@@ -13,10 +13,11 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
-import { accountRootArn, arn, bucketArn, dnsSuffix, type AwsLocation } from "../core/arn";
+import { accountRootArn, arn, bucketArn, dnsSuffix, eksClusterArn, type AwsLocation } from "../core/arn";
 import type { Naming } from "../core/naming";
 import { recordPackageVersion } from "../core/package-info";
 import { podIdentityTrustPolicy } from "../training/pod-identity-role";
+import { engineVersionProblem } from "./engine-version";
 
 /** Where MLflow keeps its metadata: our own server on EKS with RDS, or SageMaker's managed MLflow. */
 export type ModelRegistryBackend = "self-hosted" | "sagemaker-managed";
@@ -339,8 +340,7 @@ export class ModelRegistry extends Construct {
       });
       const clusterName = props.server?.clusterName;
       const clusterArn =
-        props.server?.clusterArn ??
-        (clusterName ? arn(this.location, "eks", `cluster/${clusterName}`) : undefined);
+        props.server?.clusterArn ?? (clusterName ? eksClusterArn(this.location, clusterName) : undefined);
       this.serverRole = this.createServerRole(key, clusterName, clusterArn, namespace, serviceAccountName);
     } else {
       const managed = props.managedServer ?? {};
@@ -548,7 +548,9 @@ export class ModelRegistry extends Construct {
       throw new Error(`${where}.allowedSecurityGroupIds: must list the cluster's node or pod security group`);
     }
     const engineVersion = props.engineVersion ?? "16";
-    const major = majorVersionOf(engineVersion, `${where}.engineVersion`);
+    const versionProblem = engineVersionProblem(engineVersion);
+    if (versionProblem) throw new Error(`${where}.engineVersion: "${engineVersion}" ${versionProblem}`);
+    const major = engineVersion;
     const allowMajorVersionUpgrade = props.allowMajorVersionUpgrade ?? false;
     const backupRetentionPeriod = checkRange(
       props.backupRetentionDays ?? 14,
@@ -774,22 +776,6 @@ export class ModelRegistry extends Construct {
 
 function policyDocument(statements: readonly PolicyStatement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
-}
-
-/**
- * The major version of a PostgreSQL `engineVersion`, which must be given as a major version only: with
- * automatic minor upgrades, the AWS provider keeps a configured `16` while RDS runs 16.x, but reads a
- * configured `16.4` back as the 16.x RDS moved to, and plans a downgrade that RDS refuses.
- */
-function majorVersionOf(engineVersion: string, where: string): string {
-  if (/^\d+$/.test(engineVersion)) return engineVersion;
-  const major = /^(\d+)\.\d+/.exec(engineVersion)?.[1];
-  if (major) {
-    throw new Error(
-      `${where}: "${engineVersion}" must be a major version only; write "${major}". RDS upgrades minor versions automatically, and once it has, every plan would try to downgrade to ${engineVersion}, which RDS refuses`,
-    );
-  }
-  throw new Error(`${where}: "${engineVersion}" must be a PostgreSQL major version such as 16`);
 }
 
 function checkRange(value: number, min: number, max: number, name: string, path: string): number {

@@ -12,7 +12,7 @@ import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disrup
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { Construct } from "constructs";
-import { arn, type AwsLocation } from "../core/arn";
+import { eksClusterArn, type AwsLocation } from "../core/arn";
 import type { Naming } from "../core/naming";
 import { compareCodeUnits } from "../core/order";
 import { recordPackageVersion } from "../core/package-info";
@@ -258,8 +258,7 @@ export class KubernetesInferenceService extends Construct {
     checkName(props.name, where);
     const prefix = normalizeModelPrefix(props.modelArtifacts.prefix, where);
     const clusterArn =
-      props.clusterArn ??
-      (props.clusterName ? arn(props.location, "eks", `cluster/${props.clusterName}`) : undefined);
+      props.clusterArn ?? (props.clusterName ? eksClusterArn(props.location, props.clusterName) : undefined);
     const role = new IamRole(scope, id, {
       name: KubernetesInferenceService.podIdentityRoleName(props.naming, props.name),
       description: `Pod Identity role of inference service ${props.name}: reads ${prefix} only`,

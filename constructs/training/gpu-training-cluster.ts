@@ -10,7 +10,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { arn, partitionOf, type AwsLocation } from "../core/arn";
+import { eksClusterArn, partitionOf, type AwsLocation } from "../core/arn";
 import { NAME_LIMITS, shorten } from "../core/naming";
 import { GpuNodeGroup, type GpuNodeGroupOptions } from "./gpu-node-group";
 import { NodeLaunchTemplate } from "./node-launch-template";
@@ -257,7 +257,7 @@ export class GpuTrainingCluster extends Construct {
       );
     }
     this.clusterName = clusterName;
-    this.clusterArn = arn(location, "eks", `cluster/${clusterName}`);
+    this.clusterArn = eksClusterArn(location, clusterName);
     const partition = partitionOf(location.region);
     const managedPolicy = (name: string) => `arn:${partition}:iam::aws:policy/${name}`;
 

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { checkRequestWithinLimit } from "../schema";
 import { byTier, type Tier } from "../tier";
+import { engineVersionProblem } from "../../constructs/model-registry/engine-version";
 
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 const HTTPS_URL = /^https:\/\/[^\s]+$/;
@@ -52,14 +53,7 @@ export function modelRegistrySection(tier: Tier) {
            */
           engineVersion: z
             .string()
-            .regex(/^\d+$/, {
-              error: (issue) => {
-                const major = /^(\d+)\.\d+/.exec(String(issue.input))?.[1];
-                return major
-                  ? `must be a major version only; write "${major}". RDS upgrades minor versions automatically, and once it has, every plan would try to downgrade to ${String(issue.input)}, which RDS refuses`
-                  : "must be a PostgreSQL major version such as 16";
-              },
-            })
+            .regex(/^\d+$/, { error: (issue) => engineVersionProblem(String(issue.input)) })
             .default("16"),
           /**
            * Let a change of engineVersion upgrade the database to the new major version, applied during the
