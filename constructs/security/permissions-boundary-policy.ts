@@ -121,8 +121,8 @@ const INSTANCE_PROFILE_ACTIONS = [
  *   or deleting service-linked roles ({@link ACCOUNT_IAM_ACTIONS});
  * - change an OIDC identity provider other than GitHub Actions';
  * - act on the account or the organisation (`account:*`, `organizations:*`);
- * - with `iamNamePrefix`: change the trust of, delete or pass to a service a role outside the prefix (service-linked
- *   roles may be passed), or change a customer-managed policy outside it.
+ * - with `iamNamePrefix`: change the trust or tags of, delete or pass to a service a role outside the prefix
+ *   (service-linked roles may be passed), or change a customer-managed policy or an instance profile outside it.
  */
 export function permissionsBoundaryDocument(
   boundaryArn: string,
