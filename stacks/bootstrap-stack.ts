@@ -139,6 +139,8 @@ export class BootstrapStack extends MlopsStack {
         location: config.aws,
         name: permissionsBoundaryName(this.naming),
         iamNamePrefix: `${this.naming.prefix}-`,
+        // CI's roles and Terraform assume the environment's role, when it names one.
+        assumableRoleArns: config.aws.assumeRoleArn ? [config.aws.assumeRoleArn] : [],
       });
     }
   }

@@ -61,6 +61,19 @@ describe("the environment's permissions boundary", () => {
     });
   });
 
+  it("may be assumed outside the environment's names only for the role Terraform assumes", () => {
+    const prod = synthEnvironment(configFor("prod"));
+    const policy = Object.values(resourcesOf(prod.json.bootstrap, "aws_iam_policy"))[0];
+    const statements = (JSON.parse(policy.policy as string) as { Statement: Record<string, unknown>[] })
+      .Statement;
+    expect(statements.find((s) => s.Sid === "AssumeNoRolesOutsideThePrefix")).toMatchObject({
+      NotResource: [
+        "arn:aws:iam::333333333333:role/mlops-prod-*",
+        "arn:aws:iam::333333333333:role/platform-deploy",
+      ],
+    });
+  });
+
   describe("roles the environment names but does not make", () => {
     const problemsOf = (patch: Record<string, unknown>) => {
       const result = parseEnvironment(stringify(rawEnvironment("test", patch)), "environments/test.yaml");

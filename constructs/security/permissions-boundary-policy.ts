@@ -12,12 +12,17 @@ export interface PermissionsBoundaryPolicyProps {
   /** Name of the managed policy, such as `mlops-prod-permissions-boundary`. */
   readonly name: string;
   /**
-   * The name prefix of the roles and policies the confined roles may manage, such as `mlops-prod-`: no
-   * confined role may change the trust of a role outside it, pass such a role to a service, or change a
-   * customer-managed policy outside it, whatever its own policies say.
+   * The name prefix of the roles, policies and instance profiles the confined roles may manage, such as
+   * `mlops-prod-`: no confined role may create, change, pass to a service or assume a role outside it, or
+   * change a customer-managed policy or instance profile outside it, whatever its own policies say.
    * @default - no limit by name: a confined role that may change its own policies can then reach any role's trust
    */
   readonly iamNamePrefix?: string;
+  /**
+   * Roles outside `iamNamePrefix` that the confined roles may assume, such as the role Terraform assumes.
+   * @default - none
+   */
+  readonly assumableRoleArns?: readonly string[];
   /**
    * Terraform `lifecycle.prevent_destroy` on the policy: a role whose boundary is deleted can no longer be
    * changed by the roles the boundary confines.
@@ -43,10 +48,17 @@ export const BOUNDED_ROLE_ACTIONS = [
 /** What {@link permissionsBoundaryDocument} limits beyond its fixed statements. */
 export interface PermissionsBoundaryOptions {
   /**
-   * Keep the roles and customer-managed policies whose names do not start with this prefix out of reach.
+   * Keep the roles, customer-managed policies and instance profiles whose names do not start with this prefix
+   * out of reach, assuming such roles included.
    * @default - no limit by name
    */
   readonly iamNamePrefix?: string;
+  /**
+   * Roles outside the prefix that confined roles may still assume, such as the role Terraform assumes
+   * (`aws.assumeRoleArn`). Only with `iamNamePrefix`.
+   * @default - none
+   */
+  readonly assumableRoleArns?: readonly string[];
 }
 
 /** IAM actions that change or delete a managed policy. */
@@ -86,9 +98,16 @@ export const ACCOUNT_IAM_ACTIONS = [
   "iam:*SigningCertificate*",
   "iam:*SSHPublicKey*",
   "iam:*User*",
+  "iam:*DelegationRequest*",
+  "iam:*OutboundWebIdentityFederation*",
   "iam:DeleteServiceLinkedRole",
+  "iam:SendDelegationToken",
   "iam:SetSecurityTokenServicePreferences",
+  "iam:SetSTSRegionalEndpointStatus",
 ] as const;
+
+/** STS actions by which a principal takes on another role's permissions. */
+const ASSUME_ROLE_ACTIONS = ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"] as const;
 
 /** IAM actions that change an OIDC identity provider: only GitHub's, which the CI roles trust, may change. */
 const OIDC_PROVIDER_ACTIONS = [
@@ -121,8 +140,9 @@ const INSTANCE_PROFILE_ACTIONS = [
  *   or deleting service-linked roles ({@link ACCOUNT_IAM_ACTIONS});
  * - change an OIDC identity provider other than GitHub Actions';
  * - act on the account or the organisation (`account:*`, `organizations:*`);
- * - with `iamNamePrefix`: change the trust or tags of, delete or pass to a service a role outside the prefix
- *   (service-linked roles may be passed), or change a customer-managed policy or an instance profile outside it.
+ * - with `iamNamePrefix`: create, change (policies, boundary, trust, tags), delete, pass to a service or assume
+ *   a role outside the prefix (service-linked roles may be passed, `assumableRoleArns` assumed), or change a
+ *   customer-managed policy or an instance profile outside it.
  */
 export function permissionsBoundaryDocument(
   boundaryArn: string,
@@ -190,8 +210,14 @@ export function permissionsBoundaryDocument(
             {
               Sid: "NoRolesOutsideThePrefix",
               Effect: "Deny",
-              Action: [...NAMED_ROLE_ACTIONS],
+              Action: [...BOUNDED_ROLE_ACTIONS, ...NAMED_ROLE_ACTIONS],
               NotResource: [`${iamArn}role/${prefix}*`, `${iamArn}role/aws-service-role/*`],
+            },
+            {
+              Sid: "AssumeNoRolesOutsideThePrefix",
+              Effect: "Deny",
+              Action: [...ASSUME_ROLE_ACTIONS],
+              NotResource: [`${iamArn}role/${prefix}*`, ...(options.assumableRoleArns ?? [])],
             },
             {
               Sid: "NoPoliciesOutsideThePrefix",
@@ -239,7 +265,10 @@ export class PermissionsBoundaryPolicy extends Construct {
     this.policy = new IamPolicy(this, "Policy", {
       name: props.name,
       description: "Permissions boundary: roles it confines cannot create or change roles without it",
-      policy: permissionsBoundaryDocument(this.arn, { iamNamePrefix: props.iamNamePrefix }),
+      policy: permissionsBoundaryDocument(this.arn, {
+        iamNamePrefix: props.iamNamePrefix,
+        assumableRoleArns: props.assumableRoleArns,
+      }),
       lifecycle: { preventDestroy: props.preventDestroy ?? true },
     });
     // A boundary's Allow of every action on every resource grants nothing: it is the cap within which the

@@ -76,6 +76,10 @@ describe("permissionsBoundaryDocument", () => {
       "iam:CreateServiceSpecificCredential",
       "iam:UploadSSHPublicKey",
       "iam:EnableOrganizationsRootSessions",
+      "iam:EnableOutboundWebIdentityFederation",
+      "iam:SetSTSRegionalEndpointStatus",
+      "iam:AcceptDelegationRequest",
+      "iam:SendDelegationToken",
     ]) {
       expect(permits(document, action, "*")).toBe(false);
     }
@@ -131,6 +135,28 @@ describe("permissionsBoundaryDocument with a name prefix", () => {
       expect(permits(document, action, own)).toBe(true);
     },
   );
+
+  test("refuses creating a role, or changing its policies or boundary, outside the prefix, boundary or not", () => {
+    const withBoundary = { "iam:PermissionsBoundary": BOUNDARY };
+    for (const action of ["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"]) {
+      expect(permits(document, action, foreign, withBoundary)).toBe(false);
+      expect(permits(document, action, own, withBoundary)).toBe(true);
+    }
+  });
+
+  test("refuses assuming a role outside the prefix, but those it is told may be assumed", () => {
+    const terraform = "arn:aws:iam::111111111111:role/platform-deploy";
+    const told = permissionsBoundaryDocument(BOUNDARY, {
+      iamNamePrefix: "mlops-dev-",
+      assumableRoleArns: [terraform],
+    });
+    for (const action of ["sts:AssumeRole", "sts:TagSession"]) {
+      expect(permits(told, action, foreign)).toBe(false);
+      expect(permits(told, action, terraform)).toBe(true);
+      expect(permits(told, action, own)).toBe(true);
+      expect(permits(document, action, terraform)).toBe(false);
+    }
+  });
 
   test("lets service-linked roles be passed", () => {
     const linked =
