@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { compareSynth } from "../../../tools/lib/review/compare";
 import { parseStack, readSynthOutput } from "../../../tools/lib/review/synth-output";
+import { dataBucketLifecycle } from "./fixtures/data-bucket-lifecycle";
 import {
   sortStacks,
   summarize,
@@ -369,31 +370,9 @@ describe("compareSynth and computed replacement-forcing attributes", () => {
 describe("compareSynth and retention cuts", () => {
   const output = (resource: Record<string, Record<string, Record<string, unknown>>>) =>
     new Map([["mlops-prod-data", parseStack("mlops-prod-data", { resource })]]);
-  // The shape the data stack synthesizes (lists of blocks).
   const lifecycle = (noncurrentDays: number) => ({
     aws_s3_bucket_lifecycle_configuration: {
-      RawBucket_Lifecycle_4309669E: {
-        bucket: "${aws_s3_bucket.RawBucket.id}",
-        rule: [
-          {
-            abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
-            filter: [{ prefix: "" }],
-            id: "abort-incomplete-multipart-uploads",
-            status: "Enabled",
-          },
-          {
-            expiration: [{ expired_object_delete_marker: true }],
-            filter: [{ prefix: "" }],
-            id: "noncurrent-versions",
-            noncurrent_version_expiration: [{ noncurrent_days: noncurrentDays }],
-            noncurrent_version_transition: [
-              { noncurrent_days: 30, storage_class: "STANDARD_IA" },
-              { noncurrent_days: 90, storage_class: "GLACIER" },
-            ],
-            status: "Enabled",
-          },
-        ],
-      },
+      RawBucket_Lifecycle_4309669E: dataBucketLifecycle(noncurrentDays),
     },
   });
 

@@ -1,4 +1,5 @@
 import { retentionCuts } from "../../../tools/lib/review/retention";
+import { dataBucketLifecycle } from "./fixtures/data-bucket-lifecycle";
 import { weakenedProtection } from "../../../tools/lib/review/risk";
 
 describe("log group retention", () => {
@@ -35,30 +36,6 @@ describe("log group retention", () => {
 
 describe("S3 lifecycle rules", () => {
   const TYPE = "aws_s3_bucket_lifecycle_configuration";
-  // The rules the data stack synthesizes for a data bucket (lists of blocks, as cdktf writes them).
-  const dataBucket = (noncurrentDays: number, extra: object = {}) => ({
-    bucket: "${aws_s3_bucket.RawBucket.id}",
-    rule: [
-      {
-        abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
-        filter: [{ prefix: "" }],
-        id: "abort-incomplete-multipart-uploads",
-        status: "Enabled",
-      },
-      {
-        expiration: [{ expired_object_delete_marker: true }],
-        filter: [{ prefix: "" }],
-        id: "noncurrent-versions",
-        noncurrent_version_expiration: [{ noncurrent_days: noncurrentDays }],
-        noncurrent_version_transition: [
-          { noncurrent_days: 30, storage_class: "STANDARD_IA" },
-          { noncurrent_days: 90, storage_class: "GLACIER" },
-        ],
-        status: "Enabled",
-        ...extra,
-      },
-    ],
-  });
   // The bootstrap stack's state bucket: noncurrent versions expire after 365 days, beyond the 50 newest.
   const stateBucket = (noncurrent: object) => ({
     bucket: "${aws_s3_bucket.StateBucket.id}",
@@ -86,14 +63,14 @@ describe("S3 lifecycle rules", () => {
   });
 
   test("noncurrent versions expiring sooner (365 → 100) is a cut", () => {
-    expect(retentionCuts(TYPE, dataBucket(365), dataBucket(100))).toEqual([
+    expect(retentionCuts(TYPE, dataBucketLifecycle(365), dataBucketLifecycle(100))).toEqual([
       'lifecycle rule "noncurrent-versions": noncurrent_version_expiration.noncurrent_days lowered from 365 to 100: ' +
         "keeps noncurrent object versions for fewer days, older versions are deleted for good",
     ]);
   });
 
   test("noncurrent versions kept longer is not a cut", () => {
-    expect(retentionCuts(TYPE, dataBucket(100), dataBucket(365))).toEqual([]);
+    expect(retentionCuts(TYPE, dataBucketLifecycle(100), dataBucketLifecycle(365))).toEqual([]);
   });
 
   test("fewer noncurrent versions kept by count is a cut, and so is dropping the count", () => {
@@ -125,8 +102,8 @@ describe("S3 lifecycle rules", () => {
   });
 
   test("expiring noncurrent versions where none expired is a cut, reported once by its days", () => {
-    const none = { ...dataBucket(365), rule: [dataBucket(365).rule[0]] };
-    expect(retentionCuts(TYPE, none, dataBucket(100))).toEqual([
+    const none = { ...dataBucketLifecycle(365), rule: [dataBucketLifecycle(365).rule[0]] };
+    expect(retentionCuts(TYPE, none, dataBucketLifecycle(100))).toEqual([
       'lifecycle rule "noncurrent-versions": noncurrent_version_expiration.noncurrent_days set to 100 (nothing ' +
         "expired before): keeps noncurrent object versions for fewer days, older versions are deleted for good",
     ]);
@@ -148,26 +125,30 @@ describe("S3 lifecycle rules", () => {
   });
 
   test("narrowing a rule to a prefix with the same limits is not a cut", () => {
-    const narrowed = dataBucket(365, { filter: [{ prefix: "datasets/" }] });
-    expect(retentionCuts(TYPE, dataBucket(365), narrowed)).toEqual([]);
+    const narrowed = dataBucketLifecycle(365, { filter: [{ prefix: "datasets/" }] });
+    expect(retentionCuts(TYPE, dataBucketLifecycle(365), narrowed)).toEqual([]);
   });
 
   test("renaming a rule, or writing its filter another way, is not a cut", () => {
-    const renamed = dataBucket(365, { id: "expire-noncurrent-versions", filter: { prefix: "" } });
-    expect(retentionCuts(TYPE, dataBucket(365), renamed)).toEqual([]);
-    expect(retentionCuts(TYPE, dataBucket(365), dataBucket(365, { filter: undefined }))).toEqual([]);
+    const renamed = dataBucketLifecycle(365, { id: "expire-noncurrent-versions", filter: { prefix: "" } });
+    expect(retentionCuts(TYPE, dataBucketLifecycle(365), renamed)).toEqual([]);
+    expect(
+      retentionCuts(TYPE, dataBucketLifecycle(365), dataBucketLifecycle(365, { filter: undefined })),
+    ).toEqual([]);
   });
 
   test("disabling a rule keeps more and is not a cut; enabling a shorter one is", () => {
-    const disabled = dataBucket(100, { status: "Disabled" });
-    expect(retentionCuts(TYPE, dataBucket(365), disabled)).toEqual([]);
-    expect(retentionCuts(TYPE, disabled, dataBucket(100))).toEqual([
+    const disabled = dataBucketLifecycle(100, { status: "Disabled" });
+    expect(retentionCuts(TYPE, dataBucketLifecycle(365), disabled)).toEqual([]);
+    expect(retentionCuts(TYPE, disabled, dataBucketLifecycle(100))).toEqual([
       expect.stringMatching(/noncurrent_days set to 100 \(nothing expired before\)/),
     ]);
   });
 
   test("rules known only at apply are not compared", () => {
-    expect(retentionCuts(TYPE, dataBucket(365), { ...dataBucket(100), rule: "${var.rules}" })).toEqual([]);
+    expect(
+      retentionCuts(TYPE, dataBucketLifecycle(365), { ...dataBucketLifecycle(100), rule: "${var.rules}" }),
+    ).toEqual([]);
   });
 
   test("the shape of terraform show -json (AWS provider 5.100) is read too", () => {
