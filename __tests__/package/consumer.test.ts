@@ -1,7 +1,7 @@
 /**
- * The package from the outside: `npm pack`, installed offline from the npm cache into the separate example
- * repo `examples/consumer`, which composes a bucket, a registry and a GPU cluster in its own stack; that
- * stack is synthesized and passes `terraform validate`.
+ * The package from the outside: `npm pack`, installed (from the npm cache where it can) into the separate
+ * example repo `examples/consumer`, which composes a bucket, a registry and a GPU cluster in its own stack;
+ * that stack is synthesized and passes `terraform validate`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
@@ -59,7 +59,10 @@ describe("the packed package in a consumer repo", () => {
       recursive: true,
       filter: (source) => !/node_modules|cdktf\.out/.test(source),
     });
-    npm(["install", "--offline", "--ignore-scripts", "--no-save", tarball], consumer);
+    // --prefer-offline, not --offline: `npm ci` caches the tarballs its lockfile names but not the registry's
+    // package documents, which an install without a lockfile resolves versions from, so a fresh machine's
+    // cache cannot serve this install alone.
+    npm(["install", "--prefer-offline", "--ignore-scripts", "--no-save", tarball], consumer);
     const synth = spawnSync(process.execPath, ["--import", "tsx", "main.ts"], {
       cwd: consumer,
       encoding: "utf8",

@@ -105,8 +105,8 @@ const WHY_MISSED: readonly [string, string][] = [
   ],
   [
     "npm test wall time",
-    "the offline Terraform run (init and one plan of 13 stacks), `npm pack` with an offline install for the " +
-      "consumer example, TypeDoc, and the review end-to-end tests run as processes on 2 cores",
+    "the offline Terraform run (init and one plan of 13 stacks), `npm pack` with an install for the consumer " +
+      "example, TypeDoc, and the review end-to-end tests run as processes on 2 cores",
   ],
 ];
 
