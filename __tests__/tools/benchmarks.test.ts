@@ -78,6 +78,16 @@ describe("evaluateTargets", () => {
     );
   });
 
+  it("adds the synth as cdktf.json runs it when that was measured", () => {
+    const synth = evaluateTargets(
+      { ...judged(693, 1599), cdktfApp: measurement(JUDGED_NAMES.cdktfApp, 1061) },
+      [],
+    ).find((target) => target.what === "synth of all environments, wall time");
+    expect(synth?.note).toBe(
+      "2.0 × the cdktf baseline; 593 ms precompiled; 1061 ms as cdktf.json runs it, `npx tsx main.ts`",
+    );
+  });
+
   it("judges a met synth target without a distance", () => {
     expect(byWhat(1400, 3000).get("synth of all environments, wall time")).toMatchObject({
       met: true,
