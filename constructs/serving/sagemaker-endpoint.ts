@@ -670,9 +670,11 @@ export class SageMakerEndpoint extends Construct {
         repositoryName: "sagemaker-model-monitor-analyzer",
       }).registryPath;
     const jobName = shorten(`${this.endpointName}-data-quality`, 63);
-    const definition = new SagemakerDataQualityJobDefinition(this, "DataQualityJob", {
-      name: jobName,
-      roleArn: role.arn,
+    // A job definition cannot be changed in place. Its name carries a hash of its arguments, so a changed one is
+    // created next to the old one (create_before_destroy), the schedule moves to it, and only then is the old
+    // one deleted: the schedule never names a definition that is gone, even when the new one fails to create.
+    const spec = {
+      roleArn: roleArn(location, roleName),
       dataQualityAppSpecification: { imageUri },
       ...(monitoring.baseline
         ? {
@@ -705,7 +707,13 @@ export class SageMakerEndpoint extends Construct {
         ...(vpc ? { vpcConfig: { subnets: vpc.subnetIds, securityGroupIds: vpc.securityGroupIds } } : {}),
       },
       stoppingCondition: { maxRuntimeInSeconds: 3600 },
-      dependsOn: [policy],
+    };
+    const specHash = Fn.substr(Fn.sha1(Fn.jsonencode(spec)), 0, 8);
+    const definition = new SagemakerDataQualityJobDefinition(this, "DataQualityJob", {
+      name: `${shorten(`${this.endpointName}-data-quality`, 54)}-${specHash}`,
+      ...spec,
+      dependsOn: [policy, role],
+      lifecycle: { createBeforeDestroy: true },
     });
     return new SagemakerMonitoringSchedule(this, "MonitoringSchedule", {
       name: jobName,

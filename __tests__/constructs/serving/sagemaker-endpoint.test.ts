@@ -456,7 +456,6 @@ describe("SageMakerEndpoint monitoring", () => {
 
   test("a data-quality job reads the captured data of the endpoint and writes encrypted results to the data bucket", () => {
     const job = onlyResource(json, "aws_sagemaker_data_quality_job_definition");
-    expect(job.name).toBe("mlops-dev-churn-data-quality");
     expect(job.data_quality_job_output_config).toEqual({
       kms_key_id: "arn:aws:kms:eu-west-1:111111111111:alias/mlops-dev-data",
       monitoring_outputs: {
@@ -478,6 +477,33 @@ describe("SageMakerEndpoint monitoring", () => {
       enable_inter_container_traffic_encryption: true,
       enable_network_isolation: true,
       vpc_config: { subnets: ["subnet-a", "subnet-b"], security_group_ids: ["sg-serving"] },
+    });
+  });
+
+  test("the job definition is replaced next to the old one, under a name that hashes all of its definition", () => {
+    const job = onlyResource(json, "aws_sagemaker_data_quality_job_definition");
+    expect(job.lifecycle).toEqual({ create_before_destroy: true });
+    const name = job.name as string;
+    expect(name).toMatch(/^mlops-dev-churn-data-quality-\$\{substr\(sha1\(jsonencode\(/);
+    // Every argument of the definition is in the hash, so no change of one can replace it under the same name.
+    const hashed = Object.keys(job).filter((key) => !["name", "lifecycle", "depends_on"].includes(key));
+    expect(hashed).toEqual(expect.arrayContaining(["role_arn", "data_quality_job_input", "job_resources"]));
+    for (const key of hashed) {
+      expect(name).toContain(key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()));
+    }
+  });
+
+  test("a changed job definition gets a new name, and the schedule keeps its own and moves to it", () => {
+    const larger = synth({ monitoring: { instanceType: "ml.m5.2xlarge" } });
+    const job = (stack: StackJson) => onlyResource(stack, "aws_sagemaker_data_quality_job_definition");
+    expect(job(larger).name).not.toEqual(job(json).name);
+    expect(job(larger).name).toContain("ml.m5.2xlarge");
+    const [definitionId] = Object.keys(resourcesOf(json, "aws_sagemaker_data_quality_job_definition"));
+    expect(onlyResource(json, "aws_sagemaker_monitoring_schedule")).toMatchObject({
+      name: "mlops-dev-churn-data-quality",
+      monitoring_schedule_config: {
+        monitoring_job_definition_name: `\${aws_sagemaker_data_quality_job_definition.${definitionId}.name}`,
+      },
     });
   });
 
