@@ -33,11 +33,14 @@ export interface ObjectLockSettings {
   readonly days: number;
 }
 
-/** Replication of every object to a bucket in another region. */
+/**
+ * Replication of every object written from then on to another bucket: for disaster recovery one in another
+ * region; a bucket in the same region (of another account, say) is accepted too, as S3 accepts it.
+ */
 export interface ReplicationSettings {
-  /** ARN of the destination bucket (versioned, in another region), such as `arn:aws:s3:::mlops-prod-raw-dr`. */
+  /** ARN of the destination bucket (versioned), such as `arn:aws:s3:::mlops-prod-raw-dr`. */
   readonly destinationBucketArn: string;
-  /** ARN of the KMS key that encrypts replicas in the destination region. */
+  /** ARN of the KMS key that encrypts replicas, in the destination bucket's region. */
   readonly destinationKeyArn: string;
   /**
    * Storage class of replicas.

@@ -21,9 +21,15 @@ import {
 export interface MlflowImageProps {
   /** Repository URL without tag, such as `111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-mlflow`. */
   readonly repositoryUrl: string;
-  /** Release tag (never `latest`). Give exactly one of `tag` and `digest`. */
+  /**
+   * Release tag (never `latest`). Give exactly one of `tag` and `digest`.
+   * @default - none; give exactly one of tag and digest
+   */
   readonly tag?: string;
-  /** Image digest `sha256:<64 hex>`. Give exactly one of `tag` and `digest`. */
+  /**
+   * Image digest `sha256:<64 hex>`. Give exactly one of `tag` and `digest`.
+   * @default - none; give exactly one of tag and digest
+   */
   readonly digest?: string;
 }
 

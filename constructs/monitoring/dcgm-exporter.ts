@@ -29,7 +29,10 @@ export interface DcgmExporterProps {
   readonly gpuNodeSelector?: GpuNodeSelector;
   /** @default "15s" */
   readonly scrapeInterval?: string;
-  /** Resources the release waits for (the kube-prometheus-stack release, whose CRDs the ServiceMonitor needs). */
+  /**
+   * Resources the release waits for (the kube-prometheus-stack release, whose CRDs the ServiceMonitor needs).
+   * @default - none
+   */
   readonly dependsOn?: ITerraformDependable[];
 }
 

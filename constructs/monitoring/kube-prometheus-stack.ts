@@ -37,8 +37,9 @@ export interface KubePrometheusStackProps {
     /** Size of each replica's persistent volume, in GiB. */
     readonly volumeSizeGiB: number;
     /**
-     * StorageClass of the volume; it must encrypt (the cluster's gp3 encrypted class does).
-     * @default - the cluster's default StorageClass
+     * StorageClass of the volume. The volume is encrypted only if this class encrypts (the `gp3` class the
+     * cluster stack makes does); nothing here checks it.
+     * @default - the cluster's default StorageClass, encrypted or not as that class says
      */
     readonly storageClassName?: string;
     /** @default 1 */
@@ -92,7 +93,18 @@ export interface KubePrometheusStackProps {
    * Namespaces whose Services labelled `mlops.platform/metrics: "true"` are scraped (a ServiceMonitor each).
    * @default { mlflow: "mlflow", serving: "serving" }
    */
-  readonly scrapedNamespaces?: { readonly mlflow?: string; readonly serving?: string };
+  readonly scrapedNamespaces?: {
+    /**
+     * Namespace of MLflow.
+     * @default "mlflow"
+     */
+    readonly mlflow?: string;
+    /**
+     * Namespace of the inference services.
+     * @default "serving"
+     */
+    readonly serving?: string;
+  };
   /** Resources the release waits for (the Grafana admin secret, the namespace...). @default - none */
   readonly dependsOn?: ITerraformDependable[];
 }
@@ -109,9 +121,10 @@ export interface ServiceMonitorValues {
  * The cluster's monitoring: the kube-prometheus-stack Helm chart (Prometheus Operator, Prometheus,
  * Alertmanager, Grafana, kube-state-metrics, node exporter) at a pinned version, configured for the platform:
  *
- * - Prometheus keeps `retentionDays` of metrics on an encrypted persistent volume (and stops at 80 % of it
- *   by size, so a full disk never stops ingestion), and optionally remote-writes to Amazon Managed Prometheus
- *   (with the labels it de-duplicates replicas on);
+ * - Prometheus keeps `retentionDays` of metrics on a persistent volume of the given StorageClass (or the
+ *   cluster's default), encrypted only if that class encrypts, and stops at 80 % of it by size, so a full
+ *   disk never stops ingestion; it optionally remote-writes to Amazon Managed Prometheus (with the labels it
+ *   de-duplicates replicas on);
  * - the control-plane components EKS does not expose (scheduler, controller manager, etcd) are not scraped,
  *   so their rules do not fire forever;
  * - Alertmanager sends every alert (firing and resolved) to the environment's SNS topic;

@@ -10,7 +10,8 @@ export interface MonthlyBudgetProps {
   /** Monthly cost limit in US dollars. */
   readonly limitUsd: number;
   /**
-   * SNS topic told when the limit is forecast to be or is exceeded (AWS Budgets allows one per notification).
+   * SNS topic told when the forecast or actual cost exceeds its percentage of the limit (AWS Budgets allows
+   * one per notification).
    * @default - none; then `emails` must name someone
    */
   readonly alertTopicArn?: string;
@@ -39,7 +40,7 @@ export interface MonthlyBudgetProps {
 
 /**
  * An AWS Budgets cost budget for one environment's account: a monthly USD limit with a notification when
- * the forecast reaches 80 % of it and another when actual spend reaches 100 % (both percentages adjustable),
+ * the forecast exceeds 80 % of it and another when actual spend exceeds 100 % (both percentages adjustable),
  * to the alert topic and/or email addresses.
  *
  * @example

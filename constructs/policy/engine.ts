@@ -110,7 +110,10 @@ export interface PolicyFinding {
 export interface StackPolicySettings {
   readonly environment: string;
   readonly tier: Tier;
-  /** Per-rule levels from the environment file; rules not listed use the tier's default. */
+  /**
+   * Per-rule levels from the environment file, keyed by rule id; rules not listed use the tier's default.
+   * @default - every rule at its tier's default: `warn` in dev, `error` in test and prod
+   */
   readonly rules?: Readonly<Record<string, PolicyLevel>>;
 }
 
@@ -167,7 +170,15 @@ interface ResourceMeta {
 
 /** Options of {@link evaluateStack}; each defaults to what the stack's JSON says. */
 export interface EvaluateOptions {
+  /**
+   * The stack's name, as the findings and the rules see it.
+   * @default - the stack JSON's `//.metadata.stackName`, or `"stack"` when it has none
+   */
   readonly stack?: string;
+  /**
+   * The environment, tier and rule levels to judge the stack by.
+   * @default - the stack JSON's `//.policy`, or environment `"unknown"` at tier prod when it has none
+   */
   readonly settings?: StackPolicySettings;
 }
 

@@ -17,7 +17,8 @@ import { recordPackageVersion } from "../core/package-info";
 /** Lifecycle settings of one repository. */
 export interface ContainerRepositorySettings {
   /**
-   * Days an untagged image (a layer set no tag points to any more) is kept.
+   * Days after its push after which an untagged image (one no tag points to) expires. The count starts at the
+   * push, not when the image loses its tag: an image older than this expires as soon as it loses its tag.
    * @default 7
    */
   readonly untaggedImageExpiryDays?: number;

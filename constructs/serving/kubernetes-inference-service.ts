@@ -245,8 +245,9 @@ export class KubernetesInferenceService extends Construct {
 
   /**
    * Creates, in an AWS stack, the role the service's pods assume through EKS Pod Identity: it can read the
-   * model's prefix of the model-artifacts bucket and nothing else, and only pods of this account's cluster
-   * `clusterArn` (or `clusterName`) can get it.
+   * model's prefix of the model-artifacts bucket and nothing else. Only pods of this account's clusters can
+   * get it, and only those of the cluster `clusterArn` (or `clusterName`) when given; otherwise pods of any
+   * cluster of the account can.
    */
   static createPodIdentityRole(
     scope: Construct,

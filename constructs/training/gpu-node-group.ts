@@ -105,7 +105,11 @@ export interface GpuNodeGroupProps extends GpuNodeGroupOptions {
   readonly nodeRoleArn: string;
   /** Private subnets to launch into; exactly one for EFA and capacity reservations. */
   readonly subnetIds: readonly string[];
-  /** Security groups of the EFA interfaces (the cluster security group). Required with `efa`. */
+  /**
+   * Security groups of the EFA interfaces (the cluster security group). Required with `efa`; unused
+   * without it.
+   * @default - none; give them when `efa` is set
+   */
   readonly efaSecurityGroupIds?: readonly string[];
   /**
    * IMDSv2 hop limit.

@@ -9,7 +9,11 @@ export const GPU_PRESENT_LABEL = "nvidia.com/gpu.present";
 /** Label of every GPU node, set to the name of its node group. */
 export const NODE_GROUP_LABEL = "mlops/node-group";
 
-/** Label of GPU nodes whose AMI does not ship the NVIDIA device plugin (the cluster stack installs it there). */
+/**
+ * Label of every GPU node, saying where its NVIDIA device plugin comes from: `ami` when the AMI ships it
+ * (Bottlerocket NVIDIA), `daemonset` when it does not and the cluster stack installs it. Select the nodes
+ * that need the plugin with `mlops/nvidia-device-plugin=daemonset`.
+ */
 export const DEVICE_PLUGIN_LABEL = "mlops/nvidia-device-plugin";
 
 /** Label (`"true"`) of GPU nodes with EFA interfaces, which the EFA device plugin selects. */

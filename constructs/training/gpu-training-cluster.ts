@@ -26,12 +26,32 @@ export const CONTROL_PLANE_LOG_TYPES = [
   "scheduler",
 ] as const;
 
-/** Pinned versions of the cluster's EKS managed add-ons. */
+/** Versions to pin the cluster's EKS managed add-ons to; an add-on left out is not pinned. */
 export interface ClusterAddonVersions {
+  /**
+   * Version of the `vpc-cni` add-on, as EKS names it (`v1.19.5-eksbuild.1`).
+   * @default - the version EKS picks for the cluster's Kubernetes version (not pinned)
+   */
   readonly vpcCni?: string;
+  /**
+   * Version of the `coredns` add-on, as EKS names it (`v1.12.1-eksbuild.2`).
+   * @default - the version EKS picks for the cluster's Kubernetes version (not pinned)
+   */
   readonly coredns?: string;
+  /**
+   * Version of the `kube-proxy` add-on, as EKS names it (`v1.33.0-eksbuild.2`).
+   * @default - the version EKS picks for the cluster's Kubernetes version (not pinned)
+   */
   readonly kubeProxy?: string;
+  /**
+   * Version of the `eks-pod-identity-agent` add-on, as EKS names it (`v1.3.7-eksbuild.2`).
+   * @default - the version EKS picks for the cluster's Kubernetes version (not pinned)
+   */
   readonly podIdentityAgent?: string;
+  /**
+   * Version of the `aws-ebs-csi-driver` add-on, as EKS names it (`v1.44.0-eksbuild.1`).
+   * @default - the version EKS picks for the cluster's Kubernetes version (not pinned)
+   */
   readonly ebsCsiDriver?: string;
 }
 
@@ -198,8 +218,10 @@ export const CONTAINER_INSIGHTS_IDENTITY = {
 /**
  * An EKS cluster for GPU training: authentication through access entries only (mode API), a private API
  * endpoint (public only from listed CIDRs), secrets encrypted with KMS, every control-plane log type in a
- * log group with retention, pinned managed add-ons (VPC CNI and EBS CSI driver with their own Pod Identity
- * roles), an on-demand system node group across zones, and {@link GpuNodeGroup}s that scale to zero.
+ * log group with retention, EKS managed add-ons (VPC CNI and EBS CSI driver with their own Pod Identity
+ * roles) at the versions pinned in `addonVersions`, otherwise at the version EKS picks for the cluster's
+ * Kubernetes version, an on-demand system node group across zones, and {@link GpuNodeGroup}s that scale to
+ * zero.
  * Workloads get AWS permissions through EKS Pod Identity with {@link grantServiceAccount}; people and CI get
  * Kubernetes permissions through access entries ({@link grantAccess}).
  *

@@ -7,10 +7,24 @@ import { recordPackageVersion } from "../core/package-info";
 
 /** One statement of an IAM policy. */
 export interface RolePolicyStatement {
+  /**
+   * The statement's identifier, unique within the policy.
+   * @default - none; the statement has no `Sid`
+   */
   readonly Sid?: string;
+  /**
+   * Whether the statement allows or denies the actions.
+   * @default "Allow"
+   */
   readonly Effect?: "Allow" | "Deny";
+  /** The actions the statement covers, such as `s3:GetObject`. */
   readonly Action: string | string[];
+  /** The ARNs of the resources the statement covers. */
   readonly Resource: string | string[];
+  /**
+   * Conditions under which the statement applies: operator, then condition key, then value(s).
+   * @default - none; the statement applies without conditions
+   */
   readonly Condition?: Record<string, Record<string, string | string[]>>;
 }
 
