@@ -1,14 +1,16 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
 import { recordPackageVersion } from "../core/package-info";
+import { VARIANT_NAME } from "../serving/variant-name";
 
 /** Properties of an {@link EndpointAlarms}. */
 export interface EndpointAlarmsProps {
   /** The SageMaker endpoint, by name (deterministic, so the endpoint may live in this or another stack). */
   readonly endpointName: string;
   /**
-   * The production variant whose metrics are watched (SageMaker publishes per endpoint and variant).
-   * @default "AllTraffic"
+   * The production variant whose metrics are watched (SageMaker publishes per endpoint and variant). Give it
+   * for an endpoint made elsewhere: the SageMaker Python SDK, for one, names its variant `AllTraffic`.
+   * @default VARIANT_NAME ("primary"), the variant of every endpoint `SageMakerEndpoint` creates
    */
   readonly variantName?: string;
   /** SNS topic that alarm and recovery notifications go to. */
@@ -51,8 +53,9 @@ export interface EndpointAlarmsProps {
  * notify, rather than doubled.
  *
  * @example
+ * // An endpoint made with the SageMaker Python SDK, whose variant is AllTraffic.
  * new EndpointAlarms(this, "ChurnAlarms", {
- *   endpointName: "mlops-dev-churn", alarmTopicArn: topic.topicArn, modelLatencyP95Ms: 500,
+ *   endpointName: "churn-sdk", variantName: "AllTraffic", alarmTopicArn: topic.topicArn, modelLatencyP95Ms: 500,
  * });
  * // An endpoint of this package: its rollback alarms notify too, only the model-error alarm is added.
  * new EndpointAlarms(this, "ChurnAlarms", {
@@ -93,7 +96,7 @@ export class EndpointAlarms extends Construct {
     };
     const common = {
       namespace: "AWS/SageMaker",
-      dimensions: { EndpointName: endpoint, VariantName: props.variantName ?? "AllTraffic" },
+      dimensions: { EndpointName: endpoint, VariantName: props.variantName ?? VARIANT_NAME },
       alarmActions: [props.alarmTopicArn],
       okActions: [props.alarmTopicArn],
       // An endpoint without traffic publishes nothing; that is not an incident.

@@ -2,11 +2,15 @@ import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboar
 import { Construct } from "constructs";
 import { arn, type AwsLocation } from "../core/arn";
 import { recordPackageVersion } from "../core/package-info";
+import { VARIANT_NAME } from "../serving/variant-name";
 
 /** A SageMaker endpoint shown on a {@link PlatformDashboard}. */
 export interface DashboardEndpoint {
   readonly endpointName: string;
-  /** @default "AllTraffic" */
+  /**
+   * The production variant shown (give it for an endpoint made elsewhere, such as `AllTraffic`).
+   * @default VARIANT_NAME ("primary"), the variant of every endpoint `SageMakerEndpoint` creates
+   */
   readonly variantName?: string;
 }
 
@@ -128,7 +132,7 @@ export class PlatformDashboard extends Construct {
         "EndpointName",
         endpoint.endpointName,
         "VariantName",
-        endpoint.variantName ?? "AllTraffic",
+        endpoint.variantName ?? VARIANT_NAME,
       ];
       const metric = (name: string, stat: string, label: string): MetricLine => [
         "AWS/SageMaker",

@@ -19,6 +19,7 @@ import { arn, bucketArn, roleArn, type AwsLocation } from "../core/arn";
 import type { PolicyStatement } from "../core/iam";
 import { shorten, type Naming } from "../core/naming";
 import { recordPackageVersion } from "../core/package-info";
+import { VARIANT_NAME } from "./variant-name";
 import { PolicySuppressions } from "../policy/policy-suppressions";
 import {
   ecrPullStatements,
@@ -41,9 +42,15 @@ export interface SageMakerEndpointImage {
    * @default `<account>.dkr.ecr.<region>.amazonaws.com/<repositoryName>`
    */
   readonly repositoryUrl?: string;
-  /** Release tag (never `latest`). Give exactly one of `tag` and `digest`. */
+  /**
+   * Release tag (never `latest`). Give exactly one of `tag` and `digest`.
+   * @default - none; give exactly one of tag and digest
+   */
   readonly tag?: string;
-  /** Image digest (`sha256:...`). Give exactly one of `tag` and `digest`. */
+  /**
+   * Image digest (`sha256:...`). Give exactly one of `tag` and `digest`.
+   * @default - none; give exactly one of tag and digest
+   */
   readonly digest?: string;
 }
 
@@ -193,11 +200,15 @@ export interface SageMakerEndpointProps {
    * @default - none
    */
   readonly environment?: Record<string, string>;
-  /** Instance capacity (real-time). Give exactly one of `instances` and `serverless`. */
+  /**
+   * Instance capacity (real-time). Give exactly one of `instances` and `serverless`.
+   * @default - none; give exactly one of instances and serverless
+   */
   readonly instances?: SageMakerInstanceCapacity;
   /**
    * Serverless capacity. AWS does not support VPC configuration, network isolation, data capture or Model
    * Monitor for serverless endpoints, so they run outside the VPC: use them for dev only.
+   * @default - none; give exactly one of instances and serverless
    */
   readonly serverless?: SageMakerServerlessCapacity;
   /**
@@ -212,7 +223,11 @@ export interface SageMakerEndpointProps {
    * @default true (instance endpoints); serverless endpoints do not support it
    */
   readonly networkIsolation?: boolean;
-  /** Why the model needs the network; required when `networkIsolation` is false. */
+  /**
+   * Why the model needs the network (10 characters at least), recorded as the reason the MLOPS-SM-002 policy
+   * rule is suppressed. Required when `networkIsolation` is false on an instance endpoint; unused otherwise.
+   * @default - none; required when networkIsolation is false on an instance endpoint
+   */
   readonly networkAccessReason?: string;
   /**
    * Key that encrypts the instances' storage volumes (a key of this stack). Instance types with local
@@ -257,8 +272,7 @@ export interface SageMakerEndpointProps {
   readonly preventDestroy?: boolean;
 }
 
-/** The one production variant's name: blue/green updates need the same name in the old and new config. */
-export const VARIANT_NAME = "primary";
+export { VARIANT_NAME };
 
 /** Instance families whose local NVMe storage SageMaker refuses a volume KMS key for. */
 const NVME_FAMILIES = new Set(["g5", "g6", "g6e", "p5", "p5e", "p5en", "trn1", "trn1n", "trn2"]);

@@ -2,6 +2,7 @@ import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric
 import { DatabaseAlarms } from "../../../constructs/monitoring/database-alarms";
 import { EndpointAlarms } from "../../../constructs/monitoring/endpoint-alarms";
 import { GpuClusterAlarms } from "../../../constructs/monitoring/gpu-cluster-alarms";
+import { VARIANT_NAME } from "../../../constructs/serving/sagemaker-endpoint";
 import { resourcesOf, type StackJson } from "../../helpers/synth";
 import { synthBare } from "./bare-stack";
 
@@ -105,15 +106,32 @@ describe("EndpointAlarms", () => {
     });
   });
 
-  it("alarms on p95 ModelLatency of the endpoint's variant, in microseconds", () => {
+  it("alarms on p95 ModelLatency of the variant SageMakerEndpoint creates, in microseconds", () => {
     expect(alarm(json, "mlops-dev-churn-model-latency-p95")).toMatchObject({
       namespace: "AWS/SageMaker",
       metric_name: "ModelLatency",
       extended_statistic: "p95",
-      dimensions: { EndpointName: "mlops-dev-churn", VariantName: "AllTraffic" },
+      dimensions: { EndpointName: "mlops-dev-churn", VariantName: VARIANT_NAME },
       threshold: 250_000,
       comparison_operator: "GreaterThanThreshold",
     });
+    expect(VARIANT_NAME).toBe("primary");
+  });
+
+  it("watches the variant it is given, for an endpoint made elsewhere", () => {
+    const sdk = synthBare((stack) => {
+      new EndpointAlarms(stack, "Sdk", {
+        endpointName: "churn-sdk",
+        variantName: "AllTraffic",
+        alarmTopicArn: TOPIC,
+      });
+    });
+    for (const name of ["latency-p95", "invocation-5xx-errors", "invocation-model-errors"]) {
+      expect(alarm(sdk, `churn-sdk-${name === "latency-p95" ? "model-" : ""}${name}`).dimensions).toEqual({
+        EndpointName: "churn-sdk",
+        VariantName: "AllTraffic",
+      });
+    }
   });
 
   it("alarms on 5xx invocation errors at the threshold given", () => {

@@ -56,6 +56,17 @@ describe("PlatformDashboard", () => {
       "EndpointName",
       "mlops-dev-churn",
       "VariantName",
+      "primary",
+    ]);
+  });
+
+  it("shows the variant it is given, for an endpoint made elsewhere", () => {
+    const sdk = bodyOf({ ...props, endpoints: [{ endpointName: "churn-sdk", variantName: "AllTraffic" }] });
+    const latency = sdk.widgets.find((w) => w.properties.title === "churn-sdk: model latency (µs)")!;
+    expect(latency.properties.metrics![0].slice(2, 6)).toEqual([
+      "EndpointName",
+      "churn-sdk",
+      "VariantName",
       "AllTraffic",
     ]);
   });
