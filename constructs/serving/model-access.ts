@@ -32,9 +32,17 @@ export function keyIdentifier(location: AwsLocation, key: KeyReference): string 
 
 /** Narrowing of a {@link keyStatement}. */
 export interface KeyStatementOptions {
-  /** Allow the calls only through this service (`s3`), so the key cannot decrypt data taken elsewhere. */
+  /**
+   * Allow the calls only through this service (`s3`), so the key cannot decrypt data taken elsewhere.
+   * @default - any caller
+   */
   readonly viaService?: string;
-  /** Further conditions, merged with the ones the key reference needs. */
+  /**
+   * Further conditions, merged operator by operator with the ones `viaService` and an alias reference add
+   * (`StringEquals` `kms:ViaService`, `ForAnyValue:StringEquals` `kms:ResourceAliases`). A condition key that
+   * those set too is refused rather than overwritten either way.
+   * @default - none
+   */
   readonly condition?: Record<string, Record<string, string | string[]>>;
 }
 
@@ -47,14 +55,24 @@ export function keyStatement(
   options: KeyStatementOptions = {},
 ): PolicyStatement {
   const { viaService } = options;
-  const condition: Record<string, Record<string, string | string[]>> = { ...options.condition };
+  const condition: Record<string, Record<string, string | string[]>> = Object.fromEntries(
+    Object.entries(options.condition ?? {}).map(([operator, keys]) => [operator, { ...keys }]),
+  );
+  const add = (operator: string, conditionKey: string, value: string) => {
+    const keys = (condition[operator] ??= {});
+    if (conditionKey in keys) {
+      throw new Error(
+        `keyStatement ${sid}: condition ${operator} ${conditionKey} is set by the statement itself ` +
+          `(${JSON.stringify(value)}); drop it from options.condition`,
+      );
+    }
+    keys[conditionKey] = value;
+  };
   if (viaService) {
-    condition.StringEquals = {
-      "kms:ViaService": `${viaService}.${location.region}.${dnsSuffix(location.region)}`,
-    };
+    add("StringEquals", "kms:ViaService", `${viaService}.${location.region}.${dnsSuffix(location.region)}`);
   }
   if ("aliasName" in key) {
-    condition["ForAnyValue:StringEquals"] = { "kms:ResourceAliases": qualifiedAlias(key.aliasName) };
+    add("ForAnyValue:StringEquals", "kms:ResourceAliases", qualifiedAlias(key.aliasName));
   }
   return {
     Sid: sid,
