@@ -18,6 +18,7 @@ import type { Naming } from "../core/naming";
 import { recordPackageVersion } from "../core/package-info";
 import { podIdentityTrustPolicy } from "../training/pod-identity-role";
 import { engineVersionProblem } from "./engine-version";
+import { keyDeletionWindow } from "../core/key-deletion-window";
 
 /** Where MLflow keeps its metadata: our own server on EKS with RDS, or SageMaker's managed MLflow. */
 export type ModelRegistryBackend = "self-hosted" | "sagemaker-managed";
@@ -156,7 +157,10 @@ export interface ModelRegistryProps {
    * another stack, so access is granted on the account's keys that carry this alias.
    */
   readonly artifactKeyAlias: string;
-  /** The PostgreSQL backend store. Required for the `self-hosted` backend, ignored otherwise. */
+  /**
+   * The PostgreSQL backend store. Required for the `self-hosted` backend, ignored otherwise.
+   * @default - none; required with the `self-hosted` backend (the default)
+   */
   readonly database?: ModelRegistryDatabaseProps;
   /**
    * The Kubernetes identity of the self-hosted server.
@@ -481,13 +485,7 @@ export class ModelRegistry extends Construct {
     const key = new KmsKey(this, "Key", {
       description: `Encrypts the MLflow database, its credentials and logs of ${props.naming.prefix}`,
       enableKeyRotation: true,
-      deletionWindowInDays: checkRange(
-        props.keyDeletionWindowDays ?? 30,
-        7,
-        30,
-        "keyDeletionWindowDays",
-        this.node.path,
-      ),
+      deletionWindowInDays: keyDeletionWindow(props.keyDeletionWindowDays ?? 30, this.node.path),
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [

@@ -8,6 +8,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { Construct } from "constructs";
 import { accountRootArn, arn, type AwsLocation } from "../core/arn";
 import { recordPackageVersion } from "../core/package-info";
+import { keyDeletionWindow } from "../core/key-deletion-window";
 
 /** How an alert reaches a person or a system. */
 export type AlertSubscriptionProtocol = "email" | "email-json" | "https" | "sqs" | "lambda" | "sms";
@@ -106,12 +107,6 @@ export class AlertTopic extends Construct {
           "use 1-256 letters, digits, hyphens or underscores",
       );
     }
-    const deletionWindow = props.keyDeletionWindowDays ?? 30;
-    if (!Number.isInteger(deletionWindow) || deletionWindow < 7 || deletionWindow > 30) {
-      throw new Error(
-        `AlertTopic ${this.node.path}: keyDeletionWindowDays must be a whole number from 7 to 30`,
-      );
-    }
     this.location = props.location;
     this.topicName = props.topicName;
     this.topicArn = AlertTopic.arnFor(props.location, props.topicName);
@@ -123,7 +118,10 @@ export class AlertTopic extends Construct {
       this.key = new KmsKey(this, "Key", {
         description: `Encrypts alerts published to SNS topic ${props.topicName}`,
         enableKeyRotation: true,
-        deletionWindowInDays: deletionWindow,
+        deletionWindowInDays: keyDeletionWindow(
+          props.keyDeletionWindowDays ?? 30,
+          `AlertTopic ${this.node.path}`,
+        ),
         policy: JSON.stringify(this.keyPolicy()),
         lifecycle: { preventDestroy: props.preventDestroy ?? true },
       });

@@ -6,6 +6,7 @@ import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { Fn, ref, TerraformElement, Token } from "cdktf";
 import { Construct } from "constructs";
 import { recordPackageVersion } from "../core/package-info";
+import { keyDeletionWindow } from "../core/key-deletion-window";
 
 /** Properties of a {@link GrafanaAdminCredential}. */
 export interface GrafanaAdminCredentialProps {
@@ -148,7 +149,10 @@ export class GrafanaAdminCredential extends Construct {
       this.key = new KmsKey(this, "Key", {
         description: `Encrypts the Secrets Manager secret ${props.secretName}`,
         enableKeyRotation: true,
-        deletionWindowInDays: props.keyDeletionWindowDays ?? 30,
+        deletionWindowInDays: keyDeletionWindow(
+          props.keyDeletionWindowDays ?? 30,
+          `GrafanaAdminCredential ${this.node.path}`,
+        ),
         lifecycle: { preventDestroy: props.preventDestroy ?? true },
       });
       new KmsAlias(this, "KeyAlias", {

@@ -7,6 +7,7 @@ import { PrometheusWorkspace } from "@cdktf/provider-aws/lib/prometheus-workspac
 import { Construct } from "constructs";
 import { accountRootArn, arn, dnsSuffix, type AwsLocation } from "../core/arn";
 import { recordPackageVersion } from "../core/package-info";
+import { keyDeletionWindow } from "../core/key-deletion-window";
 
 /** Properties of a {@link ManagedPrometheus}. */
 export interface ManagedPrometheusProps {
@@ -55,7 +56,10 @@ export class ManagedPrometheus extends Construct {
     this.key = new KmsKey(this, "Key", {
       description: `Encrypts the Amazon Managed Service for Prometheus workspace ${props.alias} and its logs`,
       enableKeyRotation: true,
-      deletionWindowInDays: props.keyDeletionWindowDays ?? 30,
+      deletionWindowInDays: keyDeletionWindow(
+        props.keyDeletionWindowDays ?? 30,
+        `ManagedPrometheus ${this.node.path}`,
+      ),
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [

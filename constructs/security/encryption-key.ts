@@ -14,6 +14,7 @@ import {
 } from "../core/iam";
 import type { Naming } from "../core/naming";
 import { recordPackageVersion } from "../core/package-info";
+import { keyDeletionWindow } from "../core/key-deletion-window";
 
 /** Properties of an {@link EncryptionKey}. */
 export interface EncryptionKeyProps {
@@ -162,12 +163,11 @@ export class EncryptionKey extends Construct {
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
     recordPackageVersion(this);
-    const deletionWindowDays = props.deletionWindowDays ?? 30;
-    if (!Number.isInteger(deletionWindowDays) || deletionWindowDays < 7 || deletionWindowDays > 30) {
-      throw new Error(
-        `${this.node.path}: deletionWindowDays is ${deletionWindowDays}; KMS accepts a whole number of days from 7 to 30`,
-      );
-    }
+    const deletionWindowDays = keyDeletionWindow(
+      props.deletionWindowDays ?? 30,
+      this.node.path,
+      "deletionWindowDays",
+    );
     this.location = props.location;
     this.purpose = props.purpose;
     this.aliasName = EncryptionKey.aliasNameFor(props.naming, props.purpose);

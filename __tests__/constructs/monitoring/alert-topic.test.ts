@@ -129,8 +129,14 @@ describe("AlertTopic errors", () => {
 
   it("rejects a key deletion window outside 7-30 days", () => {
     expect(build({ keyDeletionWindowDays: 3 })).toThrow(
-      /keyDeletionWindowDays must be a whole number from 7 to 30/,
+      /keyDeletionWindowDays is 3; KMS accepts a whole number of days from 7 to 30/,
     );
+  });
+
+  it("ignores the key deletion window when it is given a key", () => {
+    const json = build({ kmsKey: "alias/mlops-dev-alerts", keyDeletionWindowDays: 3 })();
+    expect(resourcesOf(json, "aws_kms_key")).toEqual({});
+    expect(onlyResource(json, "aws_sns_topic").kms_master_key_id).toBe("alias/mlops-dev-alerts");
   });
 
   it("can leave the owned key destroyable", () => {

@@ -67,6 +67,21 @@ describe("GrafanaAdminCredential", () => {
     );
   });
 
+  it("rejects a deletion window of its own key that KMS would refuse, and ignores it with a key given", () => {
+    const stack = new TerraformStack(Testing.app(), "window");
+    expect(
+      () => new GrafanaAdminCredential(stack, "G", { secretName: "s", keyDeletionWindowDays: 45 }),
+    ).toThrow(/G: keyDeletionWindowDays is 45; KMS accepts a whole number of days from 7 to 30/);
+    expect(
+      () =>
+        new GrafanaAdminCredential(stack, "Given", {
+          secretName: "s",
+          kmsKeyId: "alias/k",
+          keyDeletionWindowDays: 45,
+        }),
+    ).not.toThrow();
+  });
+
   it("rejects a password shorter than 20 characters", () => {
     const stack = new TerraformStack(Testing.app(), "short");
     expect(

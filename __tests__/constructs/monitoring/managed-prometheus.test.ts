@@ -66,4 +66,20 @@ describe("ManagedPrometheus", () => {
       "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-123/api/v1/remote_write",
     );
   });
+
+  it("rejects a key deletion window KMS would refuse at apply", () => {
+    for (const days of [6, 31, 7.5]) {
+      expect(() =>
+        synthBare((stack) => {
+          new ManagedPrometheus(stack, "Amp", {
+            location: LOCATION,
+            alias: "mlops-prod-metrics",
+            keyAliasName: "mlops-prod-metrics",
+            logRetentionDays: 365,
+            keyDeletionWindowDays: days,
+          });
+        }),
+      ).toThrow(`keyDeletionWindowDays is ${days}; KMS accepts a whole number of days from 7 to 30`);
+    }
+  });
 });
