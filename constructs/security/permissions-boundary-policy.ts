@@ -20,6 +20,7 @@ export interface PermissionsBoundaryPolicyProps {
   readonly iamNamePrefix?: string;
   /**
    * Roles outside `iamNamePrefix` that the confined roles may assume, such as the role Terraform assumes.
+   * Only with `iamNamePrefix` (refused without it).
    * @default - none
    */
   readonly assumableRoleArns?: readonly string[];
@@ -55,7 +56,7 @@ export interface PermissionsBoundaryOptions {
   readonly iamNamePrefix?: string;
   /**
    * Roles outside the prefix that confined roles may still assume, such as the role Terraform assumes
-   * (`aws.assumeRoleArn`). Only with `iamNamePrefix`.
+   * (`aws.assumeRoleArn`). Only with `iamNamePrefix` (refused without it).
    * @default - none
    */
   readonly assumableRoleArns?: readonly string[];
@@ -151,6 +152,13 @@ export function permissionsBoundaryDocument(
   // arn:<partition>:iam::<account>:
   const iamArn = boundaryArn.slice(0, boundaryArn.indexOf(":policy/") + 1);
   const prefix = options.iamNamePrefix;
+  if (prefix === undefined && (options.assumableRoleArns ?? []).length > 0) {
+    // Without a prefix no role is kept from being assumed, so the exceptions would silently mean nothing.
+    throw new Error(
+      "permissionsBoundaryDocument: assumableRoleArns are exceptions to iamNamePrefix, which is not given; " +
+        "give iamNamePrefix too, or drop assumableRoleArns",
+    );
+  }
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [

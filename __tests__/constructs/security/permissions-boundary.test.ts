@@ -158,6 +158,14 @@ describe("permissionsBoundaryDocument with a name prefix", () => {
     }
   });
 
+  test("refuses roles that may be assumed without a prefix, which they would be exceptions to", () => {
+    expect(() =>
+      permissionsBoundaryDocument(BOUNDARY, {
+        assumableRoleArns: ["arn:aws:iam::111111111111:role/platform-deploy"],
+      }),
+    ).toThrow(/assumableRoleArns are exceptions to iamNamePrefix, which is not given/);
+  });
+
   test("lets service-linked roles be passed", () => {
     const linked =
       "arn:aws:iam::111111111111:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS";
