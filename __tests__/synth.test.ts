@@ -123,6 +123,45 @@ describe("synthesis", () => {
     expect(reads).toEqual([]);
   });
 
+  it("carries exactly the policy suppressions docs/policy.md lists", () => {
+    const markdown = readFileSync(join(ROOT, "docs", "policy.md"), "utf8");
+    const table = markdown.slice(markdown.indexOf("Suppressions in the repository today"));
+    const documented = table
+      .slice(table.indexOf("\n|"), table.indexOf("\n\n", table.indexOf("\n|")))
+      .trim()
+      .split("\n")
+      .slice(2)
+      .flatMap((row) => {
+        const [stack, address, rules, reason] = row
+          .slice(1, -1)
+          .split(" | ")
+          .map((cell) => cell.trim().replace(/^`|`$/g, ""));
+        const stacks = stack.includes("<env>")
+          ? ["dev", "test", "prod"].map((env) => stack.replace("<env>", env))
+          : [stack];
+        return stacks.flatMap((name) =>
+          rules.split(", ").map((rule) => `${name} ${address} ${rule}: ${reason}`),
+        );
+      });
+    const synthesized = readdirSync(join(first, "stacks")).flatMap((stack) => {
+      const json = JSON.parse(readFileSync(join(first, "stacks", stack, "cdk.tf.json"), "utf8")) as {
+        resource?: Record<
+          string,
+          Record<string, { "//"?: { policy_suppressions?: { rule: string; reason: string }[] } }>
+        >;
+      };
+      return Object.entries(json.resource ?? {}).flatMap(([type, resources]) =>
+        Object.entries(resources).flatMap(([name, resource]) =>
+          (resource["//"]?.policy_suppressions ?? []).map(
+            ({ rule, reason }) => `${stack} ${type}.${name} ${rule}: ${reason}`,
+          ),
+        ),
+      );
+    });
+    expect(synthesized.length).toBeGreaterThan(0);
+    expect([...documented].sort()).toEqual([...synthesized].sort());
+  });
+
   it("writes only the environments asked for with MLOPS_ENVIRONMENTS", () => {
     const outdir = join(work, "dev-only");
     expect(synth(outdir, { MLOPS_ENVIRONMENTS: "dev" }).status).toBe(0);
