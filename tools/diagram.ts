@@ -36,7 +36,9 @@ async function main(): Promise<void> {
     const known = [...new Set([...output.values()].map((stack) => stack.environment))].sort();
     if (!known.includes(environment)) {
       console.error(`diagram: no stacks of environment "${environment}" (known: ${known.join(", ")})`);
-      process.exit(2);
+      // Not process.exit: the temporary folder is removed on the way out.
+      process.exitCode = 2;
+      return;
     }
     const mermaid = renderDiagram(output, environment);
     const text = values.markdown ? `\`\`\`mermaid\n${mermaid}\`\`\`\n` : mermaid;
@@ -45,7 +47,8 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof SynthesisError) {
       console.error(`diagram: ${error.message}\n${error.output}`);
-      process.exit(1);
+      process.exitCode = 1;
+      return;
     }
     throw error;
   } finally {

@@ -77,7 +77,13 @@ function main(): void {
     }
     return { plan, label: { stack: stackOfFile(file) } };
   });
-  const review = reviewPlans(plans);
+  let review: ReturnType<typeof reviewPlans>;
+  try {
+    review = reviewPlans(plans);
+  } catch (error) {
+    console.error(`plan-summary: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
   const text =
     values.format === "json"
       ? JSON.stringify(review, null, 2)

@@ -18,7 +18,8 @@ import { run } from "./lib/terraform";
 const USAGE =
   "usage: npm run policy -- [environment...] [--format table|json] [--all] [--outdir DIR [--no-synth]]";
 
-async function synthesize(environments: readonly string[], outdir: string): Promise<void> {
+/** Synthesizes `environments` into `outdir`; the exit code to end with when it failed (its output printed). */
+async function synthesize(environments: readonly string[], outdir: string): Promise<number | undefined> {
   const result = await run(process.execPath, ["--import", "tsx", "main.ts"], {
     cwd: process.cwd(),
     env: {
@@ -29,10 +30,9 @@ async function synthesize(environments: readonly string[], outdir: string): Prom
       CDKTF_OUTDIR: outdir,
     },
   });
-  if (result.code !== 0) {
-    process.stderr.write(result.stderr);
-    process.exit(result.code === 2 ? 2 : 1);
-  }
+  if (result.code === 0) return undefined;
+  process.stderr.write(result.stderr);
+  return result.code === 2 ? 2 : 1;
 }
 
 async function main(): Promise<void> {
@@ -64,7 +64,12 @@ async function main(): Promise<void> {
   const temporary = values.outdir ? undefined : mkdtempSync(join(tmpdir(), "mlops-policy-"));
   const outdir = values.outdir ?? temporary!;
   try {
-    if (!values["no-synth"]) await synthesize(positionals, outdir);
+    // Not process.exit: the temporary folder is removed on the way out.
+    const failed = values["no-synth"] ? undefined : await synthesize(positionals, outdir);
+    if (failed !== undefined) {
+      process.exitCode = failed;
+      return;
+    }
     const { environments, blocking } = policyReport(
       policyFindings(outdir).filter((f) => positionals.length === 0 || positionals.includes(f.environment)),
     );

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../../tools/lib/terraform";
@@ -109,6 +109,23 @@ describe("policy findings of a synthesized cdktf.out", () => {
     expect(result.stdout).toContain("No blocking findings.");
     expect(result.code).toBe(0);
   });
+});
+
+describe("npm run policy when synthesis fails", () => {
+  it("exits with synthesis's code and leaves no temporary folder behind", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "policy-tmp-"));
+    try {
+      const result = await run(process.execPath, ["--import", "tsx", "tools/policy.ts", "staging"], {
+        cwd: ROOT,
+        env: { ...process.env, TMPDIR: tmp },
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/staging/);
+      expect(readdirSync(tmp).filter((name) => name.startsWith("mlops-policy-"))).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe("docs/policy.md", () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../helpers/config";
@@ -228,6 +228,22 @@ describe("npm run plan-summary and the shared stateful types", () => {
   });
 });
 
+describe("npm run plan-summary on a file that is not a plan", () => {
+  test("exits 1 with the reason, not with an all-clear", () => {
+    const dir = mkdtempSync(join(tmpdir(), "not-a-plan-"));
+    try {
+      const file = join(dir, "plan.json");
+      writeFileSync(file, "{}");
+      const result = tool("plan-summary.ts", [file]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^plan-summary: .*not a Terraform plan in JSON/);
+      expect(result.stdout).toBe("");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("npm run diagram", () => {
   test("draws an environment from an existing cdktf output folder", () => {
     const result = tool("diagram.ts", ["dev", "--from", join(FIXTURES, "head")]);
@@ -239,5 +255,25 @@ describe("npm run diagram", () => {
     const result = tool("diagram.ts", ["staging", "--from", join(FIXTURES, "head")]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/known: dev/);
+  });
+
+  test("removes the folder it synthesized into, also when it ends with an error", () => {
+    const tmp = mkdtempSync(join(tmpdir(), "diagram-tmp-"));
+    try {
+      const result = spawnSync(
+        process.execPath,
+        ["--import", "tsx", join("tools", "diagram.ts"), "staging"],
+        {
+          cwd: ROOT,
+          encoding: "utf8",
+          env: { ...process.env, TMPDIR: tmp },
+        },
+      );
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/known: dev, prod, test/);
+      expect(readdirSync(tmp).filter((name) => name.startsWith("mlops-diagram-"))).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -104,6 +104,14 @@ describe("reviewPlan over a terraform show -json fixture", () => {
     );
   });
 
+  test("JSON that is not a plan is refused, not reviewed as a plan without changes", () => {
+    for (const notAPlan of [{}, [1, 2], { values: { root_module: {} } }]) {
+      expect(() => reviewPlan(notAPlan as PlanJson, { stack: "s" })).toThrow(
+        /s: not a Terraform plan in JSON \(it has no format_version\)/,
+      );
+    }
+  });
+
   test("the review of several plans sums them up and notes an errored plan", () => {
     const review = reviewPlans([
       { plan, label: { stack: "mlops-dev-data" } },

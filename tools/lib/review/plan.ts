@@ -215,7 +215,19 @@ function environmentOf(plan: PlanJson, stack: string): string {
 
 /** Reviews one stack's plan. */
 export function reviewPlan(plan: PlanJson, label: PlanLabel): StackReview {
-  const major = (plan.format_version ?? "1.0").split(".")[0];
+  // `terraform show -json <plan>` always writes format_version; JSON without it is some other file, and
+  // reviewing it would report "no change".
+  if (
+    typeof plan !== "object" ||
+    plan === null ||
+    Array.isArray(plan) ||
+    typeof plan.format_version !== "string"
+  )
+    throw new Error(
+      `${label.stack}: not a Terraform plan in JSON (it has no format_version); make one with ` +
+        "terraform show -json <plan file>",
+    );
+  const major = plan.format_version.split(".")[0];
   if (major !== "1")
     throw new Error(
       `${label.stack}: plan format_version ${plan.format_version} is not supported (expected 1.x)`,
