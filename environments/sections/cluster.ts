@@ -11,7 +11,7 @@ import {
   GPU_PRESENT_LABEL,
   NODE_GROUP_LABEL,
 } from "../../constructs/training/gpu-node-labels";
-import { Naming } from "../../constructs/core/naming";
+import { Naming, pascalCase } from "../../constructs/core/naming";
 import { checkRequestWithinLimit, cidrBlock } from "../schema";
 import { byTier, type Tier } from "../tier";
 
@@ -29,6 +29,33 @@ const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const NODE_GROUP_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
+const NODE_GROUP_NAME_MESSAGE = "must be 1-20 lowercase letters, digits or hyphens, starting with a letter";
+const CIDR_PARTS = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+/** The shortest prefix the public API endpoint may be opened to: a /8 is already 16.7 million addresses. */
+const MIN_PUBLIC_PREFIX = 8;
+
+/**
+ * EC2 instance classes (the letters a family name starts with: `m` of `m6i`, `hpc` of `hpc7g`) that have no
+ * GPU. GPU families (`g`, `gr`, `p`) and other accelerators (`inf`, `trn`, `dl`, `f`, `vt`) are not listed,
+ * so a GPU family that gpu-instance-types.ts does not know yet is never refused as CPU-only.
+ */
+const CPU_ONLY_CLASSES: ReadonlySet<string> = new Set([
+  "a",
+  "c",
+  "d",
+  "h",
+  "hpc",
+  "i",
+  "im",
+  "is",
+  "m",
+  "mac",
+  "r",
+  "t",
+  "u",
+  "x",
+  "z",
+]);
 
 const quantity = z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 500m, 2 or 4Gi");
 const chartVersion = z
@@ -54,6 +81,12 @@ const labels = z
     z
       .string()
       .regex(LABEL_VALUE, "must be a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.'"),
+    {
+      error: (issue) =>
+        issue.code === "invalid_key"
+          ? "is not a valid Kubernetes label key: use up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, optionally after a DNS prefix and / (team, example.com/gpu-type)"
+          : undefined,
+    },
   )
   .default({});
 
@@ -85,7 +118,10 @@ function gpuNodeGroup(tier: Tier) {
     diskSizeGiB: z.number().int().min(50).max(16384).default(200),
     /** Extra node labels, for example the GPU model jobs select on. */
     labels,
-    /** GPUs per node, for the autoscaler's node template. @default looked up from the instance type */
+    /**
+     * GPUs per node, for the autoscaler's node template; must equal the count of the instance types the
+     * platform knows. @default looked up from the instance type
+     */
     gpusPerNode: z.number().int().min(1).max(16).optional(),
     /** Keep the group in one zone (required for capacity reservations; EFA groups default to the first zone). */
     availabilityZone: z.string().optional(),
@@ -126,7 +162,7 @@ export function clusterSection(tier: Tier) {
         .string()
         .regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version in quotes, such as "1.33"')
         .default("1.33"),
-      /** IAM roles that get cluster-admin through EKS access entries. */
+      /** IAM roles that get cluster-admin through EKS access entries, each listed once (one entry per role). */
       adminRoleArns: z.array(roleArn).default([]),
       /**
        * Whether whoever creates the cluster becomes its admin. Changing it replaces the cluster.
@@ -135,7 +171,10 @@ export function clusterSection(tier: Tier) {
       creatorAdmin: z.boolean().optional(),
       endpoint: z
         .strictObject({
-          /** CIDRs allowed to reach a public API endpoint. Empty means a private endpoint; dev only. */
+          /**
+           * CIDRs allowed to reach a public API endpoint: network addresses with a prefix of /8 or longer.
+           * Empty means a private endpoint; dev only.
+           */
           publicAccessCidrs: z.array(cidrBlock).default([]),
         })
         .prefault({}),
@@ -149,7 +188,10 @@ export function clusterSection(tier: Tier) {
           ebsCsiDriver: addonVersion.default("v1.44.0-eksbuild.1"),
         })
         .prefault({}),
-      /** IMDSv2 hop limit of every node: 1 keeps pods (which use Pod Identity) away from the node's role. */
+      /**
+       * IMDSv2 hop limit of every node: 1 keeps pods (which use Pod Identity) away from the node's role. Only
+       * dev may raise it.
+       */
       imdsHopLimit: z.number().int().min(1).max(64).default(1),
       /** CPU nodes (on-demand) for cluster services: CoreDNS, the autoscaler, Kueue, MLflow. */
       systemNodeGroup: z
@@ -175,15 +217,12 @@ export function clusterSection(tier: Tier) {
         .prefault({}),
       /** GPU node groups keyed by name; each becomes `<project>-<env>-eks-gpu-<name>`. */
       gpuNodeGroups: z
-        .record(
-          z
-            .string()
-            .regex(
-              NODE_GROUP_NAME,
-              "must be 1-20 lowercase letters, digits or hyphens, starting with a letter",
-            ),
-          gpuNodeGroup(tier),
-        )
+        .record(z.string().regex(NODE_GROUP_NAME, NODE_GROUP_NAME_MESSAGE), gpuNodeGroup(tier), {
+          error: (issue) =>
+            issue.code === "invalid_key"
+              ? `is not a valid node group name: it ${NODE_GROUP_NAME_MESSAGE} (the group is named <cluster>-gpu-<name>)`
+              : undefined,
+        })
         .prefault(
           t({
             dev: { g5: { instanceTypes: ["g5.xlarge", "g6.xlarge"] } },
@@ -238,18 +277,19 @@ export function clusterSection(tier: Tier) {
         .strictObject({
           teams: z
             .record(
-              z
-                .string()
-                .regex(
-                  NODE_GROUP_NAME,
-                  "must be 1-20 lowercase letters, digits or hyphens, starting with a letter",
-                ),
+              z.string().regex(NODE_GROUP_NAME, NODE_GROUP_NAME_MESSAGE),
               z.strictObject({
                 namespace: z.enum(CLUSTER_NAMESPACES).default("training"),
                 gpuQuota: z.number().int().min(0),
                 cpuQuota: quantity.default(t({ dev: "32", test: "32", prod: "256" })),
                 memoryQuota: quantity.default(t({ dev: "128Gi", test: "128Gi", prod: "1024Gi" })),
               }),
+              {
+                error: (issue) =>
+                  issue.code === "invalid_key"
+                    ? `is not a valid team name: it ${NODE_GROUP_NAME_MESSAGE} (it names the team's ClusterQueue and LocalQueue)`
+                    : undefined,
+              },
             )
             .prefault(
               t({
@@ -266,17 +306,28 @@ export function clusterSection(tier: Tier) {
       const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
 
       cluster.endpoint.publicAccessCidrs.forEach((cidr, index) => {
-        if (cidr.endsWith("/0")) {
-          issue(
-            ["endpoint", "publicAccessCidrs", index],
-            "must not open the API endpoint to the whole internet; list your own CIDRs",
-          );
-        }
+        const problem = publicAccessCidrProblem(cidr);
+        if (problem) issue(["endpoint", "publicAccessCidrs", index], problem);
       });
       if (tier !== "dev" && cluster.endpoint.publicAccessCidrs.length > 0) {
         issue(
           ["endpoint", "publicAccessCidrs"],
           `must be empty in a ${tier} environment: its API endpoint is private (reach it from inside the VPC)`,
+        );
+      }
+      cluster.adminRoleArns.forEach((roleArn, index) => {
+        const first = cluster.adminRoleArns.indexOf(roleArn);
+        if (first < index) {
+          issue(
+            ["adminRoleArns", index],
+            `lists ${roleArn} again (it is adminRoleArns[${first}] already): EKS allows one access entry per role, so list each role once`,
+          );
+        }
+      });
+      if (tier !== "dev" && cluster.imdsHopLimit > 1) {
+        issue(
+          ["imdsHopLimit"],
+          `must be 1 in a ${tier} environment: pods get AWS access through Pod Identity, and a hop limit of 1 keeps them from reaching the node's role through IMDS (only dev may raise it)`,
         );
       }
       if (cluster.creatorAdmin === false && cluster.adminRoleArns.length === 0) {
@@ -351,6 +402,13 @@ export function clusterSection(tier: Tier) {
         );
       }
 
+      // The cluster stack names each team's queues `KueueClusterQueue<Team>`, `KueueLocalQueue<Team>`.
+      for (const [name, other, id] of constructIdCollisions(Object.keys(cluster.kueue.teams))) {
+        issue(
+          ["kueue", "teams", name],
+          `makes the same construct id as ${other} (${id}: ids drop the hyphens and capitalise the letter after one), and two teams cannot share one; rename one of them`,
+        );
+      }
       for (const [name, team] of Object.entries(cluster.kueue.teams)) {
         const namespaceQuota = cluster.namespaces[team.namespace].gpuQuota;
         if (team.gpuQuota > namespaceQuota) {
@@ -388,6 +446,72 @@ function checkSizes(
   }
 }
 
+/** The GPUs per node of `type` in gpu-instance-types.ts, or `undefined` for a type it does not know. */
+function knownGpus(type: string): number | undefined {
+  return Object.hasOwn(GPUS_PER_INSTANCE, type) ? GPUS_PER_INSTANCE[type] : undefined;
+}
+
+/** The family of `type` (`m5` of `m5.xlarge`) when its instance class has no GPU, else `undefined`. */
+function cpuOnlyFamily(type: string): string | undefined {
+  const family = type.split(".")[0];
+  const instanceClass = /^[a-z]+/.exec(family)?.[0] ?? "";
+  return CPU_ONLY_CLASSES.has(instanceClass) ? family : undefined;
+}
+
+/**
+ * The GPUs per node of a valid GPU node group: its `gpusPerNode`, else the count gpu-instance-types.ts gives
+ * its instance types (which the cluster section makes sure they share).
+ */
+export function gpusPerNodeOf(group: { instanceTypes: readonly string[]; gpusPerNode?: number }): number {
+  return group.gpusPerNode ?? knownGpus(group.instanceTypes[0]) ?? 0;
+}
+
+/**
+ * The names whose construct id (`churn--gpu` → `ChurnGpu`: the stacks derive ids of records' entries with
+ * pascalCase) an earlier name of `names` has already, each with that earlier name and the id. Two entries
+ * with one id end the synth in "There is already a Construct with name".
+ */
+export function constructIdCollisions(names: readonly string[]): [name: string, other: string, id: string][] {
+  const firstById = new Map<string, string>();
+  const collisions: [string, string, string][] = [];
+  for (const name of names) {
+    const id = pascalCase(name);
+    const other = firstById.get(id);
+    if (other === undefined) firstById.set(id, name);
+    else collisions.push([name, other, id]);
+  }
+  return collisions;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * Why `cidr` may not open the public API endpoint, or `undefined` when it may: it must be a network address
+ * (no host bits set, so it says which block it opens) with a prefix of /8 or longer. An invalid CIDR is
+ * reported by the CIDR schema alone.
+ */
+function publicAccessCidrProblem(cidr: string): string | undefined {
+  const match = CIDR_PARTS.exec(cidr);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((octet) => octet > 255) || prefix > 32) return undefined;
+  if (prefix === 0) return "must not open the API endpoint to the whole internet; list your own CIDRs";
+  if (prefix < MIN_PUBLIC_PREFIX) {
+    return `must have a prefix of /${MIN_PUBLIC_PREFIX} or longer (got /${prefix}): a shorter one opens the API endpoint to a large part of the internet; list your own CIDRs`;
+  }
+  const value = octets.reduce((sum, octet) => sum * 256 + octet, 0);
+  const size = 2 ** (32 - prefix);
+  if (value % size !== 0) {
+    const base = value - (value % size);
+    const network = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join(".");
+    return `has host bits set: the /${prefix} block it is in starts at ${network}; write ${network}/${prefix} for the whole block, or ${octets.join(".")}/32 for that one address`;
+  }
+  return undefined;
+}
+
 /** What the GPU checks read of a GPU node group. */
 interface GpuGroupSettings {
   instanceTypes: readonly string[];
@@ -398,16 +522,24 @@ interface GpuGroupSettings {
 }
 
 /**
- * What GpuNodeGroup would refuse of the instance types: GPUs per node it cannot look up (without
- * gpusPerNode) or that differ within the group, and EFA on types without EFA cards or with different counts.
+ * What GpuNodeGroup would refuse of the instance types (GPUs per node it cannot look up without gpusPerNode,
+ * or that differ within the group), and what it would accept but build wrong: a gpusPerNode other than the
+ * GPUs of a type it knows (the autoscaler plans with it), and instance types without GPUs.
  */
 function checkGpuInstanceTypes(group: GpuGroupSettings, path: PropertyKey[], issue: Issue): void {
-  const known = (table: Readonly<Record<string, number>>, type: string) =>
-    Object.hasOwn(table, type) ? table[type] : undefined;
+  const cpuOnly = group.instanceTypes.map(cpuOnlyFamily);
+  group.instanceTypes.forEach((_, index) => {
+    if (cpuOnly[index] !== undefined) {
+      issue(
+        [...path, "instanceTypes", index],
+        `is a CPU-only instance type (the ${cpuOnly[index]} family has no GPU); a GPU node group needs NVIDIA GPU instances such as g5.xlarge, g6e.xlarge or p5.48xlarge, and CPU work runs on systemNodeGroup`,
+      );
+    }
+  });
+  const counts = group.instanceTypes.map((type) => knownGpus(type));
   if (group.gpusPerNode === undefined) {
-    const counts = group.instanceTypes.map((type) => known(GPUS_PER_INSTANCE, type));
     group.instanceTypes.forEach((type, index) => {
-      if (counts[index] === undefined) {
+      if (counts[index] === undefined && cpuOnly[index] === undefined) {
         issue(
           [...path, "instanceTypes", index],
           `has no known GPU count per node; set gpusPerNode (the GPUs of one ${type}), or use an instance type the platform knows`,
@@ -420,9 +552,27 @@ function checkGpuInstanceTypes(group: GpuGroupSettings, path: PropertyKey[], iss
         `mixes instance types with different GPU counts (${group.instanceTypes.map((type, index) => `${type}: ${counts[index]}`).join(", ")}); the autoscaler needs one count per group, so split them into groups`,
       );
     }
+  } else {
+    const gpusPerNode = group.gpusPerNode;
+    const contradicting = group.instanceTypes.flatMap((type, index) => {
+      const count = counts[index];
+      return count !== undefined && count !== gpusPerNode ? [`${type} has ${plural(count, "GPU")}`] : [];
+    });
+    if (contradicting.length > 0) {
+      const known = new Set(counts.filter((count) => count !== undefined));
+      issue(
+        [...path, "gpusPerNode"],
+        `is ${gpusPerNode}, but ${contradicting.join(", ")} per node; the autoscaler plans with this count, so it must be every node's: ` +
+          (known.size === 1
+            ? `set it to ${[...known][0]} or leave it out (it is looked up from the instance type)`
+            : "split the instance types into groups with one GPU count each"),
+      );
+    }
   }
   if (group.efa) {
-    const cards = group.instanceTypes.map((type) => known(EFA_NETWORK_CARDS, type));
+    const cards = group.instanceTypes.map((type) =>
+      Object.hasOwn(EFA_NETWORK_CARDS, type) ? EFA_NETWORK_CARDS[type] : undefined,
+    );
     const without = group.instanceTypes.filter((_, index) => cards[index] === undefined);
     if (without.length > 0) {
       issue(

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { byTier, type Tier } from "../tier";
+import { constructIdCollisions, gpusPerNodeOf } from "./cluster";
 
 const NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
 const NAME_MESSAGE =
@@ -335,7 +336,22 @@ export function servingSection(tier: Tier) {
         })
         .default({}),
     })
-    .prefault({});
+    .prefault({})
+    .superRefine((serving, ctx) => {
+      const records = [
+        ["sagemakerEndpoints", "endpoints"],
+        ["kubernetesServices", "services"],
+      ] as const;
+      for (const [kind, what] of records) {
+        for (const [name, other, id] of constructIdCollisions(Object.keys(serving[kind]))) {
+          ctx.addIssue({
+            code: "custom",
+            path: [kind, name],
+            message: `makes the same construct id as ${other} (${id}: ids drop the hyphens and capitalise the letter after one), and two ${what} cannot share one; rename one of them`,
+          });
+        }
+      }
+    });
 }
 
 /** The `serving` section, with defaults filled in. */
@@ -344,14 +360,18 @@ export type ServingConfig = z.output<ReturnType<typeof servingSection>>;
 /**
  * Checks the `serving` section against the rest of the environment: every image comes from a repository the
  * registry section declares, the capture bucket is a data bucket of the data section (a typo would otherwise
- * surface only when SageMaker fails to pull or write), and the GPU services fit the serving namespace's quota.
+ * surface only when SageMaker fails to pull or write), the GPU services fit the serving namespace's quota,
+ * and each replica's GPUs fit on a node of a GPU node group.
  */
 export function checkServingAgainstEnvironment(
   env: {
     serving: ServingConfig;
     data: { buckets: Record<string, unknown> };
     registry: { repositories: Record<string, unknown> };
-    cluster: { namespaces: { serving: { gpuQuota: number } } };
+    cluster: {
+      namespaces: { serving: { gpuQuota: number } };
+      gpuNodeGroups: Record<string, { instanceTypes: readonly string[]; gpusPerNode?: number }>;
+    };
   },
   ctx: z.RefinementCtx,
 ): void {
@@ -374,6 +394,23 @@ export function checkServingAgainstEnvironment(
         });
       }
     }
+  }
+  // A pod's GPUs are all on one node: a service asking for more GPUs than any GPU node group's nodes have
+  // would stay Pending, and the autoscaler (which knows each group's GPUs per node) would add no node for it.
+  const groups = Object.entries(env.cluster.gpuNodeGroups).map(
+    ([name, group]) => [name, gpusPerNodeOf(group)] as const,
+  );
+  const largest = Math.max(0, ...groups.map(([, gpus]) => gpus));
+  for (const [name, service] of Object.entries(env.serving.kubernetesServices)) {
+    if (service.gpus <= largest) continue;
+    ctx.addIssue({
+      code: "custom",
+      path: ["serving", "kubernetesServices", name, "gpus"],
+      message:
+        groups.length === 0
+          ? `is ${service.gpus}, but cluster.gpuNodeGroups has no GPU node group, so no node could run the service's pods; add a GPU node group or set gpus to 0 (CPU serving)`
+          : `is ${service.gpus}, but no group of cluster.gpuNodeGroups has nodes with that many GPUs (GPUs per node: ${groups.map(([group, gpus]) => `${group} ${gpus}`).join(", ")}), and a pod's GPUs must all be on one node; lower gpus or add a group of instances with ${service.gpus} GPUs or more`,
+    });
   }
   // The model-artifacts bucket, which models are served from, is checked by the model registry's check: it is
   // the registry's artifact store, whether or not anything is served.

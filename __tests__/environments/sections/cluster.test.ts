@@ -207,13 +207,15 @@ describe("cluster section errors", () => {
     ).toMatchObject({ gpusPerNode: 1 });
   });
 
-  it("refuses instance types with different GPU counts in one group, unless gpusPerNode is set", () => {
+  it("refuses instance types with different GPU counts in one group, gpusPerNode or not", () => {
     expect(problemLines("dev", gpuGroup({ instanceTypes: ["g5.xlarge", "g5.12xlarge"] }))).toEqual([
       "cluster.gpuNodeGroups.x.instanceTypes: mixes instance types with different GPU counts (g5.xlarge: 1, g5.12xlarge: 4); the autoscaler needs one count per group, so split them into groups",
     ]);
     expect(
       problemLines("dev", gpuGroup({ instanceTypes: ["g5.xlarge", "g5.12xlarge"], gpusPerNode: 1 })),
-    ).toEqual([]);
+    ).toEqual([
+      "cluster.gpuNodeGroups.x.gpusPerNode: is 1, but g5.12xlarge has 4 GPUs per node; the autoscaler plans with this count, so it must be every node's: split the instance types into groups with one GPU count each",
+    ]);
   });
 
   it("refuses EFA on instance types without EFA cards or with different card counts", () => {
