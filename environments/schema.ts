@@ -12,7 +12,7 @@ import { z } from "zod";
 import { checkClusterAgainstEnvironment, clusterSection } from "./sections/cluster";
 import { networkSection } from "./sections/network";
 import { ciSection } from "./sections/ci";
-import { dataSection } from "./sections/data";
+import { checkDataAgainstEnvironment, dataSection } from "./sections/data";
 import { policySection } from "./sections/policy";
 import { checkRegistryAgainstEnvironment, registrySection, ROLE_ARN_PATTERN } from "./sections/registry";
 import { checkModelRegistryAgainstEnvironment, modelRegistrySection } from "./sections/model-registry";
@@ -125,7 +125,10 @@ export function environmentSchema(tier: Tier) {
       name: z
         .string()
         .regex(ENVIRONMENT_NAME, "must be 2-10 lowercase letters or digits, starting with a letter"),
-      /** Which defaults apply: dev is cheap and disposable, test is like prod but small, prod is protected. */
+      /**
+       * Which defaults apply: dev is cheap and disposable, test is like prod but small, prod is protected. An
+       * environment named dev, test or prod has that tier; any other name may pick any tier.
+       */
       tier: z.enum(TIERS),
       /** Prefix of every resource name. */
       project: z
@@ -189,11 +192,11 @@ export function environmentSchema(tier: Tier) {
       /** Safety rails against losing data. */
       protection: z
         .strictObject({
-          /** Terraform `lifecycle.prevent_destroy` on every stateful resource. */
+          /** Terraform `lifecycle.prevent_destroy` on every stateful resource. May be false in dev only. */
           preventDestroy: z.boolean().default(t({ dev: false, test: true, prod: true })),
           /** Let `cdktf destroy` empty buckets and registries. Allowed in dev only. */
           forceDestroy: z.boolean().default(false),
-          /** Days a scheduled KMS key deletion waits, during which it can be cancelled. */
+          /** Days a scheduled KMS key deletion waits, during which it can be cancelled. Below 30 in dev only. */
           keyDeletionWindowDays: z
             .number()
             .int()
@@ -232,7 +235,18 @@ export function environmentSchema(tier: Tier) {
           message: `makes bucket names start with ${bucketPrefix}, and S3 reserves the prefix ${reserved}; choose another name or project`,
         });
       }
+      // A file named like a tier with another tier would be deployed under that tier's name with the other
+      // tier's defaults: prod.yaml with `tier: dev` would get no prevent_destroy and spot GPUs.
+      const namedTier = TIERS.find((tier) => tier === env.name);
+      if (namedTier && namedTier !== env.tier) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["tier"],
+          message: `must be ${namedTier} in the environment named ${namedTier}, or it would run under that name with ${env.tier}'s defaults and protections; to give an environment another tier, name it otherwise (such as staging)`,
+        });
+      }
       checkClusterAgainstEnvironment(env, ctx);
+      checkDataAgainstEnvironment(env, ctx);
       checkModelRegistryAgainstEnvironment(env, ctx);
       checkServingAgainstEnvironment(env, ctx);
       checkRegistryAgainstEnvironment(env, ctx);
@@ -319,6 +333,22 @@ export function environmentSchema(tier: Tier) {
           code: "custom",
           path: ["protection", "forceDestroy"],
           message: `is allowed in dev only; a ${env.tier} environment must never force-destroy data`,
+        });
+      }
+      if (env.protection.preventDestroy === false && env.tier !== "dev") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["protection", "preventDestroy"],
+          message: `may be false in dev only; a ${env.tier} environment keeps prevent_destroy on every stateful resource`,
+        });
+      }
+      // A window KMS refuses (below 7) is reported by the range alone.
+      const windowDays = env.protection.keyDeletionWindowDays;
+      if (env.tier !== "dev" && Number.isInteger(windowDays) && windowDays >= 7 && windowDays < 30) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["protection", "keyDeletionWindowDays"],
+          message: `must be 30 in ${env.tier}; a shorter window is allowed in dev only, so that a key scheduled for deletion by mistake can be recovered for 30 days`,
         });
       }
       if (env.protection.forceDestroy && env.protection.preventDestroy) {

@@ -77,6 +77,7 @@ describe("a broken environment file", () => {
     [
       "forcedprod",
       [
+        `${BROKEN}/forcedprod.yaml:11:19 protection.preventDestroy: may be false in dev only; a prod environment keeps prevent_destroy on every stateful resource`,
         `${BROKEN}/forcedprod.yaml:12:17 protection.forceDestroy: is allowed in dev only; a prod environment must never force-destroy data`,
       ],
     ],
@@ -160,7 +161,10 @@ describe("a fourth environment", () => {
   it("needs nothing but its file", () => {
     const dir = mkdtempSync(join(tmpdir(), "mlops-envs-"));
     cpSync(join(ROOT, "environments"), dir, { recursive: true });
-    const staging = readFileSync(join(dir, "test.yaml"), "utf8").replace("name: test", "name: staging");
+    // As the README says: its name and its own account (the admin role's included).
+    const staging = readFileSync(join(dir, "test.yaml"), "utf8")
+      .replace("name: test", "name: staging")
+      .replaceAll("222222222222", "444444444444");
     writeFileSync(join(dir, "staging.yaml"), staging);
     const names = loadEnvironments(dir).map((config) => config.name);
     expect(names).toEqual(["dev", "prod", "staging", "test"]);

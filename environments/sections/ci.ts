@@ -27,7 +27,8 @@ export function ciSection(_tier: Tier) {
             .optional(),
           /**
            * Create the account's GitHub OIDC provider here. An account holds one provider per URL, so when
-           * environments share an account exactly one of them creates it.
+           * environments share an account exactly one of them creates it: the loader refuses two environment
+           * files of one account that both create it.
            */
           createOidcProvider: z.boolean().default(true),
           /**
@@ -44,7 +45,9 @@ export function ciSection(_tier: Tier) {
            */
           planPullRequests: z.boolean().default(true),
           /**
-           * GitHub environments whose jobs may deploy. Put approvals on them in the repository settings.
+           * GitHub environments whose jobs may deploy. Put approvals on them in the repository settings. The
+           * loader refuses the name of another environment file loaded with this one: its GitHub environment
+           * has that environment's protection rules (none for dev), not this one's.
            * @default the environment's own name
            */
           deployEnvironments: z

@@ -41,7 +41,10 @@ function bucketSchema(tier: Tier) {
        */
       objectLock: z
         .strictObject({
-          /** GOVERNANCE: privileged users can lift it; COMPLIANCE: no one can, not even the account root. */
+          /**
+           * GOVERNANCE: privileged users can lift it; COMPLIANCE: no one can, not even the account root, so
+           * it is refused with `protection.forceDestroy` (the bucket could not be deleted until it ends).
+           */
           mode: z.enum(["GOVERNANCE", "COMPLIANCE"]),
           /** Default retention of every new object version. */
           days: z.number().int().min(1),
@@ -96,6 +99,34 @@ function bucketSchema(tier: Tier) {
 
 /** The settings of one data bucket, with defaults filled in. */
 export type DataBucketConfig = z.output<ReturnType<typeof bucketSchema>>;
+
+/** What {@link checkDataAgainstEnvironment} reads from the other sections. */
+interface DataDependencies {
+  readonly protection: { readonly forceDestroy: boolean };
+  readonly data?: {
+    // Before the section's own merge (when it has problems of its own), a removed bucket is null.
+    readonly buckets: Readonly<Record<string, { readonly objectLock?: { readonly mode: string } } | null>>;
+  };
+}
+
+/**
+ * Checks the data buckets against the rest of the environment: a bucket `protection.forceDestroy` is to
+ * delete must not lock its objects in COMPLIANCE mode, which no one can lift.
+ */
+export function checkDataAgainstEnvironment(env: DataDependencies, ctx: z.RefinementCtx): void {
+  if (!env.protection.forceDestroy) return;
+  for (const [purpose, bucket] of Object.entries(env.data?.buckets ?? {})) {
+    if (bucket?.objectLock?.mode !== "COMPLIANCE") continue;
+    ctx.addIssue({
+      code: "custom",
+      path: ["data", "buckets", purpose, "objectLock", "mode"],
+      message:
+        "must not be COMPLIANCE with protection.forceDestroy: no one can shorten or remove a COMPLIANCE " +
+        "retention, not even the account root, so the bucket could not be deleted until the retention of " +
+        "its last locked version ends; use GOVERNANCE in dev, or turn forceDestroy off",
+    });
+  }
+}
 
 /** The `data` section with the defaults of `tier`. */
 export function dataSection(tier: Tier) {

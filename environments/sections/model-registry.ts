@@ -5,11 +5,10 @@
  * prod registry gets Multi-AZ, two server pods and two weeks of backups.
  */
 import { z } from "zod";
-import { checkRequestWithinLimit } from "../schema";
+import { checkRequestWithinLimit, cidrBlock } from "../schema";
 import { byTier, type Tier } from "../tier";
 import { engineVersionProblem } from "../../constructs/model-registry/engine-version";
 
-const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 const HTTPS_URL = /^https:\/\/[^\s]+$/;
 const ACM_CERTIFICATE = /^arn:aws(-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -118,10 +117,7 @@ export function modelRegistrySection(tier: Tier) {
           /** ACM certificate for HTTPS; required with an identity provider. */
           certificateArn: z.string().regex(ACM_CERTIFICATE, "must be an ACM certificate ARN").optional(),
           /** Client ranges allowed to reach the load balancer (default: whatever routes to the VPC). */
-          sourceCidrs: z
-            .array(z.string().regex(CIDR, "must be an IPv4 CIDR block such as 10.0.0.0/8"))
-            .min(1)
-            .optional(),
+          sourceCidrs: z.array(cidrBlock).min(1).optional(),
           /** OIDC at the load balancer (an internal ALB) for browser users. */
           identityProvider: z
             .strictObject({

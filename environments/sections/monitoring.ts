@@ -20,6 +20,13 @@ const ADDON_VERSION_RANGE =
 const percentage = (fallback: number) =>
   z.number().gt(0, "must be above 0").lt(100, "must be below 100 (a percentage)").default(fallback);
 const positive = (fallback: number) => z.number().gt(0, "must be above 0").default(fallback);
+/** A budget threshold: a percentage of the monthly limit, so that 0.8 (a fraction) is not taken as 0.8%. */
+const budgetPercent = (fallback: number) =>
+  z
+    .number()
+    .min(1, "must be at least 1: it is a percentage of the monthly limit (80 for 80%, not 0.8)")
+    .max(1000, "must be at most 1000 (a percentage of the monthly limit)")
+    .default(fallback);
 
 /** One subscriber of the alert topic. */
 const subscription = z.strictObject({
@@ -41,6 +48,12 @@ export function monitoringSection(tier: Tier) {
             .record(
               z.string().regex(SUBSCRIPTION_NAME, "must be 1-40 lowercase letters, digits or hyphens"),
               subscription,
+              {
+                error: (issue) =>
+                  issue.code === "invalid_key"
+                    ? "is not a valid subscriber name: use 1-40 lowercase letters, digits or hyphens, starting with a letter"
+                    : undefined,
+              },
             )
             .default({}),
           /**
@@ -55,10 +68,10 @@ export function monitoringSection(tier: Tier) {
         .strictObject({
           /** Monthly limit in US dollars. */
           monthlyLimitUsd: positive(t({ dev: 1000, test: 2000, prod: 10000 })),
-          /** People are told when the month's forecast reaches this share of the limit. */
-          forecastedPercent: z.number().gt(0).max(1000).default(80),
-          /** People are told when the month's actual cost reaches this share of the limit. */
-          actualPercent: z.number().gt(0).max(1000).default(100),
+          /** People are told when the month's forecast reaches this percentage of the limit (80, not 0.8). */
+          forecastedPercent: budgetPercent(80),
+          /** People are told when the month's actual cost reaches this percentage of the limit (100, not 1). */
+          actualPercent: budgetPercent(100),
           /** Told as well as the alert topic (at most 10). */
           emails: z.array(EMAIL).max(10, "must list at most 10 addresses (an AWS Budgets limit)").default([]),
         })
