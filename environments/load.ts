@@ -2,7 +2,7 @@
  * Reads environment files, validates them against the schema of their tier, and reports every problem as
  * `file:line:col path: message`, so that a mistake is found in the editor, not in a stack trace.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import {
   isAlias,
@@ -61,17 +61,31 @@ export function environmentFiles(dir: string): string[] {
  * @param only names of the environments to return (all when empty); the others are still validated.
  */
 export function loadEnvironments(dir = "environments", only: readonly string[] = []): EnvironmentConfig[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new EnvironmentConfigError([
+      {
+        file: displayPath(dir),
+        line: 1,
+        column: 1,
+        path: "",
+        message: "is not a folder: environment files are read from a folder (MLOPS_ENVIRONMENTS_DIR)",
+      },
+    ]);
+  }
   const files = environmentFiles(dir);
   const configs: EnvironmentConfig[] = [];
   const problems: EnvironmentProblem[] = [];
-  // A `.yml` file would otherwise be skipped without a word, and its environment never synthesized.
-  for (const name of readdirSync(dir).filter((entry) => entry.endsWith(".yml") && !entry.startsWith("."))) {
+  // A `.yml` or `.YAML` file would otherwise be skipped without a word, and its environment never synthesized.
+  const misnamed = readdirSync(dir).filter(
+    (entry) => /\.ya?ml$/i.test(entry) && !entry.endsWith(".yaml") && !entry.startsWith("."),
+  );
+  for (const name of misnamed) {
     problems.push({
       file: displayPath(join(dir, name)),
       line: 1,
       column: 1,
       path: "",
-      message: `is not read: environment files end in .yaml; rename it to ${name.replace(/\.yml$/, ".yaml")}`,
+      message: `is not read: environment files end in .yaml; rename it to ${name.replace(/\.ya?ml$/i, ".yaml")}`,
     });
   }
   const loaded: LoadedFile[] = [];

@@ -150,6 +150,34 @@ describe("a broken environment file", () => {
     );
   });
 
+  it("refuses a .YAML or .yml file of any case, not only .yml", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlops-envs-"));
+    cpSync(join(ROOT, "environments"), dir, { recursive: true });
+    writeFileSync(join(dir, "staging.YAML"), "name: staging\n");
+    writeFileSync(join(dir, "qa.Yml"), "name: qa\n");
+    const problems = (() => {
+      try {
+        loadEnvironments(dir);
+        return [];
+      } catch (error) {
+        return (error as EnvironmentConfigError).problems.map(formatProblem);
+      }
+    })();
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/staging\.YAML:1:1 is not read: .*rename it to staging\.yaml$/),
+        expect.stringMatching(/qa\.Yml:1:1 is not read: .*rename it to qa\.yaml$/),
+      ]),
+    );
+  });
+
+  it("refuses a folder that does not exist with one line, not a stack trace", () => {
+    const missing = join(tmpdir(), "mlops-no-such-environments");
+    expect(() => loadEnvironments(missing)).toThrow(
+      new RegExp(`${missing}:1:1 is not a folder: environment files are read from a folder`),
+    );
+  });
+
   it("rejects an environment name that main was asked for but that no file defines", () => {
     expect(() => loadEnvironments(join(ROOT, "environments"), ["staging"])).toThrow(
       /has no environment named staging \(known: dev, prod, test\)/,
