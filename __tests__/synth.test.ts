@@ -2,7 +2,16 @@
  * The app as users run it: `main.ts` in its own process, as `cdktf synth` runs it.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join, relative } from "node:path";
 import { environmentJsonSchema } from "../environments/json-schema";
@@ -210,13 +219,16 @@ describe("a setting of the environment that synthesis does not know", () => {
 
 describe("an error that escapes synthesis", () => {
   it("is reported with its TypeScript file and line, not the transpiled ones", () => {
+    // A folder named like an environment file: reading it fails with EISDIR, which nothing handles.
     const work = mkdtempSync(join(tmpdir(), "mlops-escape-"));
-    const result = synth(join(work, "cdktf.out"), { MLOPS_ENVIRONMENTS_DIR: join(work, "missing") });
+    mkdirSync(join(work, "environments", "broken.yaml"), { recursive: true });
+    const result = synth(join(work, "cdktf.out"), { MLOPS_ENVIRONMENTS_DIR: join(work, "environments") });
     const source = readFileSync(join(ROOT, "environments", "load.ts"), "utf8").split("\n");
-    const line = source.findIndex((text) => text.includes("return readdirSync(dir)")) + 1;
+    const line = source.findIndex((text) => text.includes("parseLocated(readFileSync(file")) + 1;
     expect(line).toBeGreaterThan(0);
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain(`at environmentFiles (${join(ROOT, "environments", "load.ts")}:${line}:`);
+    expect(result.stderr).toContain("EISDIR");
+    expect(result.stderr).toContain(`at loadEnvironments (${join(ROOT, "environments", "load.ts")}:${line}:`);
   });
 });
 
