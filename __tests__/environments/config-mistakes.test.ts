@@ -145,6 +145,44 @@ describe("monitoring.alerts.subscriptions", () => {
   });
 });
 
+describe("an SMS subscriber", () => {
+  test("refuses a number SNS would not take, saying the form", () => {
+    for (const endpoint of ["oncall@example.com", "0044 20 7946 0000", "+0441234"]) {
+      const subscriptions = { pager: { protocol: "sms", endpoint } };
+      expect(problems("dev", { monitoring: { alerts: { subscriptions } } })).toEqual([
+        "monitoring.alerts.subscriptions.pager.endpoint: must be a phone number in E.164 form, such as +14155550100, for protocol sms",
+      ]);
+    }
+  });
+
+  test("accepts an E.164 number", () => {
+    const subscriptions = { pager: { protocol: "sms", endpoint: "+442079460000" } };
+    expect(
+      configFor("dev", { monitoring: { alerts: { subscriptions } } }).monitoring.alerts.subscriptions.pager,
+    ).toMatchObject({ endpoint: "+442079460000" });
+  });
+});
+
+describe("null on a bucket or repository that is not a default", () => {
+  test("is refused: it removes nothing, and the misspelt default would stay", () => {
+    expect(problems("dev", { data: { buckets: { feature: null } } })).toEqual([
+      "data.buckets.feature: removes nothing: null removes a default bucket (raw, curated, features, model-artifacts), and feature is not one",
+    ]);
+    expect(problems("dev", { registry: { repositories: { mlfow: null } } })).toEqual([
+      "registry.repositories.mlfow: removes nothing: null removes a default repository (training, inference, mlflow), and mlfow is not one",
+    ]);
+  });
+
+  test("removes a default one", () => {
+    const config = configFor("dev", {
+      data: { buckets: { features: null } },
+      registry: { repositories: { training: null } },
+    });
+    expect(Object.keys(config.data.buckets)).not.toContain("features");
+    expect(Object.keys(config.registry.repositories)).not.toContain("training");
+  });
+});
+
 describe("modelRegistry.loadBalancer.sourceCidrs", () => {
   test("refuses a prefix or octet out of range, as every other CIDR setting does", () => {
     const sourceCidrs = ["10.0.0.0/33", "300.1.1.1/8"];

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { byTier, type Tier } from "../tier";
+import { removesNothing } from "./removals";
 
 /** The buckets every environment has unless its file removes one (`features: null`). */
 export const DEFAULT_BUCKETS = ["raw", "curated", "features", "model-artifacts"] as const;
@@ -152,6 +153,7 @@ export function dataSection(tier: Tier) {
           },
         )
         .default({})
+        .superRefine((declared, ctx) => removesNothing(declared, DEFAULT_BUCKETS, "bucket", ctx))
         .transform((declared) => {
           const merged: Record<string, DataBucketConfig> = {};
           for (const purpose of DEFAULT_BUCKETS) merged[purpose] = bucket.parse({});

@@ -244,6 +244,14 @@ export function monitoringSection(tier: Tier) {
         if ((entry.protocol === "sqs" || entry.protocol === "lambda") && !entry.endpoint.startsWith("arn:")) {
           ctx.addIssue({ code: "custom", path, message: `must be an ARN for protocol ${entry.protocol}` });
         }
+        // SNS takes SMS numbers in E.164: a plus sign, the country code and up to 15 digits in all.
+        if (entry.protocol === "sms" && !/^\+[1-9]\d{1,14}$/.test(entry.endpoint)) {
+          ctx.addIssue({
+            code: "custom",
+            path,
+            message: "must be a phone number in E.164 form, such as +14155550100, for protocol sms",
+          });
+        }
       }
     });
 }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { byTier, type Tier } from "../tier";
+import { removesNothing } from "./removals";
 
 /** The repositories every environment has unless its file removes one (`mlflow: null`). */
 export const DEFAULT_REPOSITORIES = ["training", "inference", "mlflow"] as const;
@@ -75,6 +76,7 @@ export function registrySection(tier: Tier) {
           },
         )
         .default({})
+        .superRefine((declared, ctx) => removesNothing(declared, DEFAULT_REPOSITORIES, "repository", ctx))
         .transform((declared) => {
           const merged: Record<string, RepositoryConfig> = {};
           for (const name of DEFAULT_REPOSITORIES) merged[name] = repository.parse({});
