@@ -112,6 +112,15 @@ describe("reviewPlan over a terraform show -json fixture", () => {
     }
   });
 
+  test("the JSON of a state, which has a format_version too, is refused", () => {
+    const state = { format_version: "1.0", terraform_version: "1.11.4", values: { root_module: {} } };
+    expect(() => reviewPlan(state as PlanJson, { stack: "s" })).toThrow(
+      /s: the JSON of a state, not of a plan; make one with terraform show -json <plan file>/,
+    );
+    const planJson = { format_version: "1.2", planned_values: { root_module: {} }, resource_changes: [] };
+    expect(reviewPlan(planJson as PlanJson, { stack: "s" }).resources).toEqual([]);
+  });
+
   test("the review of several plans sums them up and notes an errored plan", () => {
     const review = reviewPlans([
       { plan, label: { stack: "mlops-dev-data" } },

@@ -227,6 +227,12 @@ export function reviewPlan(plan: PlanJson, label: PlanLabel): StackReview {
       `${label.stack}: not a Terraform plan in JSON (it has no format_version); make one with ` +
         "terraform show -json <plan file>",
     );
+  // `terraform show -json` without a plan file shows the state, with format_version too: its `values` are
+  // what exists, and a plan has `planned_values` instead.
+  if ("values" in plan && !("planned_values" in plan))
+    throw new Error(
+      `${label.stack}: the JSON of a state, not of a plan; make one with terraform show -json <plan file>`,
+    );
   const major = plan.format_version.split(".")[0];
   if (major !== "1")
     throw new Error(
