@@ -342,13 +342,22 @@ export function environmentSchema(tier: Tier) {
           message: `may be false in dev only; a ${env.tier} environment keeps prevent_destroy on every stateful resource`,
         });
       }
-      // A window KMS refuses (below 7) is reported by the range alone.
+      // A window KMS refuses (below 7) is reported by the range alone. The rule behind this check is not
+      // critical: a file that sets it to warn or off in `policy.rules` has decided, and is let through.
       const windowDays = env.protection.keyDeletionWindowDays;
-      if (env.tier !== "dev" && Number.isInteger(windowDays) && windowDays >= 7 && windowDays < 30) {
+      const windowRule = env.policy?.rules?.["MLOPS-KMS-002"];
+      if (
+        env.tier !== "dev" &&
+        windowRule !== "warn" &&
+        windowRule !== "off" &&
+        Number.isInteger(windowDays) &&
+        windowDays >= 7 &&
+        windowDays < 30
+      ) {
         ctx.addIssue({
           code: "custom",
           path: ["protection", "keyDeletionWindowDays"],
-          message: `must be 30 in ${env.tier}; a shorter window is allowed in dev only, so that a key scheduled for deletion by mistake can be recovered for 30 days`,
+          message: `must be 30 in ${env.tier}, so that a key scheduled for deletion by mistake can be recovered for 30 days; a shorter window is for dev, or set policy.rules.MLOPS-KMS-002 to warn or off in this file to accept it`,
         });
       }
       if (env.protection.forceDestroy && env.protection.preventDestroy) {

@@ -82,9 +82,20 @@ describe("protection outside dev", () => {
 
   test.each(["test", "prod"])("refuses a key deletion window below 30 days in %s", (name) => {
     expect(problems(name, { protection: { keyDeletionWindowDays: 29 } })).toEqual([
-      `protection.keyDeletionWindowDays: must be 30 in ${name}; a shorter window is allowed in dev only, so that a key scheduled for deletion by mistake can be recovered for 30 days`,
+      `protection.keyDeletionWindowDays: must be 30 in ${name}, so that a key scheduled for deletion by mistake can be recovered for 30 days; a shorter window is for dev, or set policy.rules.MLOPS-KMS-002 to warn or off in this file to accept it`,
     ]);
   });
+
+  test.each(["warn", "off"])(
+    "lets a shorter window through where the file sets its rule, which is not critical, to %s",
+    (level) => {
+      const config = configFor("test", {
+        protection: { keyDeletionWindowDays: 7 },
+        policy: { rules: { "MLOPS-KMS-002": level } },
+      });
+      expect(config.protection.keyDeletionWindowDays).toBe(7);
+    },
+  );
 
   test("reports a window KMS refuses by its range alone", () => {
     expect(problems("prod", { protection: { keyDeletionWindowDays: 3 } })).toEqual([
@@ -180,6 +191,22 @@ describe("null on a bucket or repository that is not a default", () => {
     });
     expect(Object.keys(config.data.buckets)).not.toContain("features");
     expect(Object.keys(config.registry.repositories)).not.toContain("training");
+  });
+});
+
+describe("bucket and repository names that make one construct id", () => {
+  test("are refused with a schema error, not a synth stack trace", () => {
+    expect(problems("dev", { data: { buckets: { "raw-2": {}, raw2: {} } } })).toEqual([
+      "data.buckets.raw2: makes the same construct id as raw-2 (Raw2: ids drop the hyphens and capitalise the letter after one), and two buckets cannot share one; rename one of them",
+    ]);
+    expect(problems("dev", { registry: { repositories: { "tool-2": {}, tool2: {} } } })).toEqual([
+      "registry.repositories.tool2: makes the same construct id as tool-2 (Tool2: ids drop the hyphens and capitalise the letter after one), and two repositories cannot share one; rename one of them",
+    ]);
+  });
+
+  test("names whose ids differ are accepted", () => {
+    const config = configFor("dev", { data: { buckets: { "raw-2": {}, "raw-3": {} } } });
+    expect(Object.keys(config.data.buckets)).toEqual(expect.arrayContaining(["raw-2", "raw-3"]));
   });
 });
 

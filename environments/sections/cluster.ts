@@ -11,9 +11,10 @@ import {
   GPU_PRESENT_LABEL,
   NODE_GROUP_LABEL,
 } from "../../constructs/training/gpu-node-labels";
-import { Naming, pascalCase } from "../../constructs/core/naming";
+import { Naming } from "../../constructs/core/naming";
 import { checkRequestWithinLimit, cidrBlock } from "../schema";
 import { byTier, type Tier } from "../tier";
+import { refuseConstructIdCollisions } from "./record-keys";
 
 /** GPU AMI types a GPU node group may use; both ship the NVIDIA driver and container toolkit. */
 export const GPU_AMI_TYPES = ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"] as const;
@@ -403,12 +404,7 @@ export function clusterSection(tier: Tier) {
       }
 
       // The cluster stack names each team's queues `KueueClusterQueue<Team>`, `KueueLocalQueue<Team>`.
-      for (const [name, other, id] of constructIdCollisions(Object.keys(cluster.kueue.teams))) {
-        issue(
-          ["kueue", "teams", name],
-          `makes the same construct id as ${other} (${id}: ids drop the hyphens and capitalise the letter after one), and two teams cannot share one; rename one of them`,
-        );
-      }
+      refuseConstructIdCollisions(Object.keys(cluster.kueue.teams), "teams", ctx, ["kueue", "teams"]);
       for (const [name, team] of Object.entries(cluster.kueue.teams)) {
         const namespaceQuota = cluster.namespaces[team.namespace].gpuQuota;
         if (team.gpuQuota > namespaceQuota) {
@@ -464,23 +460,6 @@ function cpuOnlyFamily(type: string): string | undefined {
  */
 export function gpusPerNodeOf(group: { instanceTypes: readonly string[]; gpusPerNode?: number }): number {
   return group.gpusPerNode ?? knownGpus(group.instanceTypes[0]) ?? 0;
-}
-
-/**
- * The names whose construct id (`churn--gpu` → `ChurnGpu`: the stacks derive ids of records' entries with
- * pascalCase) an earlier name of `names` has already, each with that earlier name and the id. Two entries
- * with one id end the synth in "There is already a Construct with name".
- */
-export function constructIdCollisions(names: readonly string[]): [name: string, other: string, id: string][] {
-  const firstById = new Map<string, string>();
-  const collisions: [string, string, string][] = [];
-  for (const name of names) {
-    const id = pascalCase(name);
-    const other = firstById.get(id);
-    if (other === undefined) firstById.set(id, name);
-    else collisions.push([name, other, id]);
-  }
-  return collisions;
 }
 
 function plural(count: number, noun: string): string {

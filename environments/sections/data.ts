@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { byTier, type Tier } from "../tier";
-import { removesNothing } from "./removals";
+import { refuseConstructIdCollisions, removesNothing } from "./record-keys";
 
 /** The buckets every environment has unless its file removes one (`features: null`). */
 export const DEFAULT_BUCKETS = ["raw", "curated", "features", "model-artifacts"] as const;
@@ -162,7 +162,9 @@ export function dataSection(tier: Tier) {
             else merged[purpose] = settings;
           }
           return merged;
-        }),
+        })
+        // The data stack names each entry's constructs after it, in PascalCase.
+        .superRefine((merged, ctx) => refuseConstructIdCollisions(Object.keys(merged), "buckets", ctx)),
       /** The access-log bucket that receives every data bucket's server access logs. */
       accessLogs: z
         .strictObject({

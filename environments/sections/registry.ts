@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { byTier, type Tier } from "../tier";
-import { removesNothing } from "./removals";
+import { refuseConstructIdCollisions, removesNothing } from "./record-keys";
 
 /** The repositories every environment has unless its file removes one (`mlflow: null`). */
 export const DEFAULT_REPOSITORIES = ["training", "inference", "mlflow"] as const;
@@ -85,7 +85,9 @@ export function registrySection(tier: Tier) {
             else merged[name] = settings;
           }
           return merged;
-        }),
+        })
+        // The data stack names each entry's constructs after it, in PascalCase.
+        .superRefine((merged, ctx) => refuseConstructIdCollisions(Object.keys(merged), "repositories", ctx)),
       /** Registry-wide enhanced scanning with Amazon Inspector (continuous; costs per image). */
       enhancedScanning: z.boolean().default(t({ dev: false, test: false, prod: true })),
       /** Public registries cached through ECR so clusters never pull from the internet at run time. */

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { byTier, type Tier } from "../tier";
-import { constructIdCollisions, gpusPerNodeOf } from "./cluster";
+import { gpusPerNodeOf } from "./cluster";
+import { refuseConstructIdCollisions } from "./record-keys";
 
 const NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
 const NAME_MESSAGE =
@@ -343,13 +344,7 @@ export function servingSection(tier: Tier) {
         ["kubernetesServices", "services"],
       ] as const;
       for (const [kind, what] of records) {
-        for (const [name, other, id] of constructIdCollisions(Object.keys(serving[kind]))) {
-          ctx.addIssue({
-            code: "custom",
-            path: [kind, name],
-            message: `makes the same construct id as ${other} (${id}: ids drop the hyphens and capitalise the letter after one), and two ${what} cannot share one; rename one of them`,
-          });
-        }
+        refuseConstructIdCollisions(Object.keys(serving[kind]), what, ctx, [kind]);
       }
     });
 }
