@@ -114,7 +114,7 @@ export const EKS_RULES: readonly PolicyRule[] = [
     title: "Launch templates set the IMDS hop limit explicitly (1 or 2)",
     severity: "low",
     resourceTypes: ["aws_launch_template"],
-    fix: "Set metadata_options.http_put_response_hop_limit to 1 (pods cannot reach the node's credentials) or 2 (they can, deliberately).",
+    fix: "Set metadata_options.http_put_response_hop_limit to 1 (pods cannot reach the node's credentials) or 2 (they can, deliberately; environment files allow 2 in dev only).",
     check(template) {
       const options = block(template.values.metadata_options);
       if (options?.http_endpoint === "disabled") return [];
