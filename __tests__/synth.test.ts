@@ -171,6 +171,22 @@ describe("synthesis", () => {
     expect([...documented].sort()).toEqual([...synthesized].sort());
   });
 
+  it("writes depends_on as bare references, which is all Terraform accepts there", () => {
+    const entries = readdirSync(join(first, "stacks")).flatMap((stack) => {
+      const json = JSON.parse(readFileSync(join(first, "stacks", stack, "cdk.tf.json"), "utf8")) as Record<
+        string,
+        Record<string, Record<string, { depends_on?: string[] }>> | undefined
+      >;
+      return ["resource", "data"].flatMap((kind) =>
+        Object.values(json[kind] ?? {}).flatMap((blocks) =>
+          Object.values(blocks).flatMap((block) => block.depends_on ?? []),
+        ),
+      );
+    });
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.filter((entry) => !/^(data\.)?[a-z0-9_]+\.[A-Za-z0-9_-]+$/.test(entry))).toEqual([]);
+  });
+
   it("writes only the environments asked for with MLOPS_ENVIRONMENTS", () => {
     const outdir = join(work, "dev-only");
     expect(synth(outdir, { MLOPS_ENVIRONMENTS: "dev" }).status).toBe(0);

@@ -270,9 +270,8 @@ export function addClusterMonitoring(
     revision: settings.grafana.adminPasswordRevision,
     keyDeletionWindowDays: config.protection.keyDeletionWindowDays,
     preventDestroy: config.protection.preventDestroy,
+    dependsOn,
   });
-  const dependsOnFqns = dependsOn.map((dependency) => dependency.fqn);
-  if (dependsOnFqns.length > 0) grafanaAdmin.kubernetesSecret.dependsOn = dependsOnFqns;
 
   let remoteWrite: { url: string; region: string; clusterLabel: string } | undefined;
   if (settings.prometheus.managedRemoteWrite) {
@@ -320,10 +319,10 @@ export function addClusterMonitoring(
     dependsOn: [monitoring.release],
   });
 
-  const dashboards = new GrafanaDashboards(scope, "Dashboards", { namespace: MONITORING_NAMESPACE });
-  if (dependsOnFqns.length > 0) {
-    for (const configMap of Object.values(dashboards.configMaps)) configMap.dependsOn = dependsOnFqns;
-  }
+  const dashboards = new GrafanaDashboards(scope, "Dashboards", {
+    namespace: MONITORING_NAMESPACE,
+    dependsOn,
+  });
 
   return { scope, grafanaAdmin, stack: monitoring, dcgmExporter, dashboards };
 }

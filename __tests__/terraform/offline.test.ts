@@ -8,7 +8,7 @@
  * Where Terraform or the mirror is missing, the whole block is reported as skipped, with the reason in its
  * name, never as passed.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
@@ -20,6 +20,7 @@ import {
   offlineUnavailableReasonSync,
   planStacksTogether,
   readSynthesizedStacks,
+  run,
   type CombinedPlan,
   type StackPlan,
   type SynthesizedStack,
@@ -42,11 +43,14 @@ function synthesized(work: string, folder: string, build: (outdir: string) => Ap
 describeOffline(title, () => {
   const work = mkdtempSync(join(tmpdir(), "mlops-offline-"));
   const environments = loadEnvironments(join(ROOT, "environments"));
-  const committed = synthesized(
+  const all = synthesized(
     work,
     "environments",
     (outdir) => buildApp({ environments, offline: true, outdir }).app,
-  ).filter(isAwsOnly);
+  );
+  const committed = all.filter(isAwsOnly);
+  // The Kubernetes and Helm stacks: no mirror of their providers, so only their configuration is loaded.
+  const kubernetes = all.filter((stack) => !isAwsOnly(stack));
 
   const managedRegistry = synthesized(
     work,
@@ -132,6 +136,39 @@ describeOffline(title, () => {
       expect(part(name).counts).toMatchObject({ destroy: 0 });
       expect(part(name).counts.add).toBeGreaterThan(0);
     });
+  });
+
+  describe("the Kubernetes and Helm stacks, without their providers", () => {
+    // `init` loads and checks the whole configuration (expressions, references, depends_on) before it looks
+    // for providers; with an empty plugin folder the providers are then all it can miss.
+    let inits: Map<string, { code: number; stderr: string }>;
+    beforeAll(async () => {
+      const noPlugins = join(work, "no-plugins");
+      mkdirSync(noPlugins, { recursive: true });
+      const env = offlineTerraformEnv(work);
+      const args = ["init", "-backend=false", "-input=false", "-no-color", `-plugin-dir=${noPlugins}`];
+      const results = await Promise.all(
+        kubernetes.map((stack) => run("terraform", args, { cwd: stack.dir, env })),
+      );
+      inits = new Map(kubernetes.map((stack, index) => [stack.name, results[index]]));
+    }, 60_000);
+
+    it("are the cluster stack of every environment", () => {
+      expect(kubernetes.map((stack) => stack.name).sort()).toEqual(
+        environments.map((environment) => `${environment.project}-${environment.name}-cluster`).sort(),
+      );
+    });
+
+    it.each(kubernetes.map((stack) => stack.name))(
+      "%s loads as Terraform configuration: only its providers are missing",
+      (name) => {
+        const { stderr } = inits.get(name)!;
+        const errors = stderr.split("\n").filter((line) => line.startsWith("Error: "));
+        expect(errors.length).toBeGreaterThan(0);
+        expect([...new Set(errors)]).toEqual(["Error: Failed to query available provider packages"]);
+        for (const provider of ["hashicorp/kubernetes", "hashicorp/helm"]) expect(stderr).toContain(provider);
+      },
+    );
   });
 
   describe("dev switched to the SageMaker-managed registry", () => {

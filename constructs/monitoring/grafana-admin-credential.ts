@@ -3,7 +3,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
-import { Fn, ref, TerraformElement, Token } from "cdktf";
+import { Fn, ref, TerraformElement, Token, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { recordPackageVersion } from "../core/package-info";
 import { keyDeletionWindow } from "../core/key-deletion-window";
@@ -54,6 +54,11 @@ export interface GrafanaAdminCredentialProps {
   readonly recoveryWindowDays?: number;
   /** @default 32 */
   readonly passwordLength?: number;
+  /**
+   * Resources the Kubernetes Secret waits for, such as the namespace it is written to.
+   * @default - none
+   */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -184,6 +189,7 @@ export class GrafanaAdminCredential extends Construct {
       type: "Opaque",
       dataWo: { "admin-user": username, "admin-password": password.randomPassword },
       dataWoRevision: revision,
+      dependsOn: props.dependsOn,
     });
   }
 }

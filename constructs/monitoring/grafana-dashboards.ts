@@ -1,4 +1,5 @@
 import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { GRAFANA_DASHBOARD_LABEL, GRAFANA_DASHBOARD_LABEL_VALUE } from "./conventions";
 import gpu from "./dashboards/gpu.json";
@@ -36,6 +37,11 @@ export interface GrafanaDashboardsProps {
    * @default PLATFORM_DASHBOARDS
    */
   readonly dashboards?: Readonly<Record<string, GrafanaDashboard>>;
+  /**
+   * Resources the ConfigMaps wait for, such as the namespace they are written to.
+   * @default - none
+   */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -84,6 +90,7 @@ export class GrafanaDashboards extends Construct {
         },
         // Grafana variables are written ${name}; Terraform must not take them for interpolation.
         data: { [`${name}.json`]: escapeInterpolation(JSON.stringify(dashboard, null, 2)) },
+        dependsOn: props.dependsOn,
       });
     }
     this.configMaps = configMaps;
