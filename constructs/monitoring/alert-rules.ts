@@ -1,4 +1,4 @@
-import { GPU_TAINT_KEY, INFERENCE_METRICS, MLFLOW_METRICS } from "./conventions";
+import { GPU_TAINT_KEY, INFERENCE_METRICS, inferenceLatencyQuantile, MLFLOW_METRICS } from "./conventions";
 
 /** Thresholds of the platform's Prometheus alert rules. */
 export interface PlatformAlertThresholds {
@@ -107,7 +107,7 @@ export function platformAlertRules(
   const mlflow = namespaces.mlflow ?? "mlflow";
   const monitoring = namespaces.monitoring ?? "monitoring";
   const workloads = namespaces.workloads ?? ["training", serving, mlflow, monitoring];
-  const { latencyHistogram, requestCounter, statusLabel, serverErrorStatus } = INFERENCE_METRICS;
+  const { requestCounter, statusLabel, serverErrorStatus } = INFERENCE_METRICS;
   const labels = (severity: "warning" | "critical", category: string) => ({
     severity,
     category,
@@ -187,9 +187,7 @@ export function platformAlertRules(
       rules: [
         {
           alert: "InferenceLatencyHigh",
-          expr:
-            `histogram_quantile(0.95, sum by (namespace, service, le) (rate(${latencyHistogram}_bucket` +
-            `{namespace="${serving}"}[5m]))) > ${num(latencySeconds)}`,
+          expr: `${inferenceLatencyQuantile("0.95", `namespace="${serving}"`, ["namespace", "service"])} > ${num(latencySeconds)}`,
           for: "10m",
           labels: labels("warning", "serving"),
           annotations: {

@@ -16,14 +16,31 @@ export const METRICS_PATH = "/metrics";
 /**
  * Metrics an inference service exposes (the names of prometheus-fastapi-instrumentator and most Python
  * model servers): a latency histogram in seconds, and a request counter with the HTTP status in `status`
- * (`500` or `5xx` both count as server errors).
+ * (`500` or `5xx` both count as server errors). Latency quantiles come from `latencyHistogramHighResolution`
+ * where a service exposes it (the instrumentator's, with buckets up to 60 s), else from `latencyHistogram`,
+ * whose buckets must reach beyond the latency alert's threshold: a quantile above the highest finite bucket
+ * reads as that bucket's bound (the instrumentator's default stops at 1 s).
  */
 export const INFERENCE_METRICS = {
   latencyHistogram: "http_request_duration_seconds",
+  latencyHistogramHighResolution: "http_request_duration_highr_seconds",
   requestCounter: "http_requests_total",
   statusLabel: "status",
   serverErrorStatus: "5.*",
 } as const;
+
+/**
+ * The PromQL of an inference service's latency quantile `q` (0.95) in seconds, per `by` labels (`le` is
+ * added): from the high-resolution histogram where a service exposes it, else from the plain one.
+ */
+export function inferenceLatencyQuantile(q: string, selector: string, by: readonly string[]): string {
+  const quantile = (histogram: string) =>
+    `histogram_quantile(${q}, sum by (${[...by, "le"].join(", ")}) (rate(${histogram}_bucket{${selector}}[5m])))`;
+  return (
+    `(${quantile(INFERENCE_METRICS.latencyHistogramHighResolution)} or ` +
+    `${quantile(INFERENCE_METRICS.latencyHistogram)})`
+  );
+}
 
 /**
  * The self-hosted MLflow server's metrics: the Service Prometheus scrapes (so its samples carry
