@@ -35,8 +35,9 @@ export interface GpuClusterAlarmsProps {
  * apply, so `AWS/EC2` or `AWS/AutoScaling` alarms could not be planned from configuration; Container
  * Insights aggregates per cluster name, which the configuration knows. Only create these alarms for a
  * cluster that runs the `amazon-cloudwatch-observability` EKS add-on (`GpuTrainingCluster`'s
- * `containerInsights`, a version before v6.2.0): without it nothing publishes the metrics and the alarms
- * would stay OK forever. Per-node, per-job GPU alerts come from Prometheus in the cluster.
+ * `containerInsights`, a version before v6.2.0): without it nothing publishes the metrics, and the failed-nodes
+ * alarm, which takes missing data as failure (the agent being down), would stay in ALARM. Per-node, per-job
+ * GPU alerts come from Prometheus in the cluster.
  *
  * @example
  * new GpuClusterAlarms(this, "GpuClusterAlarms", {
@@ -68,14 +69,17 @@ export class GpuClusterAlarms extends Construct {
       dimensions: { ClusterName: cluster },
       alarmActions: [props.alarmTopicArn],
       okActions: [props.alarmTopicArn],
-      // GPU node groups scale to zero: no nodes, no data, nothing to pay for.
-      treatMissingData: "notBreaching",
     };
 
     this.failedNodes = new CloudwatchMetricAlarm(this, "FailedNodes", {
       ...common,
       alarmName: names.failedNodes,
-      alarmDescription: `At least ${failedNodes} node(s) of EKS cluster ${cluster} failed for 5 minutes`,
+      alarmDescription:
+        `At least ${failedNodes} node(s) of EKS cluster ${cluster} failed for 5 minutes, or no node count ` +
+        "arrived for 5 minutes: the Container Insights agent is not reporting",
+      // The cluster's node counts come from an agent on the system nodes, which never scale to zero: no data
+      // means the agent (or the add-on) is down, and with it every other signal of the cluster.
+      treatMissingData: "breaching",
       metricName: "cluster_failed_node_count",
       statistic: "Maximum",
       period: 60,
@@ -95,6 +99,8 @@ export class GpuClusterAlarms extends Construct {
       evaluationPeriods: idleMinutes / 5,
       threshold: idlePercent,
       comparisonOperator: "LessThanThreshold",
+      // GPU node groups scale to zero: no nodes, no data, nothing to pay for.
+      treatMissingData: "notBreaching",
     });
     this.alarmNames = [names.failedNodes, names.gpuIdle];
   }

@@ -243,6 +243,8 @@ describe("GpuClusterAlarms", () => {
       dimensions: { ClusterName: "mlops-dev" },
       threshold: 1,
       comparison_operator: "GreaterThanOrEqualToThreshold",
+      // The system nodes never scale to zero: no count means the agent is down, not that all is well.
+      treat_missing_data: "breaching",
     });
   });
 
