@@ -3,8 +3,7 @@
 RDS rotates the managed master password; a pod that started before a rotation fails this check and is
 restarted by Kubernetes, and its entrypoint then reads the new password. A database that cannot be reached
 (a failover, maintenance) does not fail it: restarting every replica at once would not bring the database
-back, and would turn a short outage into a longer one. Readiness (/health) takes the pods out of service
-meanwhile.
+back, and would turn a short outage into a longer one.
 """
 
 import json
