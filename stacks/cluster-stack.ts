@@ -9,7 +9,7 @@ import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { ResourceQuotaV1 } from "@cdktf/provider-kubernetes/lib/resource-quota-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { StorageClassV1 } from "@cdktf/provider-kubernetes/lib/storage-class-v1";
-import { Fn } from "cdktf";
+import { dependable, Fn } from "cdktf";
 import type { Construct } from "constructs";
 import { DataBucketReference } from "../constructs/data/data-bucket-reference";
 import { MlflowServer } from "../constructs/model-registry/mlflow-server";
@@ -41,7 +41,14 @@ export const CHART_REPOSITORIES = {
   clusterAutoscaler: "https://kubernetes.github.io/autoscaler",
   kueue: "oci://registry.k8s.io/kueue/charts",
   efaDevicePlugin: "https://aws.github.io/eks-charts",
+  metricsServer: "https://kubernetes-sigs.github.io/metrics-server/",
 } as const;
+
+/**
+ * The label that GpuTrainingCluster (constructs/training/gpu-training-cluster.ts) gives the nodes of its
+ * system node group, for the cluster services that belong there.
+ */
+export const SYSTEM_NODE_SELECTOR = { "mlops/node-role": "system" } as const;
 
 /** The Kueue API version of the queues (served by the pinned Kueue chart). */
 export const KUEUE_API_VERSION = "kueue.x-k8s.io/v1beta1";
@@ -56,7 +63,7 @@ const GPU_TOLERATION = { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAI
  * `<project>-<env>-cluster`: what runs inside the environment's EKS cluster, through the Kubernetes and
  * Helm providers: namespaces with GPU quotas and container defaults, priority classes, the default
  * encrypted gp3 storage class, the NVIDIA device plugin (where the AMI lacks it), the EFA device plugin (where a
- * GPU group has EFA interfaces), the cluster autoscaler and Kueue with a queue per team.
+ * GPU group has EFA interfaces), the cluster autoscaler, metrics-server and Kueue with a queue per team.
  *
  * The providers find the cluster by name (`DataAwsEksCluster`) and authenticate with `aws eks get-token` on
  * every run, so no token is stored or expires between plan and apply. The AWS CLI must be on the PATH of
@@ -247,6 +254,52 @@ export class ClusterStack extends MlopsStack {
         }),
       ],
     });
+
+    // HorizontalPodAutoscalers (the inference services') read pod CPU from the `metrics.k8s.io` API, which
+    // neither EKS nor kube-prometheus-stack serves. The chart's default arguments fit EKS: kubelets are
+    // reached at their InternalIP on the port they report, and serve certificates signed by the cluster CA,
+    // which metrics-server verifies (so no `--kubelet-insecure-tls`).
+    const metricsServerReplicas = settings.metricsServer.replicas;
+    const metricsServer = new Release(this, "MetricsServer", {
+      name: "metrics-server",
+      namespace: "kube-system",
+      repository: CHART_REPOSITORIES.metricsServer,
+      chart: "metrics-server",
+      version: settings.charts.metricsServer,
+      atomic: true,
+      values: [
+        helmValues({
+          replicas: metricsServerReplicas,
+          // With one replica a budget would block every drain of its node; with more, one stays up.
+          podDisruptionBudget: { enabled: metricsServerReplicas > 1, minAvailable: 1 },
+          priorityClassName: "system-cluster-critical",
+          nodeSelector: SYSTEM_NODE_SELECTOR,
+          // The system nodes carry no taint today; this keeps metrics-server on them if they get the one the
+          // EKS add-ons (CoreDNS among them) tolerate on nodes reserved to cluster services.
+          tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }],
+          // The replicas on different nodes where there are enough, so losing a node leaves one serving.
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: "kubernetes.io/hostname",
+              whenUnsatisfiable: "ScheduleAnyway",
+              labelSelector: {
+                matchLabels: {
+                  "app.kubernetes.io/name": "metrics-server",
+                  "app.kubernetes.io/instance": "metrics-server",
+                },
+              },
+            },
+          ],
+        }),
+      ],
+    });
+    // The inference services' autoscalers come after it, so an apply that creates them leaves them the
+    // metrics API they scale on.
+    for (const service of Object.values(this.inferenceServices)) {
+      const autoscaler = service.autoscaler;
+      autoscaler.dependsOn = [...(autoscaler.dependsOn ?? []), dependable(metricsServer)];
+    }
 
     const kueue = new Release(this, "Kueue", {
       name: "kueue",

@@ -1,6 +1,13 @@
 import { Testing } from "cdktf";
 import { ClusterStack } from "../../stacks/cluster-stack";
-import { configFor, onlyResource, resourcesOf, synthEnvironment, type StackJson } from "../helpers/synth";
+import {
+  configFor,
+  onlyResource,
+  resourcesOf,
+  synthEnvironment,
+  synthStack,
+  type StackJson,
+} from "../helpers/synth";
 
 const values = (json: StackJson, type: string) => Object.values(resourcesOf(json, type));
 const release = (json: StackJson, name: string) => values(json, "helm_release").find((r) => r.name === name);
@@ -32,11 +39,13 @@ describe("cluster stack", () => {
       }),
     ).json);
   let dev: StackJson;
+  let devPlatform: StackJson;
   let prod: StackJson;
   let devStacks: ReturnType<typeof synthEnvironment>["stacks"];
   beforeAll(() => {
     const synthDev = synthEnvironment(configFor("dev"));
     dev = synthDev.json.cluster;
+    devPlatform = synthDev.json.platform;
     devStacks = synthDev.stacks;
     prod = synthEnvironment(configFor("prod")).json.cluster;
   });
@@ -221,6 +230,88 @@ describe("cluster stack", () => {
     });
     expect(autoscaler.extraArgs["scale-down-unneeded-time"]).toBe("5m");
     expect(helmValues(prod, "cluster-autoscaler").extraArgs["scale-down-unneeded-time"]).toBe("15m");
+  });
+
+  it("installs metrics-server, pinned by the schema, in kube-system on the system nodes, as cluster-critical", () => {
+    expect(configFor("dev").cluster.charts.metricsServer).toBe("3.12.2");
+    expect(release(dev, "metrics-server")).toMatchObject({
+      namespace: "kube-system",
+      repository: "https://kubernetes-sigs.github.io/metrics-server/",
+      chart: "metrics-server",
+      version: "3.12.2",
+      atomic: true,
+    });
+    const metricsServer = helmValues(dev, "metrics-server");
+    expect(metricsServer).toMatchObject({
+      priorityClassName: "system-cluster-critical",
+      nodeSelector: { "mlops/node-role": "system" },
+      tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }],
+    });
+    // The chart's default arguments (InternalIP, the kubelet's reported port, its certificate verified) fit
+    // EKS: nothing replaces or adds to them, `--kubelet-insecure-tls` least of all.
+    expect(metricsServer.defaultArgs).toBeUndefined();
+    expect(metricsServer.args).toBeUndefined();
+    // The nodes it selects are the platform stack's system nodes.
+    const system = values(devPlatform, "aws_eks_node_group").find(
+      (group) => group.node_group_name === "mlops-dev-eks-system",
+    )!;
+    expect(system.labels).toMatchObject(metricsServer.nodeSelector);
+  });
+
+  it("takes the metrics-server chart version from cluster.charts", () => {
+    const cluster = synthStack(
+      new ClusterStack(Testing.app(), configFor("dev", { cluster: { charts: { metricsServer: "3.13.1" } } })),
+    );
+    expect(release(cluster, "metrics-server")!.version).toBe("3.13.1");
+  });
+
+  it("runs one metrics-server in dev, and two spread over nodes with a disruption budget in test and prod", () => {
+    const test = synthStack(new ClusterStack(Testing.app(), configFor("test")));
+    const replicas = (json: StackJson) => {
+      const { replicas, podDisruptionBudget } = helmValues(json, "metrics-server");
+      return { replicas, podDisruptionBudget };
+    };
+    // A budget over a single replica would block every drain of its node.
+    expect(replicas(dev)).toEqual({ replicas: 1, podDisruptionBudget: { enabled: false, minAvailable: 1 } });
+    for (const json of [test, prod])
+      expect(replicas(json)).toEqual({
+        replicas: 2,
+        podDisruptionBudget: { enabled: true, minAvailable: 1 },
+      });
+    // The spread selects the chart's pods by the labels it gives them (release and chart both metrics-server).
+    expect(helmValues(prod, "metrics-server").topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: {
+          matchLabels: {
+            "app.kubernetes.io/name": "metrics-server",
+            "app.kubernetes.io/instance": "metrics-server",
+          },
+        },
+      },
+    ]);
+  });
+
+  it("serves the metrics API that the inference services' autoscalers scale on, and creates them after it", () => {
+    const autoscalers = values(dev, "kubernetes_horizontal_pod_autoscaler_v2");
+    expect(autoscalers.length).toBeGreaterThan(0);
+    for (const autoscaler of autoscalers) {
+      // A Resource metric (CPU) is read from metrics.k8s.io.
+      const metrics = (autoscaler.spec as { metric: { type: string }[] }).metric;
+      expect(metrics.map((metric) => metric.type)).toContain("Resource");
+      expect(autoscaler.depends_on).toContain("helm_release.MetricsServer");
+    }
+    expect(release(dev, "metrics-server")).toBeDefined();
+  });
+
+  it("installs metrics-server without inference services too, for kubectl top and other autoscalers", () => {
+    const valid = configFor("dev");
+    const config = { ...valid, serving: { ...valid.serving, kubernetesServices: {} } };
+    const cluster = synthStack(new ClusterStack(Testing.app(), config));
+    expect(values(cluster, "kubernetes_horizontal_pod_autoscaler_v2")).toEqual([]);
+    expect(release(cluster, "metrics-server")).toBeDefined();
   });
 
   it("installs Kueue, pinned, from its OCI registry", () => {

@@ -1,6 +1,6 @@
 /**
  * The `cluster` section of an environment file: the EKS cluster that runs training (and serving) on GPUs,
- * its node groups, and what the cluster stack installs in it (quotas, autoscaler, queues).
+ * its node groups, and what the cluster stack installs in it (quotas, autoscaler, metrics-server, queues).
  */
 import { z } from "zod";
 import { EFA_NETWORK_CARDS, GPUS_PER_INSTANCE } from "../../constructs/training/gpu-instance-types";
@@ -262,6 +262,20 @@ export function clusterSection(tier: Tier) {
           kueue: chartVersion.default("0.14.3"),
           /** AWS's EFA device plugin (eks-charts), installed only where a GPU node group has `efa`. */
           efaDevicePlugin: chartVersion.default("v0.5.20"),
+          /** metrics-server (kubernetes-sigs), which serves the `metrics.k8s.io` API that HPAs scale on. */
+          metricsServer: chartVersion.default("3.12.2"),
+        })
+        .prefault({}),
+      /** metrics-server: CPU and memory of pods and nodes, for HorizontalPodAutoscalers and `kubectl top`. */
+      metricsServer: z
+        .strictObject({
+          /** Replicas on the system nodes; from 2, a PodDisruptionBudget keeps one up during drains. */
+          replicas: z
+            .number()
+            .int()
+            .min(1)
+            .max(3)
+            .default(t({ dev: 1, test: 2, prod: 2 })),
         })
         .prefault({}),
       namespaces: z

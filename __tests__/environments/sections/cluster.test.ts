@@ -23,6 +23,7 @@ describe("cluster section defaults", () => {
       clusterAutoscaler: "9.47.0",
       kueue: "0.14.3",
       efaDevicePlugin: "v0.5.20",
+      metricsServer: "3.12.2",
     });
   });
 
