@@ -19,7 +19,7 @@ import { DcgmExporter, type GpuNodeSelector } from "../constructs/monitoring/dcg
 import { EndpointAlarms } from "../constructs/monitoring/endpoint-alarms";
 import { GpuClusterAlarms } from "../constructs/monitoring/gpu-cluster-alarms";
 import { GrafanaAdminCredential } from "../constructs/monitoring/grafana-admin-credential";
-import { GrafanaDashboards } from "../constructs/monitoring/grafana-dashboards";
+import { GrafanaDashboards, PLATFORM_DASHBOARDS } from "../constructs/monitoring/grafana-dashboards";
 import { KubePrometheusStack } from "../constructs/monitoring/kube-prometheus-stack";
 import { ManagedPrometheus } from "../constructs/monitoring/managed-prometheus";
 import { MonthlyBudget } from "../constructs/monitoring/monthly-budget";
@@ -63,7 +63,11 @@ export interface MonitoredCluster {
   grantServiceAccount(namespace: string, serviceAccount: string, role: { readonly roleArn: string }): unknown;
 }
 
-/** A SageMaker endpoint to alarm on. */
+/**
+ * A SageMaker endpoint to alarm on. A serverless one (`serverless: true`, inherited from
+ * {@link DashboardEndpoint}) gets no model-error alarm: serverless endpoints do not publish
+ * `InvocationModelErrors`.
+ */
 export interface MonitoredEndpoint extends DashboardEndpoint {
   /**
    * The endpoint's own alarms on 5xx errors and latency (a `SageMakerEndpoint`'s rollback alarms): they are
@@ -156,7 +160,10 @@ export function addPlatformMonitoring(
       ...(own
         ? { existingAlarms: { serverErrors: own.serverErrors, latency: own.latency } }
         : { modelLatencyP95Ms: settings.inference.latencyP95Ms }),
-      modelErrorThreshold: settings.inference.endpointModelErrors,
+      // Serverless endpoints publish no InvocationModelErrors: their alarm would stay OK forever.
+      ...(endpoint.serverless
+        ? { serverless: true }
+        : { modelErrorThreshold: settings.inference.endpointModelErrors }),
     });
     alarmNames.push(...alarms.alarmNames);
   }
@@ -250,7 +257,7 @@ export interface ClusterMonitoring {
 /**
  * The Kubernetes side of monitoring, under the construct `Monitoring` of the cluster stack, in namespace
  * `monitoring`: Grafana's generated admin credential, kube-prometheus-stack (alerts to the platform stack's
- * SNS topic, by name), the DCGM exporter, and the dashboards.
+ * SNS topic, by name), the DCGM exporter, and the dashboards (MLflow's only with the self-hosted registry).
  */
 export function addClusterMonitoring(
   stack: MlopsStack,
@@ -295,6 +302,7 @@ export function addClusterMonitoring(
       volumeSizeGiB: settings.prometheus.volumeSizeGiB,
       storageClassName: options.storageClassName,
       replicas: settings.prometheus.replicas,
+      resources: settings.prometheus.resources,
       remoteWrite,
     },
     alertmanager: {
@@ -319,8 +327,14 @@ export function addClusterMonitoring(
     dependsOn: [monitoring.release],
   });
 
+  // The MLflow dashboard reads the self-hosted server's metrics; with the SageMaker-managed tracking server
+  // nothing runs in namespace mlflow and it would stay empty.
+  const selfHostedMlflow = config.modelRegistry.backend === "self-hosted";
   const dashboards = new GrafanaDashboards(scope, "Dashboards", {
     namespace: MONITORING_NAMESPACE,
+    dashboards: Object.fromEntries(
+      Object.entries(PLATFORM_DASHBOARDS).filter(([name]) => selfHostedMlflow || name !== "mlflow"),
+    ),
     dependsOn,
   });
 

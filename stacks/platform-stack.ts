@@ -310,9 +310,12 @@ export class PlatformStack extends MlopsStack {
 
     addPlatformMonitoring(this, {
       cluster: this.cluster,
-      endpoints: Object.values(this.sagemakerEndpoints.endpoints).map((endpoint) => ({
+      endpoints: Object.entries(this.sagemakerEndpoints.endpoints).map(([name, endpoint]) => ({
         endpointName: endpoint.endpointName,
         variantName: VARIANT_NAME,
+        // From the environment file, which the endpoints are built from: a serverless endpoint publishes no
+        // InvocationModelErrors, so it gets no model-error alarm nor dashboard line.
+        serverless: config.serving.sagemakerEndpoints[name].serverless !== undefined,
         rollbackAlarms: { serverErrors: endpoint.serverErrorsAlarm, latency: endpoint.latencyAlarm },
       })),
       // The self-hosted registry's database; the SageMaker-managed tracking server has none to watch.

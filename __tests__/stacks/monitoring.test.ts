@@ -19,6 +19,14 @@ function alarm(json: StackJson, name: string): Record<string, unknown> {
   return found;
 }
 
+/** Names of the Grafana dashboard ConfigMaps of a stack, sorted. */
+function dashboardNames(json: StackJson): string[] {
+  return Object.values(resourcesOf(json, "kubernetes_config_map_v1"))
+    .map((c) => (c.metadata as { name: string }).name)
+    .filter((name) => name.startsWith("grafana-dashboard-"))
+    .sort();
+}
+
 const CONTAINER_INSIGHTS_OFF = { monitoring: { containerInsights: { enabled: false } } };
 
 // Every tier installs Container Insights by default; the last row turns it off to check what depends on it.
@@ -136,10 +144,22 @@ describe("platform monitoring with workloads to watch", () => {
         grantServiceAccount: (namespace, serviceAccount, role) =>
           grants.push([namespace, serviceAccount, role.roleArn]),
       },
-      endpoints: [{ endpointName: "mlops-prod-churn" }],
+      endpoints: [
+        { endpointName: "mlops-prod-churn" },
+        { endpointName: "mlops-prod-lite", serverless: true },
+      ],
       databases: ["mlops-prod-mlflow"],
     });
     json = synthStack(stack);
+  });
+
+  it("alarms on model errors of an instance endpoint, not of a serverless one, which publishes none", () => {
+    expect(alarm(json, "mlops-prod-churn-invocation-model-errors").threshold).toBe(5);
+    const names = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm")).map((a) => a.alarm_name);
+    expect(names.filter((name) => String(name).startsWith("mlops-prod-lite-")).sort()).toEqual([
+      "mlops-prod-lite-invocation-5xx-errors",
+      "mlops-prod-lite-model-latency-p95",
+    ]);
   });
 
   it("alarms on each endpoint with the environment's latency threshold", () => {
@@ -160,7 +180,8 @@ describe("platform monitoring with workloads to watch", () => {
     const body = JSON.parse(onlyResource(json, "aws_cloudwatch_dashboard").dashboard_body as string) as {
       widgets: { type: string; properties: { alarms?: string[] } }[];
     };
-    expect(body.widgets[0].properties.alarms).toHaveLength(8);
+    // Three for each endpoint but the serverless one's two, three for the database, two for the GPUs.
+    expect(body.widgets[0].properties.alarms).toHaveLength(10);
   });
 
   it("gives Alertmanager and Prometheus their roles through Pod Identity", () => {
@@ -237,6 +258,7 @@ describe("cluster monitoring", () => {
           spec: { storageClassName: "gp3-encrypted", resources: { requests: { storage: "200Gi" } } },
         },
       },
+      resources: { requests: { cpu: "1", memory: "4Gi" }, limits: { memory: "8Gi" } },
     });
   });
 
@@ -265,8 +287,13 @@ describe("cluster monitoring", () => {
     );
   });
 
-  it("provisions the dashboards", () => {
-    expect(Object.keys(resourcesOf(json, "kubernetes_config_map_v1"))).toHaveLength(4);
+  it("provisions the dashboards, without MLflow's: prod's registry is SageMaker-managed", () => {
+    expect(configFor("prod").modelRegistry.backend).toBe("sagemaker-managed");
+    expect(dashboardNames(json)).toEqual([
+      "grafana-dashboard-gpu",
+      "grafana-dashboard-inference",
+      "grafana-dashboard-training-quota",
+    ]);
   });
 
   it("puts no secret value into the synthesized stack", () => {
@@ -363,11 +390,18 @@ describe("monitoring wired into the dev environment", () => {
     const names = Object.values(resourcesOf(platform, "aws_cloudwatch_metric_alarm")).map(
       (a) => a.alarm_name,
     );
+    // churn is serverless in dev: it publishes no InvocationModelErrors, so it gets no model-error alarm.
     expect(names.filter((name) => String(name).startsWith("mlops-dev-churn-")).sort()).toEqual([
       "mlops-dev-churn-5xx-errors",
-      "mlops-dev-churn-invocation-model-errors",
       "mlops-dev-churn-model-latency",
     ]);
+  });
+
+  it("shows no model-error line for the serverless endpoint on the dashboard", () => {
+    expect(configFor("dev").serving.sagemakerEndpoints.churn.serverless).toBeDefined();
+    const body = onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string;
+    expect(body).toContain("Invocation5XXErrors");
+    expect(body).not.toContain("InvocationModelErrors");
   });
 
   it("rolls the endpoint back on the alarms that notify", () => {
@@ -464,6 +498,11 @@ describe("monitoring wired into the dev environment", () => {
     ]);
   });
 
+  it("provisions the MLflow dashboard with the self-hosted registry", () => {
+    expect(configFor("dev").modelRegistry.backend).toBe("self-hosted");
+    expect(dashboardNames(cluster)).toContain("grafana-dashboard-mlflow");
+  });
+
   it("keeps Prometheus on the cluster's encrypted gp3 class", () => {
     const stack = Object.values(resourcesOf(cluster, "helm_release")).find(
       (r) => r.name === "kube-prometheus-stack",
@@ -474,4 +513,58 @@ describe("monitoring wired into the dev environment", () => {
       /kubernetes_storage_class_v1\.Gp3StorageClass\w*\.metadata\[0\]\.name/,
     );
   });
+});
+
+describe.each([
+  ["dev", "500m", "1Gi", "2Gi"],
+  ["test", "1", "2Gi", "4Gi"],
+  ["prod", "1", "4Gi", "8Gi"],
+])("Prometheus' resources in %s", (env, cpu, memory, limit) => {
+  // The monitoring namespace's LimitRange would otherwise give it 512Mi and a 2Gi limit.
+  it("are the tier's: requests, a memory limit and no CPU limit", () => {
+    const stack = new MlopsStack(Testing.app(), { config: configFor(env), part: "cluster" });
+    const { values } = addClusterMonitoring(stack).stack;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    expect((values as any).prometheus.prometheusSpec.resources).toEqual({
+      requests: { cpu, memory },
+      limits: { memory: limit },
+    });
+  });
+});
+
+describe("monitoring.prometheus.resources in the environment file", () => {
+  it("are given to Prometheus", () => {
+    const resources = { requests: { cpu: "2", memory: "6Gi" }, limits: { memory: "12Gi" } };
+    const config = configFor("prod", { monitoring: { prometheus: { resources } } });
+    expect(config.monitoring.prometheus.resources).toEqual(resources);
+  });
+
+  it("refuse a memory request above the limit, which Kubernetes refuses", () => {
+    expect(() =>
+      configFor("prod", { monitoring: { prometheus: { resources: { requests: { memory: "10Gi" } } } } }),
+    ).toThrow(
+      "monitoring.prometheus.resources.requests.memory: exceeds prometheus.resources.limits.memory (8Gi), and Kubernetes refuses a request above its limit",
+    );
+    expect(() =>
+      configFor("dev", { monitoring: { prometheus: { resources: { limits: { memory: "512Mi" } } } } }),
+    ).toThrow(/monitoring\.prometheus\.resources\.requests\.memory: exceeds/);
+  });
+
+  it("refuse a value that is not a Kubernetes quantity, and a CPU limit", () => {
+    expect(() =>
+      configFor("dev", { monitoring: { prometheus: { resources: { requests: { cpu: "one" } } } } }),
+    ).toThrow(/monitoring\.prometheus\.resources\.requests\.cpu: must be a Kubernetes quantity/);
+    expect(() =>
+      configFor("dev", { monitoring: { prometheus: { resources: { limits: { cpu: "2" } } } } }),
+    ).toThrow(/monitoring\.prometheus\.resources\.limits/);
+  });
+});
+
+it("provisions the MLflow dashboard in prod when its registry is self-hosted", () => {
+  const stack = new MlopsStack(Testing.app(), {
+    config: configFor("prod", { modelRegistry: { backend: "self-hosted" } }),
+    part: "cluster",
+  });
+  addClusterMonitoring(stack);
+  expect(dashboardNames(synthStack(stack))).toContain("grafana-dashboard-mlflow");
 });

@@ -26,10 +26,18 @@ export interface EndpointAlarmsProps {
    */
   readonly serverErrorThreshold?: number;
   /**
-   * Alarm when `InvocationModelErrors` in 5 minutes reach this count.
+   * Alarm when `InvocationModelErrors` in 5 minutes reach this count. Cannot be given for a serverless
+   * endpoint, which gets no such alarm.
    * @default 5
    */
   readonly modelErrorThreshold?: number;
+  /**
+   * The endpoint is serverless. Serverless endpoints do not publish `InvocationModelErrors` (AWS, "Alarms
+   * and logs for tracking metrics from serverless endpoints"), so no model-error alarm is created: on
+   * missing data it would stay OK forever and look like coverage. The 5xx and latency alarms stay.
+   * @default false
+   */
+  readonly serverless?: boolean;
   /**
    * Alarms that already watch this endpoint's 5xx errors or model latency, such as a `SageMakerEndpoint`'s
    * rollback alarms (`serverErrorsAlarm`, `latencyAlarm`). They get this construct's notifications instead of
@@ -46,11 +54,11 @@ export interface EndpointAlarmsProps {
 
 /**
  * CloudWatch alarms for one SageMaker endpoint (namespace `AWS/SageMaker`, dimensions `EndpointName` and
- * `VariantName`): p95 model latency, 5xx invocation errors and model errors, each notifying the topic when it
- * goes into ALARM and back to OK. No traffic is not an alarm (missing data counts as OK). Their names start
- * with the endpoint's name, so they can be referenced by name. Where the endpoint already has alarms on the
- * same signals (a `SageMakerEndpoint`'s rollback alarms), pass them as `existingAlarms`: they are reused and
- * notify, rather than doubled.
+ * `VariantName`): p95 model latency, 5xx invocation errors and (except for a serverless endpoint, which does
+ * not publish them) model errors, each notifying the topic when it goes into ALARM and back to OK. No traffic
+ * is not an alarm (missing data counts as OK). Their names start with the endpoint's name, so they can be
+ * referenced by name. Where the endpoint already has alarms on the same signals (a `SageMakerEndpoint`'s
+ * rollback alarms), pass them as `existingAlarms`: they are reused and notify, rather than doubled.
  *
  * @example
  * // An endpoint made with the SageMaker Python SDK, whose variant is AllTraffic.
@@ -66,8 +74,9 @@ export interface EndpointAlarmsProps {
 export class EndpointAlarms extends Construct {
   readonly latency: CloudwatchMetricAlarm;
   readonly serverErrors: CloudwatchMetricAlarm;
-  readonly modelErrors: CloudwatchMetricAlarm;
-  /** Names of the three alarms (reused ones included). */
+  /** The `InvocationModelErrors` alarm; none for a serverless endpoint. */
+  readonly modelErrors?: CloudwatchMetricAlarm;
+  /** Names of the alarms (reused ones included): three, or two for a serverless endpoint. */
   readonly alarmNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: EndpointAlarmsProps) {
@@ -84,6 +93,13 @@ export class EndpointAlarms extends Construct {
             "threshold; set the threshold where that alarm is defined, or drop the existing alarm",
         );
       }
+    }
+    const serverless = props.serverless ?? false;
+    if (serverless && props.modelErrorThreshold !== undefined) {
+      throw new Error(
+        `EndpointAlarms ${this.node.path}: modelErrorThreshold cannot be given for a serverless endpoint, ` +
+          "which publishes no InvocationModelErrors and so gets no model-error alarm",
+      );
     }
     const latencyMs = positive(this, "modelLatencyP95Ms", props.modelLatencyP95Ms ?? 1000);
     const serverErrors = positive(this, "serverErrorThreshold", props.serverErrorThreshold ?? 5);
@@ -131,20 +147,27 @@ export class EndpointAlarms extends Construct {
           threshold: serverErrors,
           comparisonOperator: "GreaterThanOrEqualToThreshold",
         });
-    this.modelErrors = new CloudwatchMetricAlarm(this, "InvocationModelErrors", {
-      ...common,
-      alarmName: names.modelErrors,
-      alarmDescription: `The model behind SageMaker endpoint ${endpoint} failed at least ${modelErrors} invocations in 5 minutes`,
-      metricName: "InvocationModelErrors",
-      statistic: "Sum",
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: modelErrors,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-    });
+    // Serverless endpoints publish no InvocationModelErrors: the alarm would stay OK forever.
+    this.modelErrors = serverless
+      ? undefined
+      : new CloudwatchMetricAlarm(this, "InvocationModelErrors", {
+          ...common,
+          alarmName: names.modelErrors,
+          alarmDescription: `The model behind SageMaker endpoint ${endpoint} failed at least ${modelErrors} invocations in 5 minutes`,
+          metricName: "InvocationModelErrors",
+          statistic: "Sum",
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: modelErrors,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+        });
     // The names as given (not Terraform references), so the dashboard built from them stays plain text.
     const nameOf = (alarm: CloudwatchMetricAlarm) => alarm.alarmNameInput ?? alarm.alarmName;
-    this.alarmNames = [nameOf(this.latency), nameOf(this.serverErrors), names.modelErrors];
+    this.alarmNames = [
+      nameOf(this.latency),
+      nameOf(this.serverErrors),
+      ...(this.modelErrors ? [names.modelErrors] : []),
+    ];
   }
 }
 

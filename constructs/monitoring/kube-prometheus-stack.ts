@@ -21,6 +21,35 @@ import { recordPackageVersion } from "../core/package-info";
  */
 export const KUBE_PROMETHEUS_STACK_CHART_VERSION = "88.1.5";
 
+/**
+ * CPU and memory of each Prometheus replica (the `prometheus` container of the StatefulSet the operator
+ * makes). No CPU limit, so a replica is never throttled while it compacts or replays its write-ahead log; a
+ * memory limit, so a runaway replica is OOM-killed rather than its node.
+ */
+export interface PrometheusResources {
+  /** What the scheduler reserves for each replica. */
+  readonly requests?: {
+    /**
+     * CPU reserved (a Kubernetes quantity).
+     * @default "500m"
+     */
+    readonly cpu?: string;
+    /**
+     * Memory reserved (a Kubernetes quantity); at most `limits.memory`.
+     * @default "1Gi"
+     */
+    readonly memory?: string;
+  };
+  /** What each replica may use at most. */
+  readonly limits?: {
+    /**
+     * Memory above which the replica is OOM-killed (a Kubernetes quantity).
+     * @default "2Gi"
+     */
+    readonly memory?: string;
+  };
+}
+
 /** Properties of a {@link KubePrometheusStack}. */
 export interface KubePrometheusStackProps {
   /**
@@ -46,6 +75,13 @@ export interface KubePrometheusStackProps {
     readonly replicas?: number;
     /** @default "30s" */
     readonly scrapeInterval?: string;
+    /**
+     * CPU and memory of each replica. Without them the chart sets none, and Prometheus gets the defaults
+     * of its namespace's LimitRange, if any, which are sized for small workloads, not for a time-series
+     * database (memory grows with the active series, the scrape interval and remote write).
+     * @default - requests of 500m CPU and 1Gi memory, a 2Gi memory limit, no CPU limit
+     */
+    readonly resources?: PrometheusResources;
     /**
      * Send every sample to a remote-write endpoint (Amazon Managed Service for Prometheus), signed with
      * SigV4 by the Pod Identity role bound to the `prometheus` service account. The replicas then carry the
@@ -124,7 +160,8 @@ export interface ServiceMonitorValues {
  * - Prometheus keeps `retentionDays` of metrics on a persistent volume of the given StorageClass (or the
  *   cluster's default), encrypted only if that class encrypts, and stops at 80 % of it by size, so a full
  *   disk never stops ingestion; it optionally remote-writes to Amazon Managed Prometheus (with the labels it
- *   de-duplicates replicas on);
+ *   de-duplicates replicas on); each replica requests the CPU and memory given, with a memory limit and no
+ *   CPU limit, rather than its namespace's LimitRange defaults;
  * - the control-plane components EKS does not expose (scheduler, controller manager, etcd) are not scraped,
  *   so their rules do not fire forever;
  * - Alertmanager sends every alert (firing and resolved) to the environment's SNS topic;
@@ -139,7 +176,12 @@ export interface ServiceMonitorValues {
  *
  * @example
  * new KubePrometheusStack(this, "Monitoring", {
- *   prometheus: { retentionDays: 15, volumeSizeGiB: 50, storageClassName: "gp3-encrypted" },
+ *   prometheus: {
+ *     retentionDays: 15,
+ *     volumeSizeGiB: 50,
+ *     storageClassName: "gp3-encrypted",
+ *     resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "4Gi" } },
+ *   },
  *   alertmanager: { snsTopicArn: AlertTopic.arnFor(location, "mlops-dev-alerts"), region: "eu-west-1" },
  *   grafana: { adminSecretName: credential.kubernetesSecretName },
  *   alertThresholds: { gpuIdleMinutes: 30 },
@@ -177,6 +219,7 @@ export class KubePrometheusStack extends Construct {
         `${where}: grafana.adminSecretName must name the Secret that holds Grafana's admin credential`,
       );
     }
+    const resources = prometheusResources(prometheus.resources, where);
     this.namespace = props.namespace ?? "monitoring";
     const scrapeInterval = prometheus.scrapeInterval ?? "30s";
     const mlflowNamespace = props.scrapedNamespaces?.mlflow ?? "mlflow";
@@ -219,6 +262,9 @@ export class KubePrometheusStack extends Construct {
           retention: `${prometheus.retentionDays}d`,
           // Prometheus' GB are GiB; 80 % leaves room for the WAL and compaction before the volume is full.
           retentionSize: `${Math.floor(prometheus.volumeSizeGiB * 0.8)}GB`,
+          // The chart leaves them empty; a memory limit is always given, or a LimitRange's default limit
+          // (which may be below the request) would apply.
+          resources,
           // Select every ServiceMonitor, PodMonitor, Probe and rule in the cluster, not only this release's,
           // so workloads can bring their own.
           serviceMonitorSelectorNilUsesHelmValues: false,
@@ -351,6 +397,45 @@ export class KubePrometheusStack extends Construct {
       dependsOn: props.dependsOn,
     });
   }
+}
+
+const QUANTITY = /^(\d+(?:\.\d+)?)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
+const QUANTITY_FACTOR: Readonly<Record<string, number>> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+};
+
+/** {@link PrometheusResources} with their defaults, checked: quantities, memory request within limit. */
+function prometheusResources(given: PrometheusResources | undefined, where: string) {
+  const resources = {
+    requests: { cpu: given?.requests?.cpu ?? "500m", memory: given?.requests?.memory ?? "1Gi" },
+    limits: { memory: given?.limits?.memory ?? "2Gi" },
+  };
+  const value = (field: string, quantity: string): number => {
+    const match = QUANTITY.exec(quantity);
+    if (!match) {
+      throw new Error(
+        `${where}: prometheus.resources.${field} "${quantity}" must be a Kubernetes quantity such as "500m", "2" or "4Gi"`,
+      );
+    }
+    return Number(match[1]) * QUANTITY_FACTOR[match[2] ?? ""];
+  };
+  value("requests.cpu", resources.requests.cpu);
+  if (value("requests.memory", resources.requests.memory) > value("limits.memory", resources.limits.memory)) {
+    throw new Error(
+      `${where}: prometheus.resources.requests.memory (${resources.requests.memory}) exceeds limits.memory ` +
+        `(${resources.limits.memory}), and Kubernetes refuses a request above its limit`,
+    );
+  }
+  return resources;
 }
 
 /**

@@ -12,6 +12,12 @@ export interface DashboardEndpoint {
    * @default VARIANT_NAME ("primary"), the variant of every endpoint `SageMakerEndpoint` creates
    */
   readonly variantName?: string;
+  /**
+   * The endpoint is serverless: its errors widget leaves out `InvocationModelErrors`, which serverless
+   * endpoints do not publish (AWS, "Alarms and logs for tracking metrics from serverless endpoints").
+   * @default false
+   */
+  readonly serverless?: boolean;
 }
 
 /** Properties of a {@link PlatformDashboard}. */
@@ -20,7 +26,8 @@ export interface PlatformDashboardProps {
   /** Dashboard name, such as `mlops-dev-platform` (letters, digits, `-` and `_`, at most 255). */
   readonly dashboardName: string;
   /**
-   * SageMaker endpoints: invocations, p50/p95/p99 model latency and errors per endpoint.
+   * SageMaker endpoints: invocations, p50/p95/p99 model latency and errors (4xx, 5xx and, except for a
+   * serverless endpoint, model errors) per endpoint.
    * @default - none
    */
   readonly endpoints?: readonly DashboardEndpoint[];
@@ -158,7 +165,8 @@ export class PlatformDashboard extends Construct {
           properties: timeSeries([
             metric("Invocation4XXErrors", "Sum", "4xx"),
             metric("Invocation5XXErrors", "Sum", "5xx"),
-            metric("InvocationModelErrors", "Sum", "model errors"),
+            // Serverless endpoints publish no InvocationModelErrors: the line would stay empty.
+            ...(endpoint.serverless ? [] : [metric("InvocationModelErrors", "Sum", "model errors")]),
           ]),
         },
       ]);

@@ -3,6 +3,7 @@
  * the alarms and alert rules, and how Prometheus and Grafana run in the cluster.
  */
 import { z } from "zod";
+import { checkRequestWithinLimit } from "../schema";
 import { byTier, type Tier } from "../tier";
 
 const EMAIL = z
@@ -11,6 +12,9 @@ const EMAIL = z
 const SUBSCRIPTION_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const KMS_KEY =
   /^(alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+)$/;
+
+const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
+const quantity = z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 500m, 2 or 4Gi");
 
 const ADDON_VERSION = /^v(\d+)\.(\d+)\.\d+-eksbuild\.\d+$/;
 const ADDON_VERSION_RANGE =
@@ -191,6 +195,27 @@ export function monitoringSection(tier: Tier) {
             .min(1)
             .max(3)
             .default(t({ dev: 1, test: 1, prod: 2 })),
+          /**
+           * CPU and memory of each replica; without them Prometheus would get the `monitoring` namespace's
+           * container defaults (cluster.namespaces.monitoring.containerDefaults), sized for small workloads.
+           * Memory grows with the active series: raise it when Prometheus is OOM-killed. No CPU limit.
+           */
+          resources: z
+            .strictObject({
+              requests: z
+                .strictObject({
+                  cpu: quantity.default(t({ dev: "500m", test: "1", prod: "1" })),
+                  memory: quantity.default(t({ dev: "1Gi", test: "2Gi", prod: "4Gi" })),
+                })
+                .prefault({}),
+              limits: z
+                .strictObject({
+                  /** Above this a replica is OOM-killed; at least requests.memory. */
+                  memory: quantity.default(t({ dev: "2Gi", test: "4Gi", prod: "8Gi" })),
+                })
+                .prefault({}),
+            })
+            .prefault({}),
           /** Report a Prometheus volume fuller than this (percent). */
           storageFullPercent: percentage(85),
           /** Also remote-write to an Amazon Managed Service for Prometheus workspace (durable metrics). */
@@ -218,6 +243,14 @@ export function monitoringSection(tier: Tier) {
     })
     .prefault({})
     .superRefine((monitoring, ctx) => {
+      const { resources } = monitoring.prometheus;
+      checkRequestWithinLimit(
+        resources.requests.memory,
+        resources.limits.memory,
+        ["prometheus", "resources", "requests", "memory"],
+        "prometheus.resources.limits.memory",
+        ctx,
+      );
       if (monitoring.containerInsights.containerLogs && !monitoring.containerInsights.enabled) {
         ctx.addIssue({
           code: "custom",

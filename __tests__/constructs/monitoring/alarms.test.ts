@@ -170,6 +170,47 @@ describe("EndpointAlarms", () => {
   });
 });
 
+describe("EndpointAlarms of a serverless endpoint", () => {
+  let json: StackJson;
+  let alarms: EndpointAlarms;
+  beforeAll(() => {
+    json = synthBare((stack) => {
+      alarms = new EndpointAlarms(stack, "Churn", {
+        endpointName: "mlops-dev-churn",
+        alarmTopicArn: TOPIC,
+        serverless: true,
+      });
+    });
+  });
+
+  it("creates no model-error alarm: serverless endpoints publish no InvocationModelErrors", () => {
+    const metrics = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm")).map((a) => a.metric_name);
+    expect(metrics.sort()).toEqual(["Invocation5XXErrors", "ModelLatency"]);
+    expect(alarms.modelErrors).toBeUndefined();
+  });
+
+  it("names only the alarms it has", () => {
+    expect(alarms.alarmNames).toEqual([
+      "mlops-dev-churn-model-latency-p95",
+      "mlops-dev-churn-invocation-5xx-errors",
+    ]);
+  });
+
+  it("refuses a model-error threshold, which no alarm would use", () => {
+    expect(() =>
+      synthBare(
+        (stack) =>
+          new EndpointAlarms(stack, "Bad", {
+            endpointName: "e",
+            alarmTopicArn: TOPIC,
+            serverless: true,
+            modelErrorThreshold: 3,
+          }),
+      ),
+    ).toThrow(/modelErrorThreshold cannot be given for a serverless endpoint/);
+  });
+});
+
 describe("DatabaseAlarms", () => {
   let json: StackJson;
   beforeAll(() => {

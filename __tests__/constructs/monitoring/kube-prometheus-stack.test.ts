@@ -6,6 +6,7 @@ import {
   KUBE_PROMETHEUS_STACK_CHART_VERSION,
   KubePrometheusStack,
   type KubePrometheusStackProps,
+  type PrometheusResources,
 } from "../../../constructs/monitoring/kube-prometheus-stack";
 import { resourcesOf, type StackJson } from "../../helpers/synth";
 import { LOCATION, synthBare } from "./bare-stack";
@@ -66,6 +67,14 @@ describe("KubePrometheusStack", () => {
           },
         },
       },
+    });
+  });
+
+  it("requests CPU and memory for Prometheus, with a memory limit and no CPU limit, by default", () => {
+    // The chart leaves prometheusSpec.resources empty: the namespace's LimitRange defaults would apply.
+    expect(values.prometheus.prometheusSpec.resources).toEqual({
+      requests: { cpu: "500m", memory: "1Gi" },
+      limits: { memory: "2Gi" },
     });
   });
 
@@ -223,6 +232,35 @@ describe("KubePrometheusStack options", () => {
 
   const build = (props: Partial<KubePrometheusStackProps>) => () =>
     synthBare((stack) => new KubePrometheusStack(stack, "M", { ...BASE, ...props }));
+  const withResources = (resources: PrometheusResources) =>
+    build({ prometheus: { ...BASE.prometheus, resources } });
+
+  it("gives Prometheus the resources given, the others at their defaults", () => {
+    const json = withResources({ requests: { memory: "4Gi" }, limits: { memory: "8Gi" } })();
+    expect(valuesOf(json, "kube-prometheus-stack").prometheus.prometheusSpec.resources).toEqual({
+      requests: { cpu: "500m", memory: "4Gi" },
+      limits: { memory: "8Gi" },
+    });
+  });
+
+  it("rejects a memory request above its limit, which Kubernetes refuses", () => {
+    expect(withResources({ requests: { memory: "4Gi" } })).toThrow(
+      /prometheus\.resources\.requests\.memory \(4Gi\) exceeds limits\.memory \(2Gi\)/,
+    );
+    expect(withResources({ requests: { memory: "2049Mi" }, limits: { memory: "2Gi" } })).toThrow(
+      /exceeds limits\.memory/,
+    );
+    expect(withResources({ requests: { memory: "2048Mi" }, limits: { memory: "2Gi" } })).not.toThrow();
+  });
+
+  it("rejects a resource that is not a Kubernetes quantity", () => {
+    expect(withResources({ requests: { cpu: "1 core" } })).toThrow(
+      /prometheus\.resources\.requests\.cpu "1 core" must be a Kubernetes quantity/,
+    );
+    expect(withResources({ limits: { memory: "8GB" } })).toThrow(
+      /prometheus\.resources\.limits\.memory "8GB" must be a Kubernetes quantity/,
+    );
+  });
 
   it("rejects a volume too small to hold metrics", () => {
     expect(build({ prometheus: { retentionDays: 1, volumeSizeGiB: 1 } })).toThrow(

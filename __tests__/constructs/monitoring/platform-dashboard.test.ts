@@ -71,6 +71,27 @@ describe("PlatformDashboard", () => {
     ]);
   });
 
+  it("shows 4xx, 5xx and model errors of an instance endpoint", () => {
+    const errors = body.widgets.find((w) => w.properties.title === "mlops-dev-churn: errors")!;
+    expect(errors.properties.metrics!.map((line) => line[1])).toEqual([
+      "Invocation4XXErrors",
+      "Invocation5XXErrors",
+      "InvocationModelErrors",
+    ]);
+  });
+
+  it("leaves model errors out for a serverless endpoint, which does not publish them", () => {
+    const serverless = bodyOf({
+      ...props,
+      endpoints: [{ endpointName: "mlops-dev-churn", serverless: true }],
+    });
+    const errors = serverless.widgets.find((w) => w.properties.title === "mlops-dev-churn: errors")!;
+    expect(errors.properties.metrics!.map((line) => line[1])).toEqual([
+      "Invocation4XXErrors",
+      "Invocation5XXErrors",
+    ]);
+  });
+
   it("shows the database's CPU, free storage and connections", () => {
     const titles = body.widgets.map((w) => w.properties.title);
     expect(titles).toEqual(
