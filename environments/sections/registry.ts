@@ -90,7 +90,11 @@ export function registrySection(tier: Tier) {
         .superRefine((merged, ctx) => refuseConstructIdCollisions(Object.keys(merged), "repositories", ctx)),
       /** Registry-wide enhanced scanning with Amazon Inspector (continuous; costs per image). */
       enhancedScanning: z.boolean().default(t({ dev: false, test: false, prod: true })),
-      /** Public registries cached through ECR so clusters never pull from the internet at run time. */
+      /**
+       * Public registries ECR caches, for images pulled by their cache address
+       * (`<account>.dkr.ecr.<region>.amazonaws.com/k8s/...`). The platform's own Helm releases still pull from
+       * the public registries, through the NAT gateway.
+       */
       pullThroughCache: z.array(z.enum(["ecr-public", "k8s", "quay"])).default(["ecr-public", "k8s", "quay"]),
       /** Other regions (same account) the repositories are replicated to. */
       replicationRegions: z
