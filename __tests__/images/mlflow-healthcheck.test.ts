@@ -16,9 +16,13 @@ const hasPython = spawnSync("python3", ["--version"]).status === 0;
 const describePython = hasPython ? describe : describe.skip;
 const title = hasPython ? "the MLflow liveness probe" : "the MLflow liveness probe (skipped: no python3)";
 
-/** psycopg2 as far as the probe uses it: `connect` fails with the message in STUB_CONNECT_ERROR, if any. */
+/**
+ * psycopg2 as far as the probe uses it: `connect` waits STUB_CONNECT_SECONDS (as a lookup DNS does not answer
+ * would), then fails with the message in STUB_CONNECT_ERROR, if any.
+ */
 const STUB_PSYCOPG2 = `
 import os
+import time
 
 
 class OperationalError(Exception):
@@ -31,6 +35,7 @@ class _Connection:
 
 
 def connect(**kwargs):
+    time.sleep(float(os.environ.get("STUB_CONNECT_SECONDS") or "0"))
     message = os.environ.get("STUB_CONNECT_ERROR")
     if message:
         raise OperationalError(message)
@@ -63,7 +68,7 @@ describePython(title, () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  const probe = (connectError = "") =>
+  const probe = (connectError = "", env: Record<string, string> = {}) =>
     run("python3", [join(ROOT, "images", "mlflow", "healthcheck.py")], {
       cwd: work,
       env: {
@@ -72,6 +77,7 @@ describePython(title, () => {
         MLFLOW_PORT: String(port),
         MLFLOW_DATABASE_FILE: join(work, "database.json"),
         STUB_CONNECT_ERROR: connectError,
+        ...env,
       },
     });
 
@@ -92,6 +98,21 @@ describePython(title, () => {
   it("passes while the database cannot be reached: restarting every replica would not bring it back", async () => {
     const result = await probe('connection to server at "db" (10.0.0.5), port 5432 failed: timeout expired');
     expect(result).toMatchObject({ code: 0 });
+  });
+
+  it("passes within its deadline when connecting hangs (DNS that does not answer), not after the probe's timeout", async () => {
+    const started = Date.now();
+    const result = await probe("", { STUB_CONNECT_SECONDS: "30", MLFLOW_DATABASE_DEADLINE_SECONDS: "1" });
+    expect(result).toMatchObject({ code: 0 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("fails when its own credentials file is broken", async () => {
+    const broken = join(work, "broken.json");
+    writeFileSync(broken, JSON.stringify({ host: "db" }));
+    const result = await probe("", { MLFLOW_DATABASE_FILE: broken });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("unhealthy: KeyError");
   });
 
   it("fails when the server's health endpoint does not answer 200", async () => {

@@ -371,7 +371,8 @@ export class MlflowServer extends Construct {
                 livenessProbe: {
                   exec: { command: ["python", "/opt/mlflow/healthcheck.py"] },
                   periodSeconds: 30,
-                  timeoutSeconds: 10,
+                  // The probe gives /health 5 s and the database 7 s at most (DNS included).
+                  timeoutSeconds: 15,
                   failureThreshold: 3,
                 },
                 volumeMount: [
