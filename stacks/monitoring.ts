@@ -24,6 +24,7 @@ import { KubePrometheusStack } from "../constructs/monitoring/kube-prometheus-st
 import { ManagedPrometheus } from "../constructs/monitoring/managed-prometheus";
 import { MonthlyBudget } from "../constructs/monitoring/monthly-budget";
 import { PlatformDashboard, type DashboardEndpoint } from "../constructs/monitoring/platform-dashboard";
+import { CONTAINER_INSIGHTS_ADDON } from "../constructs/training/gpu-training-cluster";
 import { PodIdentityRole } from "../constructs/training/pod-identity-role";
 import { dnsSuffix } from "../constructs/core/arn";
 import { clusterNameOf } from "./cluster-contract";
@@ -60,6 +61,8 @@ export interface MonitoredCluster {
   readonly clusterArn: string;
   /** Container Insights publishes the cluster's `ContainerInsights` metrics (the GPU alarms need them). */
   readonly hasContainerInsights: boolean;
+  /** The cluster's EKS add-ons by name; the GPU alarms come after the Container Insights one. */
+  readonly addons?: Readonly<Record<string, ITerraformDependable>>;
   grantServiceAccount(namespace: string, serviceAccount: string, role: { readonly roleArn: string }): unknown;
 }
 
@@ -189,6 +192,9 @@ export function addPlatformMonitoring(
         gpuIdleUtilizationPercent: settings.gpu.idleUtilizationPercent,
         gpuIdleMinutes: settings.gpu.idleMinutes,
         failedNodeThreshold: settings.gpu.failedNodeThreshold,
+        dependsOn: [cluster.addons?.[CONTAINER_INSIGHTS_ADDON]].filter(
+          (addon): addon is ITerraformDependable => addon !== undefined,
+        ),
       });
       alarmNames.push(...gpu.alarmNames);
     }

@@ -98,6 +98,21 @@ describe.each([
     expect(Object.keys(resourcesOf(platform, "aws_cloudwatch_metric_alarm")).length).toBeGreaterThan(0);
   });
 
+  if (containerInsights) {
+    it("creates the GPU node-group alarms after the add-on, so no data before its agent runs pages no one", () => {
+      const [addon] = Object.entries(resourcesOf(platform, "aws_eks_addon")).find(
+        ([, resource]) => resource.addon_name === "amazon-cloudwatch-observability",
+      )!;
+      const alarms = Object.values(resourcesOf(platform, "aws_cloudwatch_metric_alarm")).filter((alarm) =>
+        /-(failed-nodes|gpus-idle)$/.test(alarm.alarm_name as string),
+      );
+      expect(alarms.map((alarm) => alarm.depends_on)).toEqual([
+        [`aws_eks_addon.${addon}`],
+        [`aws_eks_addon.${addon}`],
+      ]);
+    });
+  }
+
   it(`${containerInsights ? "shows" : "leaves out"} the cluster's Container Insights widgets`, () => {
     const body = onlyResource(platform, "aws_cloudwatch_dashboard").dashboard_body as string;
     expect(body.includes("ContainerInsights")).toBe(containerInsights);

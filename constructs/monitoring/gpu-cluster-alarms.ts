@@ -1,4 +1,5 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { positive } from "./endpoint-alarms";
 import { recordPackageVersion } from "../core/package-info";
@@ -24,6 +25,13 @@ export interface GpuClusterAlarmsProps {
    * @default 1
    */
   readonly failedNodeThreshold?: number;
+  /**
+   * What must exist before the alarms: the Container Insights add-on, whose agent starts reporting the node
+   * counts once it runs, so that the failed-nodes alarm (missing data is failure) does not page on the
+   * first apply.
+   * @default - none
+   */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -69,6 +77,7 @@ export class GpuClusterAlarms extends Construct {
       dimensions: { ClusterName: cluster },
       alarmActions: [props.alarmTopicArn],
       okActions: [props.alarmTopicArn],
+      dependsOn: props.dependsOn,
     };
 
     this.failedNodes = new CloudwatchMetricAlarm(this, "FailedNodes", {
