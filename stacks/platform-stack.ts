@@ -13,6 +13,7 @@ import { GpuTrainingCluster } from "../constructs/training/gpu-training-cluster"
 import type { InferenceServiceIdentity } from "../constructs/serving/kubernetes-inference-service";
 import { PodIdentityRole } from "../constructs/training/pod-identity-role";
 import type { EnvironmentConfig } from "../environments/schema";
+import { endpointPrivateAccessCidrsOf } from "../environments/sections/cluster";
 import {
   CLUSTER_AUTOSCALER_IDENTITY,
   clusterNameOf,
@@ -144,6 +145,8 @@ export class PlatformStack extends MlopsStack {
       encryptionKeyArn: this.platformKey.arn,
       logRetentionDays: config.logs.retentionDays,
       publicAccessCidrs: settings.endpoint.publicAccessCidrs,
+      // The environment's VPC unless the file lists the networks itself.
+      endpointPrivateAccessCidrs: endpointPrivateAccessCidrsOf(config),
       adminRoleArns: settings.adminRoleArns,
       bootstrapCreatorAdmin: settings.creatorAdmin,
       addonVersions: settings.addons,

@@ -8,10 +8,12 @@ import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-ident
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import type { ITerraformDependable } from "cdktf";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Token, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { eksClusterArn, partitionOf, type AwsLocation } from "../core/arn";
 import { NAME_LIMITS, shorten } from "../core/naming";
+import { parseCidr } from "../network/subnet-layout";
 import { GpuNodeGroup, type GpuNodeGroupOptions } from "./gpu-node-group";
 import { NodeLaunchTemplate } from "./node-launch-template";
 import { PodIdentityRole } from "./pod-identity-role";
@@ -158,6 +160,19 @@ export interface GpuTrainingClusterProps {
    */
   readonly publicAccessCidrs?: readonly string[];
   /**
+   * Networks that may reach the private API endpoint (HTTPS, port 443): for each, an ingress rule on the
+   * cluster security group, which EKS puts on the endpoint's network interfaces and which otherwise only
+   * accepts traffic from its own members (the control plane, managed nodes and their pods). List where
+   * kubectl, Terraform and CI runners connect from: the VPC's CIDR, a VPN's, a peered network's. Each must be
+   * a literal network address (`10.20.0.0/16`, not `10.20.0.7/16`) with a prefix of /8 or longer, listed
+   * once; `0.0.0.0/0` is refused. Reaching the endpoint is not using it: every request still authenticates
+   * with IAM and needs an access entry. The rules are on the security group that the managed nodes carry too,
+   * so a pod listening on 443 can also be reached from these networks unless a NetworkPolicy selects it.
+   * More with {@link GpuTrainingCluster.allowPrivateEndpointAccess}.
+   * @default - none: only members of the cluster security group reach the private endpoint
+   */
+  readonly endpointPrivateAccessCidrs?: readonly string[];
+  /**
    * IAM roles that get cluster-admin through access entries.
    * @default none
    */
@@ -207,6 +222,9 @@ export interface GpuTrainingClusterProps {
   readonly preventDestroy?: boolean;
 }
 
+/** The shortest prefix a network reaching the private API endpoint may have (so `0.0.0.0/0` is refused). */
+const MIN_PRIVATE_ACCESS_PREFIX = 8;
+
 /** The EKS add-on of Container Insights. */
 export const CONTAINER_INSIGHTS_ADDON = "amazon-cloudwatch-observability";
 /** Where the add-on runs its CloudWatch agent: the service account its Pod Identity role is bound to. */
@@ -217,11 +235,11 @@ export const CONTAINER_INSIGHTS_IDENTITY = {
 
 /**
  * An EKS cluster for GPU training: authentication through access entries only (mode API), a private API
- * endpoint (public only from listed CIDRs), secrets encrypted with KMS, every control-plane log type in a
- * log group with retention, EKS managed add-ons (VPC CNI and EBS CSI driver with their own Pod Identity
- * roles) at the versions pinned in `addonVersions`, otherwise at the version EKS picks for the cluster's
- * Kubernetes version, an on-demand system node group across zones, and {@link GpuNodeGroup}s that scale to
- * zero.
+ * endpoint (reachable from the networks of `endpointPrivateAccessCidrs`; public only from listed CIDRs),
+ * secrets encrypted with KMS, every control-plane log type in a log group with retention, EKS managed add-ons
+ * (VPC CNI and EBS CSI driver with their own Pod Identity roles) at the versions pinned in `addonVersions`,
+ * otherwise at the version EKS picks for the cluster's Kubernetes version, an on-demand system node group
+ * across zones, and {@link GpuNodeGroup}s that scale to zero.
  * Workloads get AWS permissions through EKS Pod Identity with {@link grantServiceAccount}; people and CI get
  * Kubernetes permissions through access entries ({@link grantAccess}).
  *
@@ -256,6 +274,8 @@ export class GpuTrainingCluster extends Construct {
   readonly containerInsightsRole?: PodIdentityRole;
   /** Log groups of Container Insights by type (`performance`, and `application`, `dataplane`, `host` with container logs). */
   readonly containerInsightsLogGroups: Record<string, CloudwatchLogGroup> = {};
+  /** The ingress rules that open the private API endpoint, by the CIDR each allows. */
+  readonly privateEndpointAccessRules: Record<string, VpcSecurityGroupIngressRule> = {};
 
   private readonly props: GpuTrainingClusterProps;
   /** Principals with an access entry (EKS refuses a second one). */
@@ -347,6 +367,8 @@ export class GpuTrainingCluster extends Construct {
       dependsOn: [this.logGroup, clusterPolicy, clusterKeyPolicy],
       lifecycle: { preventDestroy: props.preventDestroy ?? false },
     });
+
+    for (const cidr of props.endpointPrivateAccessCidrs ?? []) this.allowPrivateEndpointAccess(cidr);
 
     for (const [index, principalArn] of (props.adminRoleArns ?? []).entries()) {
       const roleName = principalArn.split("/").pop() ?? String(index);
@@ -536,6 +558,56 @@ export class GpuTrainingCluster extends Construct {
   /** The security group EKS creates for the control plane and managed nodes. */
   get clusterSecurityGroupId(): string {
     return this.cluster.vpcConfig.clusterSecurityGroupId;
+  }
+
+  /**
+   * Lets a network reach the private API endpoint (HTTPS, port 443): an ingress rule on the cluster security
+   * group, with the construct id `PrivateEndpointAccess-<cidr>` (`10-20-0-0-16`), so that reordering the
+   * CIDRs changes nothing. Requests still authenticate with IAM and need an access entry.
+   *
+   * @param cidr a literal IPv4 network address with a prefix of /8 or longer, such as `10.20.0.0/16`; each
+   *   CIDR once
+   * @param description the rule's description
+   * @returns the ingress rule
+   */
+  allowPrivateEndpointAccess(
+    cidr: string,
+    description = `Kubernetes API of ${this.clusterName} (private endpoint) from ${cidr}`,
+  ): VpcSecurityGroupIngressRule {
+    const where = `GpuTrainingCluster ${this.node.path}: endpointPrivateAccessCidrs`;
+    if (Token.isUnresolved(cidr)) {
+      throw new Error(`${where} must be literal CIDRs (each names its rule's construct id), not tokens`);
+    }
+    let address: number;
+    let prefix: number;
+    try {
+      ({ address, prefix } = parseCidr(cidr));
+    } catch {
+      throw new Error(`${where}: "${cidr}" is not an IPv4 CIDR block such as 10.20.0.0/16`);
+    }
+    if (prefix < MIN_PRIVATE_ACCESS_PREFIX) {
+      throw new Error(
+        `${where}: ${cidr} is shorter than /${MIN_PRIVATE_ACCESS_PREFIX}; list the networks that need the API (the VPC, a VPN, a peered network)`,
+      );
+    }
+    if (address % 2 ** (32 - prefix) !== 0) {
+      throw new Error(`${where}: ${cidr} has host bits set; write the network address of its /${prefix}`);
+    }
+    if (this.privateEndpointAccessRules[cidr]) throw new Error(`${where} lists ${cidr} twice`);
+    const rule = new VpcSecurityGroupIngressRule(
+      this,
+      `PrivateEndpointAccess-${cidr.replace(/[./]/g, "-")}`,
+      {
+        securityGroupId: this.clusterSecurityGroupId,
+        description,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: cidr,
+      },
+    );
+    this.privateEndpointAccessRules[cidr] = rule;
+    return rule;
   }
 
   /**

@@ -32,8 +32,11 @@ const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
 const NODE_GROUP_NAME_MESSAGE = "must be 1-20 lowercase letters, digits or hyphens, starting with a letter";
 const CIDR_PARTS = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-/** The shortest prefix the public API endpoint may be opened to: a /8 is already 16.7 million addresses. */
-const MIN_PUBLIC_PREFIX = 8;
+/**
+ * The shortest prefix the API endpoint may be opened to, publicly or privately: a /8 is already 16.7 million
+ * addresses.
+ */
+const MIN_ENDPOINT_PREFIX = 8;
 
 /**
  * EC2 instance classes (the letters a family name starts with: `m` of `m6i`, `hpc` of `hpc7g`) that have no
@@ -177,6 +180,16 @@ export function clusterSection(tier: Tier) {
            * Empty means a private endpoint; dev only.
            */
           publicAccessCidrs: z.array(cidrBlock).default([]),
+          /**
+           * Networks that may reach the private API endpoint (HTTPS): an ingress rule each on the cluster
+           * security group, which otherwise admits only the cluster's own nodes and pods. List where kubectl,
+           * Terraform and CI runners connect from (a VPN's or a peered network's CIDR, besides the VPC): network
+           * addresses with a prefix of /8 or longer, each once. Access is still by IAM and access entries.
+           * `[]` lets only the cluster's own nodes and pods reach it. The platform stack fills in the default
+           * (`endpointPrivateAccessCidrsOf`), which needs the network section.
+           * @default [network.vpcCidr] (runners and bastions inside the VPC)
+           */
+          privateAccessCidrs: z.array(cidrBlock).optional(),
         })
         .prefault({}),
       /** EKS managed add-on versions, pinned (check with `aws eks describe-addon-versions`). */
@@ -321,8 +334,17 @@ export function clusterSection(tier: Tier) {
       const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
 
       cluster.endpoint.publicAccessCidrs.forEach((cidr, index) => {
-        const problem = publicAccessCidrProblem(cidr);
+        const problem = endpointCidrProblem(cidr, "public");
         if (problem) issue(["endpoint", "publicAccessCidrs", index], problem);
+      });
+      const privateAccessCidrs = cluster.endpoint.privateAccessCidrs ?? [];
+      privateAccessCidrs.forEach((cidr, index) => {
+        const first = privateAccessCidrs.indexOf(cidr);
+        const problem =
+          first < index
+            ? `lists ${cidr} again (it is privateAccessCidrs[${first}] already): list each CIDR once (each gets one security group rule)`
+            : endpointCidrProblem(cidr, "private");
+        if (problem) issue(["endpoint", "privateAccessCidrs", index], problem);
       });
       if (tier !== "dev" && cluster.endpoint.publicAccessCidrs.length > 0) {
         issue(
@@ -481,19 +503,25 @@ function plural(count: number, noun: string): string {
 }
 
 /**
- * Why `cidr` may not open the public API endpoint, or `undefined` when it may: it must be a network address
- * (no host bits set, so it says which block it opens) with a prefix of /8 or longer. An invalid CIDR is
- * reported by the CIDR schema alone.
+ * Why `cidr` may not open the `public` API endpoint (or reach the `private` one), or `undefined` when it may:
+ * it must be a network address (no host bits set, so it says which block it opens) with a prefix of /8 or
+ * longer. An invalid CIDR is reported by the CIDR schema alone.
  */
-function publicAccessCidrProblem(cidr: string): string | undefined {
+function endpointCidrProblem(cidr: string, endpoint: "public" | "private"): string | undefined {
   const match = CIDR_PARTS.exec(cidr);
   if (!match) return undefined;
   const octets = match.slice(1, 5).map(Number);
   const prefix = Number(match[5]);
   if (octets.some((octet) => octet > 255) || prefix > 32) return undefined;
+  if (endpoint === "private" && prefix === 0) {
+    return "must not let every address reach the API endpoint, which must stay private; list the networks that need it (the VPC, a VPN, a peered network)";
+  }
+  if (endpoint === "private" && prefix < MIN_ENDPOINT_PREFIX) {
+    return `must have a prefix of /${MIN_ENDPOINT_PREFIX} or longer (got /${prefix}): the endpoint stays private to the networks that need it; list those (the VPC, a VPN, a peered network)`;
+  }
   if (prefix === 0) return "must not open the API endpoint to the whole internet; list your own CIDRs";
-  if (prefix < MIN_PUBLIC_PREFIX) {
-    return `must have a prefix of /${MIN_PUBLIC_PREFIX} or longer (got /${prefix}): a shorter one opens the API endpoint to a large part of the internet; list your own CIDRs`;
+  if (prefix < MIN_ENDPOINT_PREFIX) {
+    return `must have a prefix of /${MIN_ENDPOINT_PREFIX} or longer (got /${prefix}): a shorter one opens the API endpoint to a large part of the internet; list your own CIDRs`;
   }
   const value = octets.reduce((sum, octet) => sum * 256 + octet, 0);
   const size = 2 ** (32 - prefix);
@@ -608,6 +636,17 @@ function checkOwnLabels(group: GpuGroupSettings, path: PropertyKey[], issue: Iss
 
 /** The validated `cluster` section. */
 export type ClusterSettings = z.output<ReturnType<typeof clusterSection>>;
+
+/**
+ * The networks that may reach the cluster's private API endpoint: `cluster.endpoint.privateAccessCidrs`, or
+ * the environment's VPC (`network.vpcCidr`) when the file does not set it.
+ */
+export function endpointPrivateAccessCidrsOf(env: {
+  network: { vpcCidr: string };
+  cluster: { endpoint: { privateAccessCidrs?: readonly string[] } };
+}): string[] {
+  return [...(env.cluster.endpoint.privateAccessCidrs ?? [env.network.vpcCidr])];
+}
 
 /**
  * Checks of the cluster section against the rest of the environment (zones must be the environment's).

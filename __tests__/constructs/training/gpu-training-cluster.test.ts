@@ -454,3 +454,75 @@ describe("GpuTrainingCluster.grantAccess", () => {
     );
   });
 });
+
+describe("GpuTrainingCluster private endpoint access", () => {
+  const rulesOf = (json: StackJson) => resourcesOf(json, "aws_vpc_security_group_ingress_rule");
+
+  it("opens the private endpoint to no network by default", () => {
+    expect(rulesOf(synthCluster())).toEqual({});
+  });
+
+  it("lets each network reach the API on 443 through the cluster security group", () => {
+    const json = synthCluster({ endpointPrivateAccessCidrs: ["10.20.0.0/16", "172.16.0.0/12"] });
+    const [clusterId] = Object.keys(resourcesOf(json, "aws_eks_cluster"));
+    expect(Object.values(rulesOf(json))).toEqual(
+      ["10.20.0.0/16", "172.16.0.0/12"].map((cidr) => ({
+        // The security group EKS creates with the cluster and attaches to the endpoint's interfaces.
+        security_group_id: `\${aws_eks_cluster.${clusterId}.vpc_config[0].cluster_security_group_id}`,
+        description: `Kubernetes API of mlops-dev-eks (private endpoint) from ${cidr}`,
+        ip_protocol: "tcp",
+        from_port: 443,
+        to_port: 443,
+        cidr_ipv4: cidr,
+      })),
+    );
+  });
+
+  it("names each rule after its CIDR, so reordering the list changes nothing", () => {
+    const forward = rulesOf(synthCluster({ endpointPrivateAccessCidrs: ["10.20.0.0/16", "192.168.8.0/24"] }));
+    const reversed = rulesOf(
+      synthCluster({ endpointPrivateAccessCidrs: ["192.168.8.0/24", "10.20.0.0/16"] }),
+    );
+    expect(Object.keys(forward)).toEqual([
+      expect.stringMatching(/^Cluster_PrivateEndpointAccess-10-20-0-0-16_[0-9A-F]{8}$/),
+      expect.stringMatching(/^Cluster_PrivateEndpointAccess-192-168-8-0-24_[0-9A-F]{8}$/),
+    ]);
+    expect(reversed).toEqual(forward);
+  });
+
+  it("adds networks in code, with a description of their own", () => {
+    const json = synthCluster({ endpointPrivateAccessCidrs: ["10.20.0.0/16"] }, (cluster) => {
+      cluster.allowPrivateEndpointAccess("10.99.0.0/16", "Kubernetes API from the VPN");
+      expect(Object.keys(cluster.privateEndpointAccessRules)).toEqual(["10.20.0.0/16", "10.99.0.0/16"]);
+    });
+    expect(Object.values(rulesOf(json)).map((rule) => [rule.cidr_ipv4, rule.description])).toEqual([
+      ["10.20.0.0/16", "Kubernetes API of mlops-dev-eks (private endpoint) from 10.20.0.0/16"],
+      ["10.99.0.0/16", "Kubernetes API from the VPN"],
+    ]);
+  });
+
+  it.each([
+    ["0.0.0.0/0", /0\.0\.0\.0\/0 is shorter than \/8/],
+    ["10.0.0.0/7", /10\.0\.0\.0\/7 is shorter than \/8/],
+    ["10.20.0.7/16", /10\.20\.0\.7\/16 has host bits set/],
+    ["10.20.0.0", /"10\.20\.0\.0" is not an IPv4 CIDR block/],
+    ["10.256.0.0/16", /"10\.256\.0\.0\/16" is not an IPv4 CIDR block/],
+  ])("refuses %s", (cidr, message) => {
+    expect(() => synthCluster({ endpointPrivateAccessCidrs: [cidr] })).toThrow(message);
+  });
+
+  it("refuses a CIDR listed twice, whose rules would collide", () => {
+    expect(() => synthCluster({ endpointPrivateAccessCidrs: ["10.20.0.0/16", "10.20.0.0/16"] })).toThrow(
+      /endpointPrivateAccessCidrs lists 10\.20\.0\.0\/16 twice/,
+    );
+  });
+
+  it("refuses a token, which cannot name its rule", () => {
+    expect(() =>
+      synthCluster({}, (cluster, stack) => {
+        const role = new IamRole(stack, "Role", { assumeRolePolicy: "{}" });
+        cluster.allowPrivateEndpointAccess(role.name);
+      }),
+    ).toThrow(/must be literal CIDRs/);
+  });
+});
