@@ -40,7 +40,10 @@ export const cidrBlock = z
   .string()
   .regex(CIDR, "must be an IPv4 CIDR block such as 10.0.0.0/16")
   .refine((value) => {
-    const [, a, b, c, d, prefix] = CIDR.exec(value)!;
+    // zod runs this check after a failed pattern too: that one's message is enough.
+    const match = CIDR.exec(value);
+    if (!match) return true;
+    const [, a, b, c, d, prefix] = match;
     return [a, b, c, d].every((octet) => Number(octet) <= 255) && Number(prefix) <= 32;
   }, "must be an IPv4 CIDR block with octets 0-255 and a prefix length 0-32");
 

@@ -210,6 +210,16 @@ describe("bucket and repository names that make one construct id", () => {
   });
 });
 
+describe("a CIDR setting that holds no CIDR at all", () => {
+  test.each([
+    [{ cluster: { endpoint: { publicAccessCidrs: ["vpn"] } } }, "cluster.endpoint.publicAccessCidrs[0]"],
+    [{ cluster: { endpoint: { privateAccessCidrs: ["vpn"] } } }, "cluster.endpoint.privateAccessCidrs[0]"],
+    [{ network: { vpcCidr: "vpn" } }, "network.vpcCidr"],
+  ])("is reported, not a crash of the checks that read its parts (%#)", (patch, path) => {
+    expect(problems("dev", patch)).toEqual([`${path}: must be an IPv4 CIDR block such as 10.0.0.0/16`]);
+  });
+});
+
 describe("modelRegistry.loadBalancer.sourceCidrs", () => {
   test("refuses a prefix or octet out of range, as every other CIDR setting does", () => {
     const sourceCidrs = ["10.0.0.0/33", "300.1.1.1/8"];
