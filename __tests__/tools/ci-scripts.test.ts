@@ -47,3 +47,41 @@ describe("the pull-request workflow", () => {
     expect(withdraw?.with?.script).toContain('name: "infra-risk-accepted"');
   });
 });
+
+describe("the deploy workflows", () => {
+  type Job = { "runs-on"?: string; uses?: string; with?: Record<string, string> };
+  type Workflow = {
+    on: { workflow_call?: { inputs: Record<string, { type: string; required?: boolean }> } };
+    jobs: Record<string, Job>;
+  };
+  const read = (name: string) =>
+    parse(readFileSync(join(ROOT, ".github", "workflows", name), "utf8")) as Workflow;
+  const reusable = ["plan-environment.yml", "apply-environment.yml"];
+
+  // Dev, test and prod are in accounts and VPCs of their own: no one runner reaches every cluster's private API.
+  it.each(reusable)("%s runs every job on the runner its caller names for the environment", (name) => {
+    const workflow = read(name);
+    expect(workflow.on.workflow_call!.inputs.runner).toEqual({ type: "string", required: true });
+    const jobs = Object.values(workflow.jobs);
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) expect(job["runs-on"]).toBe("${{ inputs.runner }}");
+  });
+
+  it("give each environment the runner of its own variable, then DEPLOY_RUNNER, then ubuntu-latest", () => {
+    const called = Object.entries(read("deploy.yml").jobs).filter(([, job]) =>
+      reusable.some((name) => job.uses === `./.github/workflows/${name}`),
+    );
+    // Each environment is planned and applied (so every job that runs the cluster stacks is checked below).
+    expect(called.map(([, job]) => `${job.with!.environment} ${job.uses}`).sort()).toEqual(
+      ["dev", "test", "prod"]
+        .flatMap((environment) => reusable.map((name) => `${environment} ./.github/workflows/${name}`))
+        .sort(),
+    );
+    for (const [id, job] of called) {
+      const variable = `DEPLOY_RUNNER_${job.with!.environment.toUpperCase()}`;
+      expect(`${id}: ${job.with!.runner}`).toBe(
+        `${id}: \${{ vars.${variable} || vars.DEPLOY_RUNNER || 'ubuntu-latest' }}`,
+      );
+    }
+  });
+});
