@@ -201,6 +201,53 @@ describe("compareSynth and the shared list of stateful types", () => {
   });
 });
 
+describe("compareSynth and depends_on", () => {
+  const output = (resource: Record<string, Record<string, Record<string, unknown>>>) =>
+    new Map([["mlops-prod-monitoring", parseStack("mlops-prod-monitoring", { resource })]]);
+  const topic = (extra: object) => ({ aws_sns_topic: { Alerts: { name: "alerts", ...extra } } });
+
+  test("a change of depends_on alone is no change: it only orders operations", () => {
+    expect(
+      compareSynth(output(topic({})), output(topic({ depends_on: ["aws_kms_key.Key"] })))[0]?.resources ?? [],
+    ).toEqual([]);
+  });
+
+  test("beside another change, depends_on is left out of what changed", () => {
+    const [stack] = compareSynth(
+      output(topic({ depends_on: ["aws_kms_key.Old"] })),
+      output(topic({ depends_on: ["aws_kms_key.New"], display_name: "Alerts" })),
+    );
+    expect(stack.resources).toHaveLength(1);
+    expect(stack.resources[0]).toMatchObject({ action: "update" });
+    expect(JSON.stringify(stack.resources[0])).not.toContain("depends_on");
+  });
+});
+
+describe("compareSynth and create_before_destroy", () => {
+  test("a replacement says the new object comes first", () => {
+    const output = (name: string) =>
+      new Map([
+        [
+          "mlops-prod-platform",
+          parseStack("mlops-prod-platform", {
+            resource: {
+              aws_sagemaker_model: {
+                Model: { name, lifecycle: { create_before_destroy: true } },
+              },
+            },
+          }),
+        ],
+      ]);
+    const [stack] = compareSynth(output("churn-a"), output("churn-b"));
+    expect(stack.resources[0]).toMatchObject({
+      action: "replace",
+      reasons: [
+        "name cannot change in place: Terraform creates the new one, then destroys the old (create_before_destroy)",
+      ],
+    });
+  });
+});
+
 describe("compareSynth and prevent_destroy", () => {
   const stack = (resource: Record<string, Record<string, Record<string, unknown>>>, json: object = {}) =>
     parseStack("mlops-prod-monitoring", { resource, ...json });

@@ -203,7 +203,15 @@ function reviewChanged(
   const weakened = weakenedProtection(after.type, before.body, after.body);
   const forcing = after.mode === "managed" ? forcingPaths(after.type, raw) : [];
   if (forcing.length > 0) {
-    const reasons = [`${forcing.join(", ")} cannot change in place: Terraform destroys and re-creates it`];
+    const lifecycle = [after.body.lifecycle].flat()[0] as { create_before_destroy?: unknown } | undefined;
+    const createFirst =
+      lifecycle?.create_before_destroy === true || lifecycle?.create_before_destroy === "true";
+    const reasons = [
+      `${forcing.join(", ")} cannot change in place: Terraform ` +
+        (createFirst
+          ? "creates the new one, then destroys the old (create_before_destroy)"
+          : "destroys and re-creates it"),
+    ];
     if (stateful(after)) reasons.push(`replacing this ${after.type}: ${whatIsLost(after.type)}`);
     // Terraform checks the flag of the block it plans with: the head's. A head that drops the flag in the same
     // change gets its replacement (weakenedProtection reports the removal).
@@ -326,7 +334,10 @@ function compareStack(name: string, base: SynthStack | undefined, head: SynthSta
   for (const [address, after] of headResources) {
     const before = baseResources.get(address);
     if (!before) continue;
-    const raw = diffValues(rewriteReferences(before.body, renames), after.body);
+    // depends_on only orders operations: a change of it alone changes nothing Terraform applies.
+    const raw = diffValues(rewriteReferences(before.body, renames), after.body).filter(
+      (change) => change.segments[0] !== "depends_on",
+    );
     if (raw.length > 0) resources.push(reviewChanged(before, after, raw));
   }
   return {
