@@ -145,7 +145,7 @@ describe("dev: self-hosted, cheap and disposable", () => {
     const deployment = onlyResource(cluster, "kubernetes_deployment_v1") as Json;
     expect(deployment.spec.replicas).toBe("1");
     expect(deployment.spec.template.spec.container[0].image).toBe(
-      "111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-mlflow:3.1.1-1",
+      "111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-mlflow:3.1.1-2",
     );
     expect(deployment.metadata.namespace).toMatch(/kubernetes_namespace_v1\.MlflowNamespace/);
     expect(resourcesOf(cluster, "kubernetes_pod_disruption_budget_v1")).toEqual({});

@@ -178,7 +178,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  * @example
  * new MlflowServer(this, "MlflowServer", {
  *   namespace: "mlflow", region: "eu-west-1",
- *   image: { repositoryUrl: "111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-mlflow", tag: "3.1.1-1" },
+ *   image: { repositoryUrl: "111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops-dev-mlflow", tag: "3.1.1-2" },
  *   databaseIdentifier: names.databaseIdentifier, adminSecretName: names.adminSecretName,
  *   workloadsSecretName: names.workloadsSecretName, artifactStoreUri: "s3://mlops-dev-model-artifacts/mlflow",
  * });
@@ -371,8 +371,9 @@ export class MlflowServer extends Construct {
                 livenessProbe: {
                   exec: { command: ["python", "/opt/mlflow/healthcheck.py"] },
                   periodSeconds: 30,
-                  // The probe gives /health 5 s and the database 7 s at most (DNS included).
-                  timeoutSeconds: 15,
+                  // The probe gives /health up to 5 s per socket operation and the database 7 s at most (DNS
+                  // included), with the interpreter's start on top.
+                  timeoutSeconds: 20,
                   failureThreshold: 3,
                 },
                 volumeMount: [

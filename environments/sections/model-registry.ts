@@ -16,7 +16,7 @@ const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const KUBERNETES_QUANTITY = /^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 
 /** The image tag the environment runs when its file names none (built from images/mlflow). */
-export const DEFAULT_MLFLOW_IMAGE_TAG = "3.1.1-1";
+export const DEFAULT_MLFLOW_IMAGE_TAG = "3.1.1-2";
 
 const quantity = z
   .string()
@@ -86,7 +86,7 @@ export function modelRegistrySection(tier: Tier) {
             .strictObject({
               tag: z
                 .string()
-                .regex(IMAGE_TAG, "must be an image tag such as 3.1.1-1")
+                .regex(IMAGE_TAG, "must be an image tag such as 3.1.1-2")
                 .refine(
                   (tag) => tag.toLowerCase() !== "latest",
                   "must not be latest; give a release tag or a digest",

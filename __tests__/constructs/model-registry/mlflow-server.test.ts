@@ -17,7 +17,7 @@ function serverProps(overrides: Partial<MlflowServerProps> = {}): MlflowServerPr
   return {
     namespace: "mlflow",
     region: "eu-west-1",
-    image: { repositoryUrl: REPOSITORY, tag: "3.1.1-1" },
+    image: { repositoryUrl: REPOSITORY, tag: "3.1.1-2" },
     databaseIdentifier: "mlops-dev-mlflow",
     adminSecretName: "mlops-dev-mlflow-admin",
     workloadsSecretName: "mlops-dev-mlflow-workloads",
@@ -47,7 +47,7 @@ describe("MlflowServer with defaults", () => {
   });
 
   test("runs our image by its release tag", () => {
-    expect(container.image).toBe(`${REPOSITORY}:3.1.1-1`);
+    expect(container.image).toBe(`${REPOSITORY}:3.1.1-2`);
   });
 
   test("runs 2 replicas spread across zones", () => {
