@@ -150,9 +150,14 @@ function stateful(resource: { type: string; mode?: string }): boolean {
   return resource.mode !== "data" && isStatefulType(resource.type);
 }
 
+/** Whether the resource's `lifecycle` block sets `flag` (true, or "true" as cdktf may write it). */
+function lifecycleFlag(resource: SynthResource, flag: "prevent_destroy" | "create_before_destroy"): boolean {
+  const lifecycle = [resource.body.lifecycle].flat()[0] as Record<string, unknown> | undefined;
+  return lifecycle?.[flag] === true || lifecycle?.[flag] === "true";
+}
+
 function preventDestroy(resource: SynthResource): boolean {
-  const lifecycle = [resource.body.lifecycle].flat()[0] as { prevent_destroy?: unknown } | undefined;
-  return lifecycle?.prevent_destroy === true || lifecycle?.prevent_destroy === "true";
+  return lifecycleFlag(resource, "prevent_destroy");
 }
 
 /**
@@ -203,12 +208,9 @@ function reviewChanged(
   const weakened = weakenedProtection(after.type, before.body, after.body);
   const forcing = after.mode === "managed" ? forcingPaths(after.type, raw) : [];
   if (forcing.length > 0) {
-    const lifecycle = [after.body.lifecycle].flat()[0] as { create_before_destroy?: unknown } | undefined;
-    const createFirst =
-      lifecycle?.create_before_destroy === true || lifecycle?.create_before_destroy === "true";
     const reasons = [
       `${forcing.join(", ")} cannot change in place: Terraform ` +
-        (createFirst
+        (lifecycleFlag(after, "create_before_destroy")
           ? "creates the new one, then destroys the old (create_before_destroy)"
           : "destroys and re-creates it"),
     ];
