@@ -47,6 +47,12 @@ function formatCidr(address: number, prefix: number): string {
   return `${octets.join(".")}/${prefix}`;
 }
 
+/** The block `cidr` is in, written from its network address (`10.20.0.7/16` → `10.20.0.0/16`); throws as {@link parseCidr}. */
+export function networkOf(cidr: string): string {
+  const { address, prefix } = parseCidr(cidr);
+  return formatCidr(address - (address % 2 ** (32 - prefix)), prefix);
+}
+
 /**
  * Terraform's `cidrsubnet(prefix, newbits, netnum)`: the `netNumber`th block of `cidr` when it is cut into
  * blocks with `newBits` more prefix bits.

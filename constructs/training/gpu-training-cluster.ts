@@ -13,7 +13,7 @@ import { Token, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { eksClusterArn, partitionOf, type AwsLocation } from "../core/arn";
 import { NAME_LIMITS, shorten } from "../core/naming";
-import { parseCidr } from "../network/subnet-layout";
+import { networkOf, parseCidr } from "../network/subnet-layout";
 import { GpuNodeGroup, type GpuNodeGroupOptions } from "./gpu-node-group";
 import { NodeLaunchTemplate } from "./node-launch-template";
 import { PodIdentityRole } from "./pod-identity-role";
@@ -578,10 +578,9 @@ export class GpuTrainingCluster extends Construct {
     if (Token.isUnresolved(cidr)) {
       throw new Error(`${where} must be literal CIDRs (each names its rule's construct id), not tokens`);
     }
-    let address: number;
     let prefix: number;
     try {
-      ({ address, prefix } = parseCidr(cidr));
+      ({ prefix } = parseCidr(cidr));
     } catch {
       throw new Error(`${where}: "${cidr}" is not an IPv4 CIDR block such as 10.20.0.0/16`);
     }
@@ -590,7 +589,7 @@ export class GpuTrainingCluster extends Construct {
         `${where}: ${cidr} is shorter than /${MIN_PRIVATE_ACCESS_PREFIX}; list the networks that need the API (the VPC, a VPN, a peered network)`,
       );
     }
-    if (address % 2 ** (32 - prefix) !== 0) {
+    if (networkOf(cidr) !== cidr) {
       throw new Error(`${where}: ${cidr} has host bits set; write the network address of its /${prefix}`);
     }
     if (this.privateEndpointAccessRules[cidr]) throw new Error(`${where} lists ${cidr} twice`);

@@ -12,6 +12,7 @@ import {
   NODE_GROUP_LABEL,
 } from "../../constructs/training/gpu-node-labels";
 import { Naming } from "../../constructs/core/naming";
+import { networkOf, parseCidr } from "../../constructs/network/subnet-layout";
 import { checkRequestWithinLimit, cidrBlock } from "../schema";
 import { byTier, type Tier } from "../tier";
 import { refuseConstructIdCollisions } from "./record-keys";
@@ -31,7 +32,6 @@ const NODE_GROUP_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
 const NODE_GROUP_NAME_MESSAGE = "must be 1-20 lowercase letters, digits or hyphens, starting with a letter";
-const CIDR_PARTS = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 /**
  * The shortest prefix the API endpoint may be opened to, publicly or privately: a /8 is already 16.7 million
  * addresses.
@@ -508,11 +508,12 @@ function plural(count: number, noun: string): string {
  * longer. An invalid CIDR is reported by the CIDR schema alone.
  */
 function endpointCidrProblem(cidr: string, endpoint: "public" | "private"): string | undefined {
-  const match = CIDR_PARTS.exec(cidr);
-  if (!match) return undefined;
-  const octets = match.slice(1, 5).map(Number);
-  const prefix = Number(match[5]);
-  if (octets.some((octet) => octet > 255) || prefix > 32) return undefined;
+  let prefix: number;
+  try {
+    ({ prefix } = parseCidr(cidr));
+  } catch {
+    return undefined;
+  }
   if (endpoint === "private" && prefix === 0) {
     return "must not let every address reach the API endpoint, which must stay private; list the networks that need it (the VPC, a VPN, a peered network)";
   }
@@ -523,12 +524,11 @@ function endpointCidrProblem(cidr: string, endpoint: "public" | "private"): stri
   if (prefix < MIN_ENDPOINT_PREFIX) {
     return `must have a prefix of /${MIN_ENDPOINT_PREFIX} or longer (got /${prefix}): a shorter one opens the API endpoint to a large part of the internet; list your own CIDRs`;
   }
-  const value = octets.reduce((sum, octet) => sum * 256 + octet, 0);
-  const size = 2 ** (32 - prefix);
-  if (value % size !== 0) {
-    const base = value - (value % size);
-    const network = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join(".");
-    return `has host bits set: the /${prefix} block it is in starts at ${network}; write ${network}/${prefix} for the whole block, or ${octets.join(".")}/32 for that one address`;
+  const network = networkOf(cidr);
+  if (network !== cidr) {
+    const [start] = network.split("/");
+    const [address] = cidr.split("/");
+    return `has host bits set: the /${prefix} block it is in starts at ${start}; write ${network} for the whole block, or ${address}/32 for that one address`;
   }
   return undefined;
 }

@@ -2,6 +2,7 @@
  * The `network` section of an environment file: the VPC that the platform's workloads run in.
  */
 import { z } from "zod";
+import { networkOf } from "../../constructs/network/subnet-layout";
 import { cidrBlock, logRetentionDays } from "../schema";
 import { byTier, type Tier } from "../tier";
 
@@ -71,8 +72,7 @@ export function networkSection(tier: Tier) {
       }
       // An invalid CIDR has its own message already.
       if (!cidrBlock.safeParse(network.vpcCidr).success) return;
-      const [address, prefixText] = network.vpcCidr.split("/");
-      const prefix = Number(prefixText);
+      const prefix = Number(network.vpcCidr.split("/")[1]);
       if (prefix < VPC_PREFIX_RANGE.min || prefix > VPC_PREFIX_RANGE.max) {
         ctx.addIssue({
           code: "custom",
@@ -81,15 +81,12 @@ export function networkSection(tier: Tier) {
         });
         return;
       }
-      const value = address.split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
-      const size = 2 ** (32 - prefix);
-      if (value % size !== 0) {
-        const base = value - (value % size);
-        const dotted = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join(".");
+      const boundary = networkOf(network.vpcCidr);
+      if (boundary !== network.vpcCidr) {
         ctx.addIssue({
           code: "custom",
           path: ["vpcCidr"],
-          message: `must start at a network boundary: did you mean ${dotted}/${prefix}?`,
+          message: `must start at a network boundary: did you mean ${boundary}?`,
         });
       }
     });

@@ -1,4 +1,4 @@
-import { cidrSubnet, subnetLayout, zoneIndex } from "../../../constructs/network/subnet-layout";
+import { cidrSubnet, networkOf, subnetLayout, zoneIndex } from "../../../constructs/network/subnet-layout";
 
 describe("subnetLayout", () => {
   it("gives each zone a /19 private and a /24 public subnet of a /16, chosen by the zone's letter", () => {
@@ -52,6 +52,19 @@ describe("cidrSubnet", () => {
 
   it("refuses a block number beyond the range", () => {
     expect(() => cidrSubnet("10.0.0.0/16", 3, 8)).toThrow(/block 8 does not exist/);
+  });
+});
+
+describe("networkOf", () => {
+  it("clears the host bits, keeping the prefix", () => {
+    expect(networkOf("10.20.0.7/16")).toBe("10.20.0.0/16");
+    expect(networkOf("203.0.113.7/24")).toBe("203.0.113.0/24");
+    expect(networkOf("10.20.0.0/16")).toBe("10.20.0.0/16");
+    expect(networkOf("192.168.1.9/32")).toBe("192.168.1.9/32");
+  });
+
+  it("refuses what is not a CIDR block", () => {
+    expect(() => networkOf("10.0.0.300/16")).toThrow(/not an IPv4 CIDR block/);
   });
 });
 
