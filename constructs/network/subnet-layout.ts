@@ -47,7 +47,10 @@ function formatCidr(address: number, prefix: number): string {
   return `${octets.join(".")}/${prefix}`;
 }
 
-/** The block `cidr` is in, written from its network address (`10.20.0.7/16` → `10.20.0.0/16`); throws as {@link parseCidr}. */
+/**
+ * The block `cidr` is in, written from its network address (`10.20.0.7/16` → `10.20.0.0/16`); throws as
+ * {@link parseCidr} does.
+ */
 export function networkOf(cidr: string): string {
   const { address, prefix } = parseCidr(cidr);
   return formatCidr(address - (address % 2 ** (32 - prefix)), prefix);
